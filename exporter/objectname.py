@@ -157,6 +157,11 @@ class ObjectNamePattern:
         return True
 
 
+def canonical_key(domain: str, properties: Properties) -> tuple[str, frozenset[tuple[str, str]]]:
+    """A key under which two names that differ only in key order compare equal, as ObjectName.equals does."""
+    return domain, frozenset(properties)
+
+
 def _domain_wildcard(domain: str) -> re.Pattern[str] | None:
     if "*" not in domain and "?" not in domain:
         return None

@@ -1,0 +1,95 @@
+"""Render metric families as Prometheus text (0.0.4) or OpenMetrics 1.0.
+
+Rendering is done once per scrape and shared by every client that asked for the same format; it is plain string
+building because prometheus_client's registry machinery costs more than the rest of a scrape on a big coordinator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from prometheus_client.utils import floatToGoString
+
+TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+
+class SampleLike(Protocol):
+    labels: tuple[tuple[str, str], ...]
+    value: float
+
+
+class FamilyLike(Protocol):
+    """What the renderer needs of a family: ``type`` renders as gauge, counter or untyped."""
+
+    name: str
+    help: str
+    samples: Sequence[SampleLike]
+
+    @property
+    def type(self) -> object: ...
+
+
+def wants_openmetrics(accept: str | None) -> bool:
+    """Whether an Accept header asks for OpenMetrics (Prometheus sends it first when it prefers it)."""
+    return bool(accept) and "application/openmetrics-text" in accept  # type: ignore[operator]
+
+
+def type_name(family: FamilyLike) -> str:
+    raw = getattr(family.type, "value", family.type)
+    return str(raw).lower()
+
+
+def _escape_label(value: str) -> str:
+    if "\\" in value or '"' in value or "\n" in value:
+        return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return value
+
+
+def _escape_help(text: str, openmetrics: bool) -> str:
+    text = text.replace("\\", "\\\\").replace("\n", "\\n")
+    return text.replace('"', '\\"') if openmetrics else text
+
+
+def _labels(labels: tuple[tuple[str, str], ...]) -> str:
+    if not labels:
+        return ""
+    return "{" + ",".join(f'{name}="{_escape_label(value)}"' for name, value in labels) + "}"
+
+
+def _format_value(value: float) -> str:
+    if value.__class__ is int:
+        return f"{value}.0" if -(2**53) < value < 2**53 else floatToGoString(value)
+    return floatToGoString(value)
+
+
+def render_text(families: Iterable[FamilyLike]) -> str:
+    """Prometheus text format 0.0.4; counters are exposed with ``_total``, as prometheus_client and jmx_exporter 1.x do."""
+    out: list[str] = []
+    for family in families:
+        kind = type_name(family)
+        name = family.name
+        if kind == "counter" and not name.endswith("_total"):
+            name += "_total"
+        out.append(f"# HELP {name} {_escape_help(family.help, False)}\n# TYPE {name} {kind}\n")
+        out.extend(f"{name}{_labels(s.labels)} {_format_value(s.value)}\n" for s in family.samples)
+    return "".join(out)
+
+
+def render_openmetrics(families: Iterable[FamilyLike]) -> str:
+    """OpenMetrics 1.0: counter families are named without ``_total`` and their samples with it; untyped is unknown."""
+    out: list[str] = []
+    for family in families:
+        kind = type_name(family)
+        name = family.name
+        sample_name = name
+        if kind == "counter":
+            name = name.removesuffix("_total")
+            sample_name = name + "_total"
+        elif kind == "untyped":
+            kind = "unknown"
+        out.append(f"# TYPE {name} {kind}\n# HELP {name} {_escape_help(family.help, True)}\n")
+        out.extend(f"{sample_name}{_labels(s.labels)} {_format_value(s.value)}\n" for s in family.samples)
+    out.append("# EOF\n")
+    return "".join(out)

@@ -1,0 +1,168 @@
+"""Parse airlift's ``/v1/jmx/mbean`` JSON into MBean records.
+
+airlift writes one object per MBean (``objectName``, ``className``, ``attributes`` ...) and one object per attribute
+(``name``, ``type``, ``readable``, ``value``). Java types decide how a JSON value is read: doubles arrive as numbers
+or as the strings ``"NaN"``/``"Infinity"``/``"-Infinity"``; CompositeData as an object; TabularData as an array of
+row objects; ``java.util.Map`` as an object (not exported, as jmx_exporter does not export maps); a null value or an
+unserialisable one has no ``value`` field.
+
+TabularData over REST loses its index columns; the rule engine then guesses them (see ``exporter/rules.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from exporter.mbeans import DOUBLE_TYPES, Attribute, Composite, MBean, Tabular, Unsupported, Value
+from exporter.objectname import ObjectNameError, parse_object_name
+from exporter.sources.base import SourceError
+
+_SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_INTEGER_TYPES = frozenset(
+    {"long", "int", "short", "byte", "java.lang.Long", "java.lang.Integer", "java.lang.Short", "java.lang.Byte"}
+)
+_COMPOSITE_TYPES = frozenset(
+    {"javax.management.openmbean.CompositeData", "javax.management.openmbean.CompositeDataSupport"}
+)
+_TABULAR_TYPES = frozenset({"javax.management.openmbean.TabularData", "javax.management.openmbean.TabularDataSupport"})
+# Types whose JSON is a string but whose Java value is neither a String nor an enum: jmx_exporter skips them.
+_NOT_EXPORTED_STRING_TYPES = frozenset({"javax.management.ObjectName", "java.lang.Class", "java.net.URI"})
+_DATE_TYPES = frozenset({"java.util.Date"})
+
+
+def loads(body: bytes, what: str) -> Any:
+    """Decode a JSON body, turning decoder errors into a SourceError that says where it broke."""
+    if not body.strip():
+        raise SourceError(f"{what}: empty body")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise SourceError(f"{what}: malformed JSON ({exc})") from None
+
+
+def parse_bean_list(document: Any, what: str) -> tuple[list[MBean], list[str]]:
+    """Read a decoded ``/v1/jmx/mbean`` list; beans that cannot be read are skipped and reported as problems."""
+    if not isinstance(document, list):
+        raise SourceError(f"{what}: expected a JSON array of MBeans, got {_json_kind(document)}")
+    beans: list[MBean] = []
+    problems: list[str] = []
+    for index, item in enumerate(document):
+        try:
+            beans.append(parse_bean(item))
+        except SourceError as exc:
+            problems.append(f"{what}[{index}]: {exc}")
+    if document and not beans:
+        raise SourceError(f"{what}: none of the {len(document)} entries is an MBean ({problems[0]})")
+    return beans, problems
+
+
+def parse_bean(item: Any) -> MBean:
+    """Read one decoded MBean object."""
+    if not isinstance(item, dict):
+        raise SourceError(f"expected an MBean object, got {_json_kind(item)}")
+    name = item.get("objectName")
+    if not isinstance(name, str):
+        raise SourceError("MBean without a string 'objectName'")
+    try:
+        domain, properties = parse_object_name(name)
+    except ObjectNameError as exc:
+        raise SourceError(f"bad objectName: {exc}") from None
+    raw_attributes = item.get("attributes") or ()
+    if not isinstance(raw_attributes, list):
+        raise SourceError(f"{name}: 'attributes' is {_json_kind(raw_attributes)}, not an array")
+    return MBean(name, domain, properties, tuple(_attributes(raw_attributes)))
+
+
+def _attributes(raw: Iterable[Any]) -> Iterable[Attribute]:
+    for entry in raw:
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            continue
+        java_type = entry.get("type")
+        if not isinstance(java_type, str):
+            java_type = ""
+        description = entry.get("description")
+        if "value" in entry:
+            value = convert_value(entry["value"], java_type)
+        elif entry.get("readable") is False:
+            value = Unsupported("not readable over REST (the server could not serialise it)")
+        else:
+            value = None
+        yield Attribute(name, java_type, value, description if isinstance(description, str) else "")
+
+
+def convert_value(raw: Any, java_type: str) -> Value:
+    """Turn one JSON value into a record value, guided by its declared Java type."""
+    if raw is None:
+        return None
+    if java_type in DOUBLE_TYPES:
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return float(raw)
+        if isinstance(raw, str) and raw in _SPECIAL_DOUBLES:
+            return _SPECIAL_DOUBLES[raw]
+        return Unsupported(f"{java_type} value is not a number: {raw!r}")
+    if java_type in _INTEGER_TYPES:
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        if isinstance(raw, float) and raw.is_integer():
+            return int(raw)
+        return Unsupported(f"{java_type} value is not an integer: {raw!r}")
+    if java_type in _DATE_TYPES and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return raw / 1000.0  # jmx_exporter exports a Date as seconds since the epoch
+    if java_type in _COMPOSITE_TYPES:
+        return _composite(raw) if isinstance(raw, dict) else Unsupported(f"CompositeData is {_json_kind(raw)}")
+    if java_type in _TABULAR_TYPES:
+        if isinstance(raw, list):
+            return Tabular((), tuple(_composite(row) for row in raw if isinstance(row, dict)))
+        return Unsupported(f"TabularData is {_json_kind(raw)}")
+    if java_type in _NOT_EXPORTED_STRING_TYPES:
+        return Unsupported(f"{java_type} is not exported")
+    return _untyped(raw, java_type)
+
+
+def _untyped(raw: Any, java_type: str) -> Value:
+    """A value whose Java type does not tell how to read it: go by its JSON kind."""
+    if isinstance(raw, (bool, int, float, str)):
+        return raw
+    if isinstance(raw, list):
+        return Unsupported(f"arrays are not exported ({java_type or 'array'})")
+    if isinstance(raw, dict):
+        return Unsupported(f"{java_type or 'an object'} is not exported")
+    return Unsupported(f"{java_type} is not exported")
+
+
+def _composite(raw: dict[str, Any]) -> Composite:
+    """CompositeData items carry no types over REST: numbers stay numbers and NaN/Infinity strings become doubles."""
+    items: list[tuple[str, Value]] = []
+    for key in sorted(raw):
+        value = raw[key]
+        if isinstance(value, str) and value in _SPECIAL_DOUBLES:
+            items.append((key, _SPECIAL_DOUBLES[value]))
+        elif isinstance(value, dict):
+            items.append((key, _composite(value)))
+        elif isinstance(value, list):
+            rows = tuple(_composite(row) for row in value if isinstance(row, dict))
+            items.append((key, Tabular((), rows) if rows or not value else Unsupported("arrays are not exported")))
+        else:
+            items.append((key, value))
+    return Composite(tuple(items))
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"

@@ -1,0 +1,48 @@
+"""The interface every MBean source implements, and what a fetch returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from exporter.mbeans import MBean
+
+
+class SourceError(Exception):
+    """The target could not be read. ``str()`` is a one-line cause fit for a log line and never holds a secret."""
+
+
+@dataclass(frozen=True, slots=True)
+class BeanRequest:
+    """What the caller needs from a fetch.
+
+    ``object_names`` lists the exact beans wanted when they are known in advance (None means "every bean");
+    ``patterns`` are ObjectName patterns a source that can query on the server side may use to narrow a full list.
+    """
+
+    object_names: tuple[str, ...] | None = None
+    patterns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The beans read in one fetch, with what it cost and what was skipped."""
+
+    beans: tuple[MBean, ...]
+    bytes_read: int = 0
+    requests: int = 0
+    problems: tuple[str, ...] = field(default=())
+
+
+class Source(Protocol):
+    """Reads MBeans from one target. Implementations must bound every fetch by ``deadline`` (a monotonic time)."""
+
+    description: str
+
+    def fetch(self, request: BeanRequest, deadline: float) -> Snapshot:
+        """Read the requested beans; raise SourceError when the target cannot be read at all."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and threads."""
+        ...
