@@ -65,7 +65,7 @@ def _format_value(value: float) -> str:
 
 
 def render_text(families: Iterable[FamilyLike]) -> str:
-    """Prometheus text format 0.0.4; counters are exposed with ``_total``, as prometheus_client and jmx_exporter 1.x do."""
+    """Prometheus text format 0.0.4; counters are exposed with ``_total``, as jmx_exporter 1.x does."""
     out: list[str] = []
     for family in families:
         kind = type_name(family)

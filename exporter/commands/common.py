@@ -1,0 +1,23 @@
+"""Steps the scraping subcommands share: load the config, open the source, build the scraper."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from exporter.collector import ConfigWatcher, Scraper
+from exporter.errors import UsageError
+from exporter.options import open_source
+
+log = logging.getLogger(__name__)
+
+
+def build_scraper(args: argparse.Namespace, min_interval: float = 0.0) -> Scraper:
+    """Load and validate the config (ConfigError propagates: exit 2), then connect it to the target."""
+    if not args.config:
+        raise UsageError("--config is required (a jmx_exporter-format YAML file, e.g. rules/trino.yml)")
+    watcher = ConfigWatcher(args.config)
+    for warning in watcher.config.warnings:
+        log.warning("%s", warning)
+    source = open_source(args, watcher.config)
+    return Scraper(watcher, source, timeout=args.scrape_timeout, min_interval=min_interval)

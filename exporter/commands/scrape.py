@@ -1,0 +1,37 @@
+"""`scrape`: one scrape printed to stdout, for scripts and for a standalone look at a host."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from exporter import options
+from exporter.commands.common import build_scraper
+from exporter.exitcodes import ExitCode
+
+HELP = "print one scrape of the target in the Prometheus text format and exit"
+DESCRIPTION = (
+    "Fetch the target's MBeans once, apply the rules and print the result (Prometheus text format, or OpenMetrics "
+    "with --openmetrics). Exits 1 with a one-line error on stderr when the target cannot be read; the printed "
+    "scrape then carries jmx_scrape_error 1."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_config_argument(parser)
+    options.add_target_arguments(parser)
+    parser.add_argument("--openmetrics", action="store_true", help="print OpenMetrics instead of the text format")
+
+
+def run(args: argparse.Namespace) -> int:
+    scraper = build_scraper(args)
+    try:
+        result = scraper.scrape()
+    finally:
+        scraper.source.close()
+    sys.stdout.write(result.body(openmetrics=args.openmetrics).decode("utf-8"))
+    sys.stdout.flush()
+    if result.error:
+        print(f"presto-jmx-exporter: scrape failed: {result.error}", file=sys.stderr)
+        return ExitCode.FAILED
+    return ExitCode.OK

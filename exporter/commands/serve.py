@@ -1,0 +1,69 @@
+"""`serve`: the long-running sidecar."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from exporter import options
+from exporter.commands.common import build_scraper
+from exporter.errors import UsageError
+from exporter.exitcodes import ExitCode
+from exporter.server import ExporterServer
+
+log = logging.getLogger(__name__)
+
+HELP = "serve /metrics, /healthz, /ready and / for Prometheus (the sidecar mode)"
+DESCRIPTION = (
+    "Serve the target's MBeans as Prometheus metrics. Every GET /metrics fetches from the target (concurrent "
+    "scrapes share one fetch) and always answers 200 within --scrape-timeout: a failing target shows as "
+    "jmx_scrape_error 1 and presto_jmx_exporter_target_up 0. /healthz says the process is alive, /ready that the "
+    "last scrape of the target succeeded. SIGTERM stops accepting, lets in-flight scrapes finish and exits 0."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_config_argument(parser)
+    options.add_target_arguments(parser)
+    options.add(parser, "--listen", "address to serve on, HOST:PORT ([::]:8081 for IPv6)", default="0.0.0.0:8081",
+                metavar="HOST:PORT")
+    options.add(parser, "--min-interval", "reuse a scrape result younger than this many seconds (0 = always fetch)",
+                default=0.0, type=float, metavar="SECONDS")
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = "", text
+    host = host.strip("[]") or "0.0.0.0"
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise UsageError(f"--listen {text!r}: expected HOST:PORT with a port number")
+    return host, int(port)
+
+
+def run(args: argparse.Namespace) -> int:
+    address = parse_listen(args.listen)
+    scraper = build_scraper(args, min_interval=args.min_interval)
+    try:
+        server = ExporterServer(address, scraper, scraper.source.description)
+    except OSError as exc:
+        scraper.source.close()
+        raise UsageError(f"cannot listen on {args.listen}: {exc.strerror}") from None
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    server.serve_in_thread()
+    log.info("listening url=%s target=%s", server.url, scraper.source.description)
+    stop.wait()
+    server.shutdown()  # stop accepting
+    server.server_close()  # joins handler threads: in-flight scrapes finish
+    scraper.source.close()
+    log.info("stopped")
+    return ExitCode.OK

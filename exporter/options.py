@@ -1,0 +1,128 @@
+"""Command-line options shared by the subcommands, each with an environment variable so a container needs no args."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from exporter.errors import UsageError
+from exporter.sources.base import Source
+
+ENV_PREFIX = "PJE_"
+
+
+def env_name(option: str) -> str:
+    """``--bearer-token-file`` -> ``PJE_BEARER_TOKEN_FILE``."""
+    return ENV_PREFIX + option.lstrip("-").replace("-", "_").upper()
+
+
+def add(parser: argparse.ArgumentParser, option: str, help_text: str, **kwargs: object) -> None:
+    """Add an option whose default comes from its environment variable, and say so in --help."""
+    variable = env_name(option)
+    default = kwargs.pop("default", None)
+    from_env = os.environ.get(variable)
+    if kwargs.get("action") == "store_true":
+        value: object = (from_env or "").lower() in ("1", "true", "yes", "on") if from_env is not None else False
+    else:
+        value = from_env if from_env is not None else default
+    shown = f"; default {default}" if default not in (None, False) else ""
+    parser.add_argument(option, default=value, help=f"{help_text} [env {variable}{shown}]", **kwargs)  # type: ignore[arg-type]
+
+
+def add_config_argument(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    add(parser, "--config", "jmx_exporter-format YAML rule file (e.g. rules/trino.yml)", metavar="FILE")
+    parser.set_defaults(config_required=required)
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where to read MBeans from and how to authenticate."""
+    group = parser.add_argument_group("target")
+    add(group, "--target", "coordinator base URL (http(s)://host:port), a saved /v1/jmx/mbean JSON file, or a JMX "
+        "URL (service:jmx:rmi:///jndi/rmi://host:port/jmxrmi or jmx://host:port); defaults to the config's "
+        "hostPort/jmxUrl", metavar="TARGET")
+    add(group, "--user", "user name sent in the user header (and as the Basic auth user when a password is set)")
+    add(group, "--user-header", "header that carries the user name; X-Presto-User for servers that use it",
+        default="X-Trino-User", metavar="NAME")
+    add(group, "--password-file", "file holding the coordinator password for Basic auth (PJE_PASSWORD works too)",
+        metavar="FILE")
+    add(group, "--bearer-token-file", "file holding a bearer token (JWT); re-read when it changes", metavar="FILE")
+    add(group, "--ca-bundle", "CA certificates (PEM) to verify the coordinator's TLS certificate", metavar="FILE")
+    add(group, "--insecure-skip-verify", "do not verify the coordinator's TLS certificate", action="store_true")
+    add(group, "--client-cert", "client certificate (PEM) for mutual TLS", metavar="FILE")
+    add(group, "--client-key", "private key (PEM) of the client certificate", metavar="FILE")
+    add(group, "--connect-timeout", "seconds to wait for a connection to the target", default=2.0, type=float)
+    add(group, "--scrape-timeout", "upper bound in seconds on one whole scrape (Prometheus gives up after 10s)",
+        default=8.0, type=float)
+    add(group, "--max-body-bytes", "largest answer accepted from the target", default=64 * 1024 * 1024, type=int)
+
+
+def read_secret_file(path: str, what: str) -> str:
+    try:
+        value = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} file {path}: {exc.strerror}") from None
+    if not value:
+        raise UsageError(f"the {what} file {path} is empty")
+    return value
+
+
+def is_jmx_target(target: str) -> bool:
+    return target.startswith(("service:jmx:", "jmx://"))
+
+
+def open_source(args: argparse.Namespace, config: object) -> Source:
+    """Build the source named by --target (or the config's hostPort/jmxUrl); problems raise UsageError."""
+    target = args.target or _config_jmx_target(config)
+    if not target:
+        raise UsageError("no target: give --target (a URL, a dump file or a JMX URL) or hostPort/jmxUrl in the config")
+    if target.startswith(("http://", "https://")):
+        return _rest_source(args, target)
+    if is_jmx_target(target):
+        from exporter.sources.jmx import open_jmx_source  # JPype is loaded only for JMX targets
+
+        return open_jmx_source(target, args, config)
+    path = Path(target)
+    if not path.is_file():
+        raise UsageError(f"target {target!r} is neither an http(s) URL, a JMX URL, nor an existing dump file")
+    from exporter.sources.dump import DumpSource
+
+    return DumpSource(path)
+
+
+def _config_jmx_target(config: object) -> str | None:
+    jmx_url = getattr(config, "jmx_url", None)
+    if jmx_url:
+        return str(jmx_url)
+    host_port = getattr(config, "host_port", None)
+    return f"service:jmx:rmi:///jndi/rmi://{host_port}/jmxrmi" if host_port else None
+
+
+def _rest_source(args: argparse.Namespace, target: str) -> Source:
+    from exporter.sources.rest import HttpOptions, RestSource
+
+    password = None
+    if args.password_file:
+        password = read_secret_file(args.password_file, "password")
+    elif os.environ.get("PJE_PASSWORD"):
+        password = os.environ["PJE_PASSWORD"]
+    for option in ("ca_bundle", "client_cert", "client_key", "bearer_token_file"):
+        value = getattr(args, option)
+        if value and not Path(value).is_file():
+            raise UsageError(f"--{option.replace('_', '-')}: no such file: {value}")
+    options = HttpOptions(
+        user=args.user,
+        user_header=args.user_header,
+        password=password,
+        bearer_token_file=Path(args.bearer_token_file) if args.bearer_token_file else None,
+        ca_bundle=args.ca_bundle,
+        verify_tls=not args.insecure_skip_verify,
+        client_cert=args.client_cert,
+        client_key=args.client_key,
+        connect_timeout=args.connect_timeout,
+        max_body_bytes=args.max_body_bytes,
+    )
+    try:
+        return RestSource(target, options)
+    except ValueError as exc:
+        raise UsageError(f"--target: {exc}") from None

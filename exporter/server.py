@@ -1,0 +1,115 @@
+"""The sidecar's HTTP server: ``/metrics``, ``/healthz``, ``/ready`` and a landing page at ``/``."""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from exporter import __version__
+from exporter.collector import Scraper
+from exporter.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wants_openmetrics
+
+log = logging.getLogger(__name__)
+
+# Prometheus tells us its scrape timeout; answer a little before it gives up.
+SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
+SCRAPE_TIMEOUT_MARGIN = 0.5
+
+
+class ExporterServer(ThreadingHTTPServer):
+    """A threading HTTP server whose handler threads are joined on shutdown, so in-flight scrapes finish."""
+
+    daemon_threads = False
+    block_on_close = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], scraper: Scraper, target_description: str) -> None:
+        self.scraper = scraper
+        self.target_description = target_description
+        super().__init__(address, _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        host = f"[{host}]" if ":" in str(host) else host
+        return f"http://{host}:{port}"
+
+    def serve_in_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="http-server", daemon=True)
+        thread.start()
+        return thread
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ExporterServer
+    protocol_version = "HTTP/1.1"
+    server_version = f"presto-jmx-exporter/{__version__}"
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        route = {
+            "/metrics": self._metrics,
+            "/healthz": self._healthz,
+            "/ready": self._ready,
+            "/": self._landing,
+        }.get(path)
+        if route is None:
+            self._send(404, "text/plain; charset=utf-8", b"Not found. Try /metrics.\n")
+            return
+        route()
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def _metrics(self) -> None:
+        result = self.server.scraper.scrape(self._scrape_timeout())
+        openmetrics = wants_openmetrics(self.headers.get("Accept"))
+        gzipped = "gzip" in (self.headers.get("Accept-Encoding") or "")
+        body = result.body(openmetrics, gzipped)
+        content_type = OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE
+        self._send(200, content_type, body, {"Content-Encoding": "gzip"} if gzipped else None)
+
+    def _scrape_timeout(self) -> float | None:
+        raw = self.headers.get(SCRAPE_TIMEOUT_HEADER)
+        try:
+            return float(raw) - SCRAPE_TIMEOUT_MARGIN if raw else None
+        except ValueError:
+            return None
+
+    def _healthz(self) -> None:
+        self._send(200, "text/plain; charset=utf-8", b"ok\n")
+
+    def _ready(self) -> None:
+        scraper = self.server.scraper
+        result = scraper.last or scraper.scrape()
+        if result.error is None:
+            self._send(200, "text/plain; charset=utf-8", b"ready\n")
+        else:
+            self._send(503, "text/plain; charset=utf-8", f"not ready: {result.error}\n".encode())
+
+    def _landing(self) -> None:
+        target = html.escape(self.server.target_description)
+        page = (
+            "<!doctype html><html><head><title>presto-jmx-exporter</title></head><body>"
+            f"<h1>presto-jmx-exporter {__version__}</h1>"
+            f"<p>Target: <code>{target}</code></p>"
+            '<ul><li><a href="/metrics">Metrics</a></li><li><a href="/healthz">Health</a></li>'
+            '<li><a href="/ready">Readiness</a></li></ul></body></html>\n'
+        )
+        self._send(200, "text/html; charset=utf-8", page.encode())
+
+    def _send(self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
