@@ -71,7 +71,9 @@ def parse_bean(item: Any) -> MBean:
         domain, properties = parse_object_name(name)
     except ObjectNameError as exc:
         raise SourceError(f"bad objectName: {exc}") from None
-    raw_attributes = item.get("attributes") or ()
+    raw_attributes = item.get("attributes")
+    if raw_attributes is None:
+        raw_attributes = []
     if not isinstance(raw_attributes, list):
         raise SourceError(f"{name}: 'attributes' is {_json_kind(raw_attributes)}, not an array")
     return MBean(name, domain, properties, tuple(_attributes(raw_attributes)))

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from exporter.mbeans import MBean
@@ -90,10 +91,15 @@ class RestSource:
             self._session.headers[self.options.user_header] = self.options.user
         if self.options.password is not None:
             self._session.auth = (self.options.user or "", self.options.password)
-        self._session.verify = (self.options.ca_bundle or True) if self.options.verify_tls else False
+        # Passed on every request: a session-level setting loses to REQUESTS_CA_BUNDLE from the environment.
+        self._verify: bool | str = (self.options.ca_bundle or True) if self.options.verify_tls else False
         if self.options.client_cert:
             cert = self.options.client_cert
             self._session.cert = (cert, self.options.client_key) if self.options.client_key else cert
+        if not self.options.verify_tls:
+            # Said once here instead of urllib3's warning on every request.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+            log.warning("TLS certificate verification of %s is off (--insecure-skip-verify)", self.base)
         self._token = _TokenFile(self.options.bearer_token_file) if self.options.bearer_token_file else None
         self._pool = ThreadPoolExecutor(max_workers=self.options.parallelism, thread_name_prefix="rest-fetch")
 
@@ -174,6 +180,7 @@ class RestSource:
                 url,
                 headers=headers,
                 stream=True,
+                verify=self._verify,
                 timeout=(min(self.options.connect_timeout, remaining), remaining),
             )
         except requests.RequestException as exc:

@@ -1,0 +1,81 @@
+"""A real HTTP(S) server on 127.0.0.1 that answers with what a test tells it to, and records what it was sent.
+
+Used for the REST client's own behaviour (auth headers, TLS, timeouts, size caps); end-to-end tests use the fixture
+coordinator JVM instead.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    before_body: Callable[[], None] | None = None  # e.g. wait on an Event to simulate a slow server
+
+
+@dataclass
+class Seen:
+    path: str
+    headers: dict[str, str]
+
+
+class CannedServer:
+    """``answer(path) -> Reply`` decides each response; ``seen`` lists the requests in arrival order."""
+
+    def __init__(self, answer: Callable[[str], Reply], tls: ssl.SSLContext | None = None) -> None:
+        self.answer = answer
+        self.seen: list[Seen] = []
+        self.release = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                outer.seen.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}))
+                reply = outer.answer(self.path)
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                if "Content-Length" not in reply.headers and "Transfer-Encoding" not in reply.headers:
+                    self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.flush()
+                if reply.before_body:
+                    reply.before_body()
+                try:
+                    self.wfile.write(reply.body)
+                except OSError:
+                    pass
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if isinstance(self.httpd.socket, ssl.SSLSocket) else "http"
+        return f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> CannedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)

@@ -1,0 +1,129 @@
+"""The airlift /v1/jmx/mbean JSON parser: every value shape the notes describe, and bad bodies."""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+import pytest
+
+from exporter.mbeans import Composite, Tabular, Unsupported
+from exporter.sources import airlift
+from exporter.sources.base import SourceError
+
+
+def bean(attributes: list[dict], name: str = "trino.memory:type=ClusterMemoryPool,name=general") -> dict:
+    return {"objectName": name, "className": "x.Y", "attributes": attributes, "operations": []}
+
+
+def value_of(attribute: dict):
+    [parsed] = airlift.parse_bean(bean([attribute])).attributes
+    return parsed.value
+
+
+@pytest.mark.parametrize(
+    ("attribute", "expected"),
+    [
+        ({"name": "A", "type": "long", "value": 345}, 345),
+        ({"name": "A", "type": "int", "value": 7}, 7),
+        ({"name": "A", "type": "double", "value": 0.5}, 0.5),
+        ({"name": "A", "type": "double", "value": 100}, 100.0),  # a double that JSON printed without a fraction
+        ({"name": "A", "type": "double", "value": "Infinity"}, math.inf),
+        ({"name": "A", "type": "double", "value": "-Infinity"}, -math.inf),
+        ({"name": "A", "type": "boolean", "value": True}, True),
+        ({"name": "A", "type": "java.lang.String", "value": "general"}, "general"),
+        ({"name": "A", "type": "java.util.concurrent.TimeUnit", "value": "MILLISECONDS"}, "MILLISECONDS"),
+        ({"name": "A", "type": "java.util.Date", "value": 1573285945111}, 1573285945.111),
+        ({"name": "A", "type": "long", "readable": True}, None),  # null value: field omitted
+    ],
+)
+def test_scalar_values_follow_the_java_type(attribute: dict, expected: object) -> None:
+    value = value_of(attribute)
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+def test_nan_string_is_a_double_nan() -> None:
+    value = value_of({"name": "P50", "type": "double", "value": "NaN"})
+    assert isinstance(value, float) and math.isnan(value)
+
+
+@pytest.mark.parametrize(
+    ("attribute", "reason"),
+    [
+        ({"name": "A", "type": "java.util.Map", "value": {"0.5": 1.0}}, "java.util.Map is not exported"),
+        ({"name": "A", "type": "[Ljava.lang.String;", "value": ["a"]}, "arrays are not exported"),
+        ({"name": "A", "type": "javax.management.ObjectName", "value": "a:b=c"}, "ObjectName is not exported"),
+        ({"name": "A", "type": "java.lang.Object", "readable": False, "writable": False}, "not readable"),
+        ({"name": "A", "type": "double", "value": "oops"}, "not a number"),
+    ],
+)
+def test_values_jmx_exporter_skips_are_unsupported_with_a_reason(attribute: dict, reason: str) -> None:
+    value = value_of(attribute)
+    assert isinstance(value, Unsupported)
+    assert reason in value.reason
+
+
+def test_composite_items_are_sorted_and_nan_strings_become_doubles() -> None:
+    value = value_of(
+        {
+            "name": "HeapMemoryUsage",
+            "type": "javax.management.openmbean.CompositeData",
+            "value": {"used": 10, "max": 20, "committed": "NaN", "init": 1},
+        }
+    )
+    assert isinstance(value, Composite)
+    assert [k for k, _ in value.items] == ["committed", "init", "max", "used"]
+    assert math.isnan(value.items[0][1])
+
+
+def test_tabular_rows_have_no_index_names_over_rest() -> None:
+    value = value_of(
+        {
+            "name": "Table",
+            "type": "javax.management.openmbean.TabularData",
+            "value": [{"key": "a", "value": 1}, {"key": "b", "value": 2}],
+        }
+    )
+    assert value == Tabular((), (Composite((("key", "a"), ("value", 1))), Composite((("key", "b"), ("value", 2)))))
+
+
+def test_bean_keeps_registration_order_and_quoted_values() -> None:
+    parsed = airlift.parse_bean(bean([], name='a.b:type=Pool,name="x,y"'))
+    assert parsed.domain == "a.b"
+    assert parsed.properties == (("type", "Pool"), ("name", '"x,y"'))
+
+
+def test_unparsable_beans_are_skipped_and_reported() -> None:
+    document = [bean([]), {"objectName": "no colon"}, "not an object", bean([], name="x:a=b")]
+    beans, problems = airlift.parse_bean_list(document, "dump.json")
+    assert [b.object_name for b in beans] == ["trino.memory:type=ClusterMemoryPool,name=general", "x:a=b"]
+    assert len(problems) == 2
+    assert problems[0].startswith("dump.json[1]: bad objectName")
+    assert problems[1] == "dump.json[2]: expected an MBean object, got a string"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "x: empty body"),
+        (b"  \n", "x: empty body"),
+        (b"<html>", "x: malformed JSON"),
+        (b'[{"objectName": "a:b=c"', "x: malformed JSON"),
+    ],
+)
+def test_bad_bodies_raise_source_error(body: bytes, message: str) -> None:
+    with pytest.raises(SourceError, match="^" + message):
+        airlift.loads(body, "x")
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"objectName": "a:b=c"}, "x: expected a JSON array of MBeans, got an object"),
+        ([1, 2], "x: none of the 2 entries is an MBean"),
+    ],
+)
+def test_wrong_shapes_raise_source_error(document: object, message: str) -> None:
+    with pytest.raises(SourceError, match="^" + message):
+        airlift.parse_bean_list(orjson.loads(orjson.dumps(document)), "x")

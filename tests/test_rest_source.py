@@ -1,0 +1,243 @@
+"""The REST source's HTTP behaviour against a real server on 127.0.0.1: auth, TLS, deadlines, caps, missing beans."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from exporter.sources.base import BeanRequest, SourceError
+from exporter.sources.rest import HttpOptions, RestSource, base_url
+from tests.canned_server import CannedServer, Reply
+
+POOL = "trino.memory:type=ClusterMemoryPool,name=general"
+POOL_BEAN = {
+    "objectName": POOL,
+    "attributes": [{"name": "FreeDistributedBytes", "type": "long", "value": 1024}],
+}
+LIST_BODY = orjson.dumps([POOL_BEAN])
+
+
+def list_answer(path: str) -> Reply:
+    return Reply(body=LIST_BODY, headers={"Content-Type": "application/json"})
+
+
+def fetch_all(source: RestSource, budget: float = 5.0):
+    return source.fetch(BeanRequest(), time.monotonic() + budget)
+
+
+def test_full_list_is_fetched_with_the_user_header() -> None:
+    with CannedServer(list_answer) as server:
+        source = RestSource(server.url, HttpOptions(user="exporter"))
+        snapshot = fetch_all(source)
+        source.close()
+    assert [b.object_name for b in snapshot.beans] == [POOL]
+    assert snapshot.bytes_read == len(LIST_BODY)
+    assert server.seen[0].path == "/v1/jmx/mbean"
+    assert server.seen[0].headers["x-trino-user"] == "exporter"
+    assert "authorization" not in server.seen[0].headers
+
+
+def test_presto_user_header_and_basic_auth() -> None:
+    with CannedServer(list_answer) as server:
+        source = RestSource(server.url + "/v1/jmx/mbean/", HttpOptions(user="ops", user_header="X-Presto-User",
+                                                                         password="s3cret"))
+        fetch_all(source)
+        source.close()
+    headers = server.seen[0].headers
+    assert headers["x-presto-user"] == "ops"
+    assert headers["authorization"] == "Basic " + base64.b64encode(b"ops:s3cret").decode()
+
+
+def test_bearer_token_is_reread_when_the_file_changes(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("first\n")
+    with CannedServer(list_answer) as server:
+        source = RestSource(server.url, HttpOptions(bearer_token_file=token))
+        fetch_all(source)
+        token.write_text("second-token\n")
+        os.utime(token, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+        fetch_all(source)
+        source.close()
+    assert [s.headers["authorization"] for s in server.seen] == ["Bearer first", "Bearer second-token"]
+
+
+def test_unreadable_token_file_is_a_scrape_error_that_names_it(tmp_path: Path) -> None:
+    source = RestSource("http://127.0.0.1:9", HttpOptions(bearer_token_file=tmp_path / "missing"))
+    with pytest.raises(SourceError, match="cannot read the bearer token file .*missing"):
+        fetch_all(source)
+
+
+def test_named_beans_are_fetched_one_by_one_and_missing_ones_are_skipped() -> None:
+    def answer(path: str) -> Reply:
+        if path.endswith("ClusterMemoryPool%2Cname%3Dgeneral"):
+            return Reply(body=orjson.dumps(POOL_BEAN))
+        return Reply(500, b"javax.management.InstanceNotFoundException: presto.memory:name=X\n\tat ...")
+
+    with CannedServer(answer) as server:
+        source = RestSource(server.url)
+        snapshot = source.fetch(BeanRequest((POOL, "presto.memory:name=X")), time.monotonic() + 5)
+        source.close()
+    assert [b.object_name for b in snapshot.beans] == [POOL]
+    assert sorted(s.path for s in server.seen) == [
+        "/v1/jmx/mbean/presto.memory%3Aname%3DX",
+        "/v1/jmx/mbean/trino.memory%3Atype%3DClusterMemoryPool%2Cname%3Dgeneral",
+    ]
+
+
+def test_all_named_beans_missing_is_an_error() -> None:
+    with CannedServer(lambda path: Reply(500, b"not found")) as server:
+        source = RestSource(server.url)
+        with pytest.raises(SourceError, match="none of the 2 requested MBeans exists"):
+            source.fetch(BeanRequest(("a:b=c", "a:b=d")), time.monotonic() + 5)
+        source.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (401, r"HTTP 401 \(set --user.*: Basic authentication or X-Trino-User must be sent"),
+        (403, r"HTTP 403 \(the user lacks permission"),
+        (503, r"HTTP 503: Basic authentication"),
+    ],
+)
+def test_http_errors_are_explained(status: int, message: str) -> None:
+    body = b"Basic authentication or X-Trino-User must be sent"
+    with CannedServer(lambda path: Reply(status, body)) as server:
+        source = RestSource(server.url)
+        with pytest.raises(SourceError, match=message):
+            fetch_all(source)
+        source.close()
+
+
+def test_a_slow_server_is_cut_off_at_the_deadline() -> None:
+    with CannedServer(list_answer) as server:
+        server.answer = lambda path: Reply(body=LIST_BODY, before_body=lambda: server.release.wait(30))
+        source = RestSource(server.url)
+        started = time.monotonic()
+        with pytest.raises(SourceError, match="timed out"):
+            fetch_all(source, budget=0.5)
+        elapsed = time.monotonic() - started
+        source.close()
+    assert elapsed < 2.0
+
+
+def test_body_cap_by_content_length_and_by_streamed_size() -> None:
+    big = b"[" + b" " * 5000 + b"]"
+    with CannedServer(lambda path: Reply(body=big)) as server:
+        source = RestSource(server.url, HttpOptions(max_body_bytes=1000))
+        with pytest.raises(SourceError, match="body of 5002 bytes exceeds the cap of 1000 bytes"):
+            fetch_all(source)
+        source.close()
+    # a chunked answer without Content-Length is capped while streaming
+    with CannedServer(lambda path: Reply(body=_chunked(big), headers={"Transfer-Encoding": "chunked"})) as server:
+        source = RestSource(server.url, HttpOptions(max_body_bytes=1000))
+        with pytest.raises(SourceError, match="body exceeds the cap of 1000 bytes"):
+            fetch_all(source)
+        source.close()
+
+
+def _chunked(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n0\r\n\r\n"
+
+
+def test_connection_refused_is_one_short_line() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    source = RestSource(f"http://127.0.0.1:{port}")
+    with pytest.raises(SourceError) as caught:
+        fetch_all(source)
+    source.close()
+    assert str(caught.value) == f"http://127.0.0.1:{port}/v1/jmx/mbean: cannot connect: Connection refused"
+
+
+def test_target_urls_are_normalised() -> None:
+    assert base_url("http://coordinator:8080/") == "http://coordinator:8080"
+    assert base_url("https://c:8443/v1/jmx/mbean") == "https://c:8443"
+    with pytest.raises(ValueError, match="not an http"):
+        base_url("ftp://c")
+
+
+def _self_signed(directory: Path, name: str) -> tuple[Path, Path]:
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    if subprocess.run(["which", "openssl"], capture_output=True).returncode != 0:
+        pytest.skip("openssl is needed to make test certificates")
+    directory = tmp_path_factory.mktemp("tls")
+    return {"server": _self_signed(directory, "server"), "client": _self_signed(directory, "client")}
+
+
+def _server_context(certificates: dict[str, tuple[Path, Path]], client_ca: bool = False) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificates["server"])
+    if client_ca:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(certificates["client"][0])
+    return context
+
+
+def test_tls_is_verified_against_the_ca_bundle(certificates: dict[str, tuple[Path, Path]]) -> None:
+    with CannedServer(list_answer, tls=_server_context(certificates)) as server:
+        trusted = RestSource(server.url, HttpOptions(ca_bundle=str(certificates["server"][0])))
+        assert len(fetch_all(trusted).beans) == 1
+        trusted.close()
+        untrusted = RestSource(server.url)
+        with pytest.raises(SourceError, match="TLS error"):
+            fetch_all(untrusted)
+        untrusted.close()
+        insecure = RestSource(server.url, HttpOptions(verify_tls=False))
+        assert len(fetch_all(insecure).beans) == 1
+        insecure.close()
+
+
+def test_client_certificate_for_mutual_tls(certificates: dict[str, tuple[Path, Path]]) -> None:
+    cert, key = certificates["client"]
+    with CannedServer(list_answer, tls=_server_context(certificates, client_ca=True)) as server:
+        with_cert = RestSource(server.url, HttpOptions(ca_bundle=str(certificates["server"][0]),
+                                                       client_cert=str(cert), client_key=str(key)))
+        assert len(fetch_all(with_cert).beans) == 1
+        with_cert.close()
+        without = RestSource(server.url, HttpOptions(ca_bundle=str(certificates["server"][0])))
+        with pytest.raises(SourceError):
+            fetch_all(without)
+        without.close()
+
+
+def test_parallel_fetches_share_the_source_safely() -> None:
+    with CannedServer(list_answer) as server:
+        source = RestSource(server.url)
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                for _ in range(5):
+                    assert len(fetch_all(source).beans) == 1
+            except BaseException as exc:  # collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        source.close()
+    assert errors == []
+    assert len(server.seen) == 40
