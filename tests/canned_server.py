@@ -6,6 +6,7 @@ coordinator JVM instead.
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import threading
 from collections.abc import Callable
@@ -51,10 +52,8 @@ class CannedServer:
                 self.wfile.flush()
                 if reply.before_body:
                     reply.before_body()
-                try:
+                with contextlib.suppress(OSError):
                     self.wfile.write(reply.body)
-                except OSError:
-                    pass
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -72,7 +72,7 @@ def test_bearer_token_is_reread_when_the_file_changes(tmp_path: Path) -> None:
 
 def test_unreadable_token_file_is_a_scrape_error_that_names_it(tmp_path: Path) -> None:
     source = RestSource("http://127.0.0.1:9", HttpOptions(bearer_token_file=tmp_path / "missing"))
-    with pytest.raises(SourceError, match="cannot read the bearer token file .*missing"):
+    with pytest.raises(SourceError, match=r"cannot read the bearer token file .*missing"):
         fetch_all(source)
 
 
