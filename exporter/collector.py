@@ -16,7 +16,7 @@ from pathlib import Path
 
 from exporter import __version__
 from exporter.config import Config, ConfigError, load_config
-from exporter.exposition import render_openmetrics, render_text
+from exporter.exposition import SimpleFamily, SimpleSample, render_openmetrics, render_text
 from exporter.families import build_families
 from exporter.ratelimit import RateLimitedLog
 from exporter.rules import RuleEngine
@@ -25,28 +25,12 @@ from exporter.sources.base import BeanRequest, Source, SourceError
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class SelfSample:
-    labels: tuple[tuple[str, str], ...]
-    value: float
+def _gauge(name: str, help_text: str, value: float, labels: tuple[tuple[str, str], ...] = ()) -> SimpleFamily:
+    return SimpleFamily(name, "gauge", help_text, (SimpleSample(labels, value),))
 
 
-@dataclass(frozen=True, slots=True)
-class SelfFamily:
-    """One of the exporter's own metric families, in the shape the renderer reads."""
-
-    name: str
-    type: str
-    help: str
-    samples: tuple[SelfSample, ...]
-
-
-def _gauge(name: str, help_text: str, value: float, labels: tuple[tuple[str, str], ...] = ()) -> SelfFamily:
-    return SelfFamily(name, "gauge", help_text, (SelfSample(labels, value),))
-
-
-def _counter(name: str, help_text: str, value: float) -> SelfFamily:
-    return SelfFamily(name, "counter", help_text, (SelfSample((), value),))
+def _counter(name: str, help_text: str, value: float) -> SimpleFamily:
+    return SimpleFamily(name, "counter", help_text, (SimpleSample((), value),))
 
 
 def bean_request(config: Config) -> BeanRequest:
@@ -213,7 +197,7 @@ class Scraper:
         families.extend(self._self_metrics(duration, error, target_up))
         return ScrapeResult(families, error, duration, self._clock(), target_up)
 
-    def _self_metrics(self, duration: float, error: str | None, target_up: bool) -> list[SelfFamily]:
+    def _self_metrics(self, duration: float, error: str | None, target_up: bool) -> list[SimpleFamily]:
         reuse = f" Results are reused for up to {self.min_interval:g}s." if self.min_interval > 0 else ""
         watcher = self.watcher
         return [

@@ -7,6 +7,7 @@ building because prometheus_client's registry machinery costs more than the rest
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from prometheus_client.utils import floatToGoString
@@ -29,6 +30,22 @@ class FamilyLike(Protocol):
 
     @property
     def type(self) -> object: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleSample:
+    labels: tuple[tuple[str, str], ...]
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleFamily:
+    """A family built by hand (the exporter's own metrics), in the shape the renderer reads."""
+
+    name: str
+    type: str
+    help: str
+    samples: tuple[SimpleSample, ...]
 
 
 def wants_openmetrics(accept: str | None) -> bool:

@@ -1,0 +1,90 @@
+"""The exposition renderer: text 0.0.4 and OpenMetrics, checked by promtool and by prometheus_client's parsers."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
+from prometheus_client.parser import text_string_to_metric_families as parse_text
+
+from exporter.exposition import SimpleFamily, SimpleSample, render_openmetrics, render_text, wants_openmetrics
+from tests.promtool import lint_metrics, needs_promtool
+
+FAMILIES = [
+    SimpleFamily(
+        "presto_clustermemorypool_FreeDistributedBytes",
+        "gauge",
+        'Free bytes "general" pool\\path\nsecond line',
+        (
+            SimpleSample((("pool", "general"),), 1.5e12),
+            SimpleSample((("pool", 'quote"back\\slash\nnewline'),), -3.0),
+        ),
+    ),
+    SimpleFamily("presto_queries_started", "counter", "Started queries", (SimpleSample((), 42),)),
+    SimpleFamily("odd_values", "untyped", "NaN and infinities", (
+        SimpleSample((("v", "nan"),), math.nan),
+        SimpleSample((("v", "inf"),), math.inf),
+        SimpleSample((("v", "-inf"),), -math.inf),
+    )),
+]
+
+
+def test_text_format_lines() -> None:
+    text = render_text(FAMILIES)
+    assert text.splitlines() == [
+        "# HELP presto_clustermemorypool_FreeDistributedBytes Free bytes \"general\" pool\\\\path\\nsecond line",
+        "# TYPE presto_clustermemorypool_FreeDistributedBytes gauge",
+        'presto_clustermemorypool_FreeDistributedBytes{pool="general"} 1.5e+12',
+        'presto_clustermemorypool_FreeDistributedBytes{pool="quote\\"back\\\\slash\\nnewline"} -3.0',
+        "# HELP presto_queries_started_total Started queries",
+        "# TYPE presto_queries_started_total counter",
+        "presto_queries_started_total 42.0",
+        "# HELP odd_values NaN and infinities",
+        "# TYPE odd_values untyped",
+        'odd_values{v="nan"} NaN',
+        'odd_values{v="inf"} +Inf',
+        'odd_values{v="-inf"} -Inf',
+    ]
+
+
+def test_text_format_round_trips_through_prometheus_client() -> None:
+    parsed = {f.name: f for f in parse_text(render_text(FAMILIES))}
+    pool = parsed["presto_clustermemorypool_FreeDistributedBytes"]
+    assert pool.type == "gauge"
+    assert [(s.labels["pool"], s.value) for s in pool.samples] == [
+        ("general", 1.5e12), ('quote"back\\slash\nnewline', -3.0)
+    ]
+    assert parsed["presto_queries_started"].type == "counter"
+    assert parsed["presto_queries_started"].samples[0].name == "presto_queries_started_total"
+
+
+def test_openmetrics_round_trips_through_the_strict_parser() -> None:
+    text = render_openmetrics(FAMILIES)
+    assert text.endswith("# EOF\n")
+    assert "# TYPE presto_queries_started counter" in text
+    assert "presto_queries_started_total 42.0" in text
+    assert "# TYPE odd_values unknown" in text
+    parsed = {f.name: f for f in parse_openmetrics(text)}
+    assert parsed["presto_queries_started"].samples[0].value == 42
+
+
+@needs_promtool
+def test_promtool_accepts_the_text_format() -> None:
+    # jmx_exporter-compatible names keep the attribute's camelCase, which promtool's linter dislikes; that is all
+    assert lint_metrics(render_text(FAMILIES)) == [
+        "presto_clustermemorypool_FreeDistributedBytes metric names should be written in 'snake_case' not "
+        "'camelCase'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5", True),
+        ("text/plain;version=0.0.4", False),
+        (None, False),
+    ],
+)
+def test_content_negotiation(accept: str | None, expected: bool) -> None:
+    assert wants_openmetrics(accept) is expected
