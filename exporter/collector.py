@@ -137,6 +137,7 @@ class Scraper:
         self._flight: _Flight | None = None
         self.last: ScrapeResult | None = None
         self.upstream_fetches = 0
+        self.waiting = 0  # scrapes currently waiting on another's fetch
         self._errors = RateLimitedLog(log)
 
     def scrape(self, timeout: float | None = None) -> ScrapeResult:
@@ -151,7 +152,13 @@ class Scraper:
             if flight is None:
                 flight = self._flight = _Flight()
         if not leader:
-            flight.done.wait(budget + 1.0)
+            with self._lock:
+                self.waiting += 1
+            try:
+                flight.done.wait(budget + 1.0)
+            finally:
+                with self._lock:
+                    self.waiting -= 1
             if flight.result is not None:
                 return flight.result
             return self._result([], "a concurrent scrape did not finish in time", budget, False)

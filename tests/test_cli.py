@@ -1,0 +1,135 @@
+"""The command line, called in-process as ``main([...])`` and, for signals, as a real child process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+import requests
+
+from exporter.cli import main
+from exporter.exitcodes import ExitCode
+from tests.test_server import BODY, RULES, free_port
+from tests.waiting import wait_until
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    config = tmp_path / "rules.yml"
+    config.write_text(RULES)
+    dump = tmp_path / "dump.json"
+    dump.write_bytes(BODY)
+    return config, dump
+
+
+def test_scrape_prints_the_exposition(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    config, dump = files
+    assert main(["scrape", "--config", str(config), "--target", str(dump)]) == ExitCode.OK
+    out, err = capsys.readouterr()
+    assert "trino_clustermemorypool_general_FreeDistributedBytes 1024.0\n" in out
+    assert "jmx_scrape_error 0.0\n" in out
+    assert err == ""
+
+
+def test_scrape_takes_its_options_from_the_environment(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, dump = files
+    monkeypatch.setenv("PJE_CONFIG", str(config))
+    monkeypatch.setenv("PJE_TARGET", str(dump))
+    assert main(["scrape", "--openmetrics"]) == ExitCode.OK
+    assert capsys.readouterr().out.endswith("# EOF\n")
+
+
+def test_scrape_of_a_dead_target_exits_1_with_one_line(files: tuple[Path, Path],
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    config, _ = files
+    port = free_port()
+    assert main(["scrape", "--config", str(config), "--target", f"http://127.0.0.1:{port}"]) == ExitCode.FAILED
+    out, err = capsys.readouterr()
+    assert "jmx_scrape_error 1.0" in out
+    assert err.count("\n") == 1
+    assert err == (f"presto-jmx-exporter: scrape failed: http://127.0.0.1:{port}/v1/jmx/mbean: cannot connect: "
+                   "Connection refused\n")
+
+
+@pytest.mark.parametrize(
+    ("config_text", "target", "message"),
+    [
+        (RULES, "/nonexistent/dump.json", "target '/nonexistent/dump.json' is neither an http(s) URL"),
+        (RULES, None, "no target: give --target"),
+        ("rules:\n  - patern: x\n", "DUMP", "rules[0]: unknown key 'patern' (did you mean 'pattern'?)"),
+    ],
+)
+def test_usage_and_config_errors_exit_2_naming_the_place(
+    tmp_path: Path, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
+    config_text: str, target: str | None, message: str,
+) -> None:
+    config = tmp_path / "bad.yml"
+    config.write_text(config_text)
+    argv = ["scrape", "--config", str(config)]
+    if target:
+        argv += ["--target", str(files[1]) if target == "DUMP" else target]
+    assert main(argv) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("presto-jmx-exporter: error: ")
+    assert message in err
+
+
+def test_missing_config_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scrape", "--config", str(tmp_path / "nope.yml"), "--target", "x"]) == ExitCode.USAGE
+    assert "nope.yml" in capsys.readouterr().err
+
+
+def test_help_names_every_environment_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    for variable in ("PJE_CONFIG", "PJE_TARGET", "PJE_LISTEN", "PJE_USER", "PJE_PASSWORD_FILE",
+                     "PJE_BEARER_TOKEN_FILE", "PJE_CA_BUNDLE", "PJE_SCRAPE_TIMEOUT", "PJE_LOG_LEVEL"):
+        assert variable in out
+
+
+def test_serve_stops_cleanly_on_sigterm(files: tuple[Path, Path]) -> None:
+    config, dump = files
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exporter", "serve", "--config", str(config), "--target", str(dump),
+         "--listen", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PJE_LOG_LEVEL": "INFO"},
+    )
+    try:
+        def healthy() -> bool:
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+            except requests.ConnectionError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                return False
+
+        wait_until(healthy, timeout=30, what="the exporter to serve /healthz")
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        assert "trino_clustermemorypool_general_FreeDistributedBytes 1024.0" in metrics
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        _, err = process.communicate(timeout=5)
+        assert f"listening url=http://127.0.0.1:{port}" in err
+        assert "received SIGTERM, shutting down" in err
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+def test_dump_file_with_one_bean_object(tmp_path: Path, files: tuple[Path, Path],
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    config, _ = files
+    single = tmp_path / "single.json"
+    single.write_bytes(orjson.dumps(orjson.loads(BODY)[0]))
+    assert main(["scrape", "--config", str(config), "--target", str(single)]) == ExitCode.OK
+    assert "trino_clustermemorypool_general_FreeDistributedBytes 1024.0" in capsys.readouterr().out
