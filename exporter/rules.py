@@ -1,0 +1,532 @@
+"""The rule engine: MBean records in, samples out, with jmx_exporter 1.x semantics. Pure: no I/O, no logging.
+
+For every selected bean and attribute the engine flattens the value the way jmx_exporter's scraper does, builds
+the string rules are matched against::
+
+    domain<k1=v1, k2=v2><attrKey1, attrKey2>attrName: value
+
+and runs the rules in order; the first whose ``^.*(?:PATTERN).*$`` matches the whole string decides, even if it then
+drops the attribute. ``evaluate`` returns the samples; ``trace`` returns one ``Outcome`` per record (a Sample or a
+Drop with its reason, plus the match string and the deciding rule) and runs the same code.
+
+Flattening:
+- CompositeData: one record per item (items in sorted order), ``attrKeys`` extended by the attribute name.
+- TabularData: per row, the index columns become extra key properties (``_`` appended to a name already taken;
+  a composite index ``k`` adds ``k_<item>`` for each item); every other column is a record with ``attrKeys``
+  extended by the attribute name, except a column named ``value`` (any case), which keeps the attribute's own name.
+  When the source cannot tell the index columns (REST: ``Tabular.index_names`` is empty) the row's string-valued
+  columns other than ``value`` are taken as the index; that is exactly right for the ``Map``-shaped tables (key,
+  value) that MXBeans expose.
+- ``java.lang:type=Runtime`` ``SystemProperties``, ``ClassPath``, ``BootClassPath``, ``LibraryPath`` and the
+  whole ``jdk.management.jfr:type=FlightRecorder`` bean are skipped, as jmx_exporter skips them.
+
+Values print as Java's ``toString()``: ``345``, ``0.5``, ``100.0`` for a double (even when JSON gave an integer),
+``1.573285945111E9``, ``NaN``, ``true``. A ``cache: true`` rule sees ``<cache>`` instead, and its result for a
+(bean, attribute) is kept until a scrape no longer sees that attribute, as jmx_exporter's rule cache does.
+
+Names: ``name`` is expanded, sanitised (``[^a-zA-Z0-9:_]`` -> ``_``, runs of ``_`` merged, leading digit
+prefixed), lowercased with ``lowercaseOutputName``, and finally stripped of ``_total``/``_created``/``_bucket``/
+``_info`` as client_java 1.x does (a counter gets ``_total`` back when rendered). ``inferCounterTypeFromName``
+makes a name ending in ``_total`` (before stripping) a counter.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from exporter.config import Config, MetricType, Rule
+from exporter.javanum import double_to_string, float_to_string, parse_double, to_double
+from exporter.mbeans import DOUBLE_TYPES, Composite, MBean, Tabular, Unsupported, Value
+from exporter.naming import safe_label_name, safe_name, snake_case, strip_reserved_suffixes
+
+__all__ = ["Drop", "DropReason", "MetricType", "Outcome", "RuleEngine", "Sample", "java_text"]
+
+_FLOAT_TYPES = frozenset({"float", "java.lang.Float"})
+_SPECIAL_DOUBLES = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+_RUNTIME_SKIPPED = frozenset({"systemproperties", "classpath", "bootclasspath", "librarypath"})
+_BY_NAME = operator.itemgetter(0)
+
+
+class DropReason(Enum):
+    """Why a record produced no sample."""
+
+    FILTERED_BEAN = "the MBean is not selected by includeObjectNames/excludeObjectNames"
+    FILTERED_ATTRIBUTE = "the attribute is not selected by includeObjectNameAttributes/excludeObjectNameAttributes"
+    SKIPPED = "jmx_exporter never reads this attribute"
+    NULL_VALUE = "the value is null"
+    UNSUPPORTED_TYPE = "the value's type is not exported (arrays, maps, other objects)"
+    NO_MATCH = "no rule matched"
+    UNPARSABLE_VALUE = "the rule's value did not parse as a number"
+    EMPTY_NAME = "the rule's name expanded to an empty string"
+    STRING_WITHOUT_VALUE = "the value is a string and the matching rule has no 'value'"
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One exported series.
+
+    ``name`` is the family name without ``_total`` (a COUNTER is rendered with it); ``labels`` are sorted by name;
+    ``match`` is the string the rule matched, whose part before the last ``:`` is the ``_objectname`` label value
+    jmx_exporter adds when two samples collide.
+    """
+
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    value: float
+    type: MetricType
+    help: str
+    object_name: str
+    match: str
+
+    @property
+    def origin(self) -> str:
+        """The value of the ``_objectname`` label used to tell colliding samples apart."""
+        return self.match[: self.match.rfind(":")]
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """A record that produced no sample; ``detail`` adds specifics (the unparsable text, the unsupported type)."""
+
+    reason: DropReason
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one record: ``rule_index`` is the deciding rule (None when no rule was consulted)."""
+
+    object_name: str
+    attribute: str
+    match: str
+    rule_index: int | None
+    result: Sample | Drop
+
+
+@dataclass(frozen=True, slots=True)
+class _Matched:
+    """A rule's verdict for one (bean, attribute), everything but the value: what a cache entry holds."""
+
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    type: MetricType
+    help: str
+    fixed_value: float | None
+    value_factor: float
+    match: str
+    rule_index: int
+
+
+_UNMATCHED = object()
+
+
+class _CompiledRule:
+    """A Rule reduced to what the hot loop needs."""
+
+    __slots__ = (
+        "cache",
+        "default",
+        "factor",
+        "fullmatch",
+        "help",
+        "index",
+        "labels",
+        "name",
+        "search",
+        "snake",
+        "type",
+        "value",
+    )
+
+    def __init__(self, rule: Rule) -> None:
+        self.index = rule.index
+        self.fullmatch = rule.regex.fullmatch if rule.regex is not None else None
+        self.search = rule._search.search if rule._search is not None else None
+        self.snake = rule.attr_name_snake_case
+        self.cache = rule.cache
+        self.default = rule.name is None
+        self.name = rule._name
+        self.value = rule._value
+        self.help = rule._help
+        self.labels = rule._labels
+        self.type = rule.type
+        self.factor = rule.value_factor
+
+
+@dataclass(slots=True)
+class _Bean:
+    """Per-bean state threaded through the flattening."""
+
+    bean: MBean
+    attribute: str  # the top-level attribute being processed
+
+
+class RuleEngine:
+    """Applies a Config's rules to MBean records. Compiled once per Config; safe to reuse across scrapes."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._rules = tuple(_CompiledRule(rule) for rule in config.rules)
+        self._uses_cache = any(rule.cache for rule in config.rules)
+        self._cache: dict[tuple[str, str], object] = {}
+        self._lower_names = config.lowercase_output_name
+        self._lower_labels = config.lowercase_output_label_names
+        self._infer_counters = config.infer_counter_type_from_name
+        self._filters_attributes = bool(
+            config.include_object_name_attributes or config.exclude_object_name_attributes
+        )
+
+    def evaluate(self, beans: Iterable[MBean]) -> list[Sample]:
+        """The samples for these beans (one scrape). Updates the rule cache when a rule has ``cache: true``."""
+        samples: list[Sample] = []
+        cache = self._run(beans, samples, None)
+        if cache is not None:
+            self._cache = cache
+        return samples
+
+    def trace(self, beans: Iterable[MBean]) -> list[Outcome]:
+        """One Outcome per record, computed exactly as ``evaluate`` would (the rule cache is read, not updated)."""
+        outcomes: list[Outcome] = []
+        self._run(beans, [], outcomes)
+        return outcomes
+
+    def cached_beans(self) -> int:
+        """How many (bean, attribute) verdicts the rule cache holds after the last evaluate."""
+        return len(self._cache)
+
+    # -- walking beans ---------------------------------------------------------------------------------------------
+
+    def _run(
+        self, beans: Iterable[MBean], samples: list[Sample], trace: list[Outcome] | None
+    ) -> dict[tuple[str, str], object] | None:
+        config = self.config
+        fresh: dict[tuple[str, str], object] | None = {} if self._uses_cache else None
+        for bean in beans:
+            domain, properties = bean.domain, bean.properties
+            if not config.selects_bean(domain, properties):
+                if trace is not None:
+                    self._drop_all(bean, DropReason.FILTERED_BEAN, trace)
+                continue
+            if bean.object_name == "jdk.management.jfr:type=FlightRecorder":
+                if trace is not None:
+                    self._drop_all(bean, DropReason.SKIPPED, trace)
+                continue
+            keep, drop = config.attribute_filter(domain, properties) if self._filters_attributes else (None, ())
+            runtime = bean.object_name == "java.lang:type=Runtime"
+            props_text = ", ".join([f"{k}={v}" for k, v in properties])
+            prefix = f"{domain}<{props_text}><>"
+            help_head = _help_head(domain, properties)
+            state = _Bean(bean, "")
+            for attribute in bean.attributes:
+                name = attribute.name
+                state.attribute = name
+                if (keep is not None and name not in keep) or name in drop:
+                    if trace is not None:
+                        trace.append(Outcome(bean.object_name, name, prefix + name, None,
+                                             Drop(DropReason.FILTERED_ATTRIBUTE)))
+                    continue
+                if runtime and name.lower() in _RUNTIME_SKIPPED:
+                    if trace is not None:
+                        trace.append(Outcome(bean.object_name, name, prefix + name, None, Drop(DropReason.SKIPPED)))
+                    continue
+                self._value(state, properties, (), prefix, help_head, name, attribute.java_type,
+                            attribute.description, attribute.value, samples, trace, fresh)
+        return fresh
+
+    def _drop_all(self, bean: MBean, reason: DropReason, trace: list[Outcome]) -> None:
+        props_text = ", ".join([f"{k}={v}" for k, v in bean.properties])
+        for attribute in bean.attributes:
+            match = f"{bean.domain}<{props_text}><>{attribute.name}"
+            trace.append(Outcome(bean.object_name, attribute.name, match, None, Drop(reason)))
+
+    def _value(
+        self,
+        state: _Bean,
+        properties: tuple[tuple[str, str], ...],
+        attr_keys: tuple[str, ...],
+        prefix: str,
+        help_head: str,
+        attr_name: str,
+        java_type: str,
+        description: str,
+        value: Value,
+        samples: list[Sample],
+        trace: list[Outcome] | None,
+        fresh: dict[tuple[str, str], object] | None,
+    ) -> None:
+        """processBeanValue: recurse into composite and tabular data, hand plain values to the rules."""
+        cls = value.__class__
+        if cls is Composite:
+            keys = (*attr_keys, attr_name)
+            item_prefix = prefix[:-1] + (", " if attr_keys else "") + attr_name + ">"
+            for key, item in value.items:  # type: ignore[union-attr]
+                self._value(state, properties, keys, item_prefix, help_head, key, "", "", item, samples, trace,
+                            fresh)
+        elif cls is Tabular:
+            self._tabular(state, properties, attr_keys, attr_name, value, samples, trace, fresh)  # type: ignore[arg-type]
+        elif value is None or cls is Unsupported:
+            if trace is not None:
+                reason = DropReason.NULL_VALUE if value is None else DropReason.UNSUPPORTED_TYPE
+                detail = "" if value is None else value.reason  # type: ignore[union-attr]
+                trace.append(Outcome(state.bean.object_name, state.attribute, prefix + attr_name, None,
+                                     Drop(reason, detail)))
+        else:
+            if cls is str and java_type in DOUBLE_TYPES and value in _SPECIAL_DOUBLES:
+                value = _SPECIAL_DOUBLES[value]  # type: ignore[index]
+            self._record(state, properties, attr_keys, prefix, help_head, attr_name, java_type, description,
+                         value, samples, trace, fresh)  # type: ignore[arg-type]
+
+    def _tabular(
+        self,
+        state: _Bean,
+        properties: tuple[tuple[str, str], ...],
+        attr_keys: tuple[str, ...],
+        attr_name: str,
+        table: Tabular,
+        samples: list[Sample],
+        trace: list[Outcome] | None,
+        fresh: dict[tuple[str, str], object] | None,
+    ) -> None:
+        domain = state.bean.domain
+        extended = (*attr_keys, attr_name)
+        for row in table.rows:
+            items = dict(row.items)
+            if table.index_names:
+                index_names: tuple[str, ...] | list[str] = table.index_names
+            else:
+                index_names = [k for k, v in row.items if v.__class__ is str and k.lower() != "value"]
+            row_props = dict(properties)
+            for index in index_names:
+                cell = items.get(index)
+                if cell is None:
+                    continue
+                label = index
+                while label in row_props:
+                    label += "_"
+                if cell.__class__ is Composite:
+                    for key, part in cell.items:  # type: ignore[union-attr]
+                        row_props[f"{label}_{key}"] = java_text(part, "")
+                else:
+                    row_props[label] = java_text(cell, "")
+            new_properties = tuple(row_props.items())
+            props_text = ", ".join([f"{k}={v}" for k, v in new_properties])
+            help_head = _help_head(domain, new_properties)
+            for column, cell in row.items:
+                if column in index_names:
+                    continue
+                if column.lower() == "value":
+                    keys, name = attr_keys, attr_name
+                else:
+                    keys, name = extended, column
+                prefix = f"{domain}<{props_text}><{', '.join(keys)}>"
+                self._value(state, new_properties, keys, prefix, help_head, name, "", "", cell, samples, trace,
+                            fresh)
+
+    # -- one record ------------------------------------------------------------------------------------------------
+
+    def _record(
+        self,
+        state: _Bean,
+        properties: tuple[tuple[str, str], ...],
+        attr_keys: tuple[str, ...],
+        prefix: str,
+        help_head: str,
+        attr_name: str,
+        java_type: str,
+        description: str,
+        value: str | bool | int | float,
+        samples: list[Sample],
+        trace: list[Outcome] | None,
+        fresh: dict[tuple[str, str], object] | None,
+    ) -> None:
+        text = java_text(value, java_type)
+        key = (prefix, attr_name)
+        cached = self._cache.get(key) if fresh is not None else None
+        matched: _Matched | None = None
+        plain = prefix + attr_name + ": " + text
+        if cached is not None and cached is not _UNMATCHED:
+            matched = cached  # type: ignore[assignment]
+            fresh[key] = cached  # type: ignore[index]
+        else:
+            snake: str | None = None
+            for rule in self._rules:
+                if rule.cache:
+                    if cached is not None:
+                        continue
+                    shown = "<cache>"
+                else:
+                    shown = text
+                if rule.snake:
+                    if snake is None:
+                        snake = snake_case(attr_name)
+                    name_part = snake
+                else:
+                    name_part = attr_name
+                subject = plain if (name_part is attr_name and shown is text) else f"{prefix}{name_part}: {shown}"
+                m = None
+                if rule.fullmatch is not None:
+                    if rule.search is not None and rule.search(subject) is None:
+                        continue
+                    m = rule.fullmatch(subject)
+                    if m is None:
+                        continue
+                fixed: float | None = None
+                if rule.value is not None:
+                    expanded = rule.value.expand(m)  # type: ignore[arg-type]
+                    fixed = parse_double(expanded)
+                    if fixed is None:
+                        self._drop(state, trace, subject, rule.index, DropReason.UNPARSABLE_VALUE, repr(expanded))
+                        return
+                if rule.default:
+                    matched = self._default_export(rule, properties, attr_keys, state.bean.domain, name_part,
+                                                   help_head, attr_name, description, fixed, subject)
+                else:
+                    name = safe_name(rule.name.expand(m))  # type: ignore[union-attr, arg-type]
+                    if not name:
+                        self._drop(state, trace, subject, rule.index, DropReason.EMPTY_NAME)
+                        return
+                    if value.__class__ is str and fixed is None and not rule.cache:
+                        # Dropped below anyway; skip building labels (jmx_exporter's outcome is the same).
+                        self._drop(state, trace, subject, rule.index, DropReason.STRING_WITHOUT_VALUE)
+                        return
+                    matched = self._named_export(rule, m, name, help_head, attr_name, description, fixed, subject)
+                if rule.cache:
+                    fresh[key] = matched  # type: ignore[index]
+                break
+            if matched is None:
+                if fresh is not None:
+                    fresh[key] = _UNMATCHED
+                if trace is not None:
+                    trace.append(Outcome(state.bean.object_name, state.attribute, plain, None,
+                                         Drop(DropReason.NO_MATCH)))
+                return
+        cls = value.__class__
+        if matched.fixed_value is not None:
+            number = matched.fixed_value * matched.value_factor
+        elif cls is bool:
+            number = 1.0 if value else 0.0
+        elif cls is int or cls is float:
+            number = to_double(value) * matched.value_factor  # type: ignore[arg-type]
+        else:
+            self._drop(state, trace, matched.match, matched.rule_index, DropReason.STRING_WITHOUT_VALUE)
+            return
+        sample = Sample(matched.name, matched.labels, number, matched.type, matched.help, state.bean.object_name,
+                        matched.match)
+        samples.append(sample)
+        if trace is not None:
+            trace.append(Outcome(state.bean.object_name, state.attribute, matched.match, matched.rule_index, sample))
+
+    def _drop(
+        self, state: _Bean, trace: list[Outcome] | None, match: str, rule_index: int, reason: DropReason,
+        detail: str = "",
+    ) -> None:
+        if trace is not None:
+            trace.append(Outcome(state.bean.object_name, state.attribute, match, rule_index, Drop(reason, detail)))
+
+    def _type_for(self, rule: _CompiledRule, name: str) -> MetricType:
+        if self._infer_counters and name.endswith("_total"):
+            return MetricType.COUNTER
+        return rule.type
+
+    def _default_export(
+        self,
+        rule: _CompiledRule,
+        properties: tuple[tuple[str, str], ...],
+        attr_keys: tuple[str, ...],
+        domain: str,
+        name_part: str,
+        help_head: str,
+        attr_name: str,
+        description: str,
+        fixed: float | None,
+        subject: str,
+    ) -> _Matched:
+        parts = [domain]
+        if properties:
+            parts.append(properties[0][1])
+        parts.extend(attr_keys)
+        parts.append(name_part)
+        name = safe_name("_".join(parts))
+        if self._lower_names:
+            name = name.lower()
+        labels: list[tuple[str, str]] = []
+        for key, value in properties[1:]:
+            label = safe_label_name(key)
+            labels.append((label.lower() if self._lower_labels else label, value))
+        return _Matched(strip_reserved_suffixes(name), _sorted_labels(labels), self._type_for(rule, name),
+                        _help(help_head, attr_name, description), fixed, rule.factor, subject, rule.index)
+
+    def _named_export(
+        self,
+        rule: _CompiledRule,
+        m: object,
+        name: str,
+        help_head: str,
+        attr_name: str,
+        description: str,
+        fixed: float | None,
+        subject: str,
+    ) -> _Matched:
+        if self._lower_names:
+            name = name.lower()
+        help_text = rule.help.expand(m) if rule.help is not None else _help(help_head, attr_name, description)  # type: ignore[arg-type]
+        labels: list[tuple[str, str]] = []
+        for name_template, value_template in rule.labels:
+            label = safe_label_name(name_template.expand(m))  # type: ignore[arg-type]
+            label_value = value_template.expand(m)  # type: ignore[arg-type]
+            if self._lower_labels:
+                label = label.lower()
+            if label and label_value:
+                labels.append((label, label_value))
+        return _Matched(strip_reserved_suffixes(name), _sorted_labels(labels), self._type_for(rule, name),
+                        help_text, fixed, rule.factor, subject, rule.index)
+
+
+def _sorted_labels(labels: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """Labels sorted by name; when two expand to the same name the first (in rule order) is kept."""
+    if len(labels) < 2:
+        return tuple(labels)
+    labels.sort(key=_BY_NAME)
+    out = [labels[0]]
+    for pair in labels[1:]:
+        if pair[0] != out[-1][0]:
+            out.append(pair)
+    return tuple(out)
+
+
+def _help_head(domain: str, properties: tuple[tuple[str, str], ...]) -> str:
+    name = type_ = "null"  # Java prints a missing property as "null"
+    for key, value in properties:
+        if key == "name":
+            name = value
+        elif key == "type":
+            type_ = value
+    return f"{domain}:name={name},type={type_},attribute="
+
+
+def _help(help_head: str, attr_name: str, description: str) -> str:
+    """jmx_exporter 1.x's HELP: ``[<description> ]<domain>:name=<name>,type=<type>,attribute=<attribute>``."""
+    if description and description != attr_name:
+        return f"{description} {help_head}{attr_name}"
+    return help_head + attr_name
+
+
+def java_text(value: object, java_type: str) -> str:
+    """``String.valueOf(value)`` for a plain record value, given its declared Java type."""
+    cls = value.__class__
+    if cls is str:
+        return value  # type: ignore[return-value]
+    if cls is bool:
+        return "true" if value else "false"
+    if cls is int:
+        return double_to_string(to_double(value)) if java_type in DOUBLE_TYPES else str(value)  # type: ignore[arg-type]
+    if cls is float:
+        if java_type in _FLOAT_TYPES:
+            return float_to_string(value)  # type: ignore[arg-type]
+        if 1e-3 <= abs(value) < 1e7:  # type: ignore[arg-type]
+            return repr(value)  # Python's repr and Java agree in this range
+        return double_to_string(value)  # type: ignore[arg-type]
+    return str(value)
