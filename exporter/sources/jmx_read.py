@@ -1,0 +1,88 @@
+"""Read one bean's attribute values with a single ``getAttributes`` call and build its MBean record.
+
+A bulk read fails as a whole when one value cannot be deserialised on this side (an application class such as a
+server-specific enum is not on the exporter's class path) or when a DynamicMBean refuses the bulk call. The bean is
+then read attribute by attribute, as jmx_exporter does; attributes whose values cannot be deserialised are
+remembered and left out of later bulk reads (they appear as ``Unsupported``), so the fallback costs one scrape.
+
+Call only on a thread attached to the running JVM.
+"""
+
+from __future__ import annotations
+
+from exporter.mbeans import Attribute, MBean, Unsupported, Value
+from exporter.sources.jmx_catalog import BeanLayout
+from exporter.sources.jmx_connect import Connection, ConnectionLost, ValueUnreadable
+from exporter.sources.jmx_errors import Kind, classify
+from exporter.sources.jmx_java import java
+from exporter.sources.jmx_values import convert
+
+_WRITE_ONLY = Unsupported("write-only attribute")
+
+
+class BeanGone(Exception):
+    """The bean was unregistered since it was selected."""
+
+
+def read_bean(connection: Connection, layout: BeanLayout, problems: list[str]) -> MBean:
+    """Read ``layout``'s bean; raise BeanGone, ConnectionLost; report newly unreadable attributes in ``problems``."""
+    j = java()
+    values: dict[str, Value] | None = None
+    if len(layout.request) == 0:
+        values = {}
+    else:
+        try:
+            answer = connection.call(lambda m: m.getAttributes(layout.jname, layout.request))
+            values = {str(attribute.getName()): convert(attribute.getValue()) for attribute in answer.asList()}
+        except ValueUnreadable:
+            values = None
+        except j.Throwable as exc:
+            failure = classify(exc, connection.target)
+            if failure.kind is Kind.GONE:
+                raise BeanGone(layout.object_name) from None
+            if failure.kind in (Kind.CONNECTION, Kind.AUTH):
+                raise ConnectionLost(failure.message) from None
+            values = None
+    if values is None:
+        values = _one_by_one(connection, layout, problems)
+    return MBean(layout.object_name, layout.domain, layout.properties, _attributes(layout, values))
+
+
+def _one_by_one(connection: Connection, layout: BeanLayout, problems: list[str]) -> dict[str, Value]:
+    j = java()
+    values: dict[str, Value] = {}
+    unreadable: dict[str, str] = {}
+    for name in layout.readable_names():
+        try:
+            values[name] = convert(connection.call(lambda m, n=name: m.getAttribute(layout.jname, n)))
+        except ValueUnreadable as exc:
+            unreadable[name] = str(exc)
+        except j.Throwable as exc:
+            failure = classify(exc, connection.target)
+            if failure.kind is Kind.GONE:
+                raise BeanGone(layout.object_name) from None
+            if failure.kind in (Kind.CONNECTION, Kind.AUTH):
+                raise ConnectionLost(failure.message) from None
+            # The getter threw: the attribute is left out, as getAttributes and airlift's JSON leave it out.
+    if unreadable:
+        layout.mark_unreadable(unreadable)
+        for name, reason in sorted(unreadable.items()):
+            problems.append(f"{layout.object_name} attribute {name}: {reason}")
+    return values
+
+
+def _attributes(layout: BeanLayout, values: dict[str, Value]) -> tuple[Attribute, ...]:
+    """Attributes in MBeanInfo order; those whose getter threw are absent (as in airlift's JSON)."""
+    out: list[Attribute] = []
+    for info in layout.attributes:
+        if not info.readable:
+            value: Value = _WRITE_ONLY
+        elif info.name in layout.unreadable:
+            value = Unsupported(layout.unreadable[info.name])
+        elif info.name in values:
+            value = values[info.name]
+        else:
+            continue
+        out.append(Attribute(info.name, info.java_type, value, info.description))
+    return tuple(out)
+

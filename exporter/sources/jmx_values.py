@@ -1,0 +1,111 @@
+"""Turn attribute values read over JMX into the source-neutral record values of :mod:`exporter.mbeans`.
+
+The result must equal what the REST parser (:mod:`exporter.sources.airlift`) makes of the same value, except where
+JMX knows more: TabularData keeps its real index columns. Rules, mirroring jmx_exporter and airlift's JSON:
+
+- integral numbers -> ``int``; Double -> ``float``; Float -> the ``float`` of its decimal form (``0.1f`` -> 0.1,
+  as airlift writes it) rather than its widened binary value;
+- Boolean -> ``bool``; String -> ``str``; enums -> ``toString()``; Date -> seconds since the epoch (``float``);
+- CompositeData -> :class:`Composite` (items sorted by key; null items left out, as airlift's JSON leaves them out);
+- TabularData -> :class:`Tabular` with the type's index names; Optional -> its content or None;
+- arrays, maps, collections, Character and other objects -> :class:`Unsupported`.
+
+Call only on a thread attached to the running JVM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from exporter.mbeans import Composite, Tabular, Unsupported, Value
+from exporter.sources.jmx_java import java
+
+_FAST: dict[type, Callable[[Any], Value]] | None = None
+
+
+def _fast_paths() -> dict[type, Callable[[Any], Value]]:
+    """Exact Java wrapper class -> converter, for the common values (one dict lookup instead of isinstance chains)."""
+    global _FAST
+    if _FAST is None:
+        j = java()
+        _FAST = {
+            j.Long: int,
+            j.Integer: int,
+            j.Short: int,
+            j.Byte: int,
+            j.Double: float,
+            j.Boolean: bool,
+            j.String: str,
+        }
+    return _FAST
+
+
+def convert(value: Any) -> Value:
+    """Convert one Java value (as JPype hands it over) to a record value."""
+    if value is None:
+        return None
+    fast = _fast_paths().get(type(value))
+    if fast is not None:
+        return fast(value)
+    return _convert_other(value)
+
+
+def _convert_other(value: Any) -> Value:
+    j = java()
+    if isinstance(value, j.Boolean):
+        return bool(value)
+    if isinstance(value, j.Float):
+        return float(str(value.toString()))  # Java's shortest decimal form; "NaN"/"Infinity" parse too
+    if isinstance(value, j.Number):
+        return _number(value, j)
+    if isinstance(value, j.String):
+        return str(value)
+    if isinstance(value, j.CompositeData):
+        return composite(value)
+    if isinstance(value, j.TabularData):
+        return tabular(value)
+    if isinstance(value, j.Date):
+        return int(value.getTime()) / 1000.0
+    if isinstance(value, j.Enum):
+        return str(value.toString())
+    if isinstance(value, j.Optional):
+        return convert(value.orElse(None))
+    if isinstance(value, j.JArray):
+        return Unsupported(f"arrays are not exported ({value.getClass().getName()})")
+    return Unsupported(f"{value.getClass().getName()} is not exported")
+
+
+def _number(value: Any, j: Any) -> Value:
+    if isinstance(value, j.Double):
+        return float(value)
+    if isinstance(value, j.BigDecimal):
+        return float(str(value.toString()))
+    if isinstance(value, j.BigInteger):
+        return int(str(value.toString()))
+    if isinstance(value, (j.Long, j.Integer, j.Short, j.Byte)):
+        return int(value)
+    # AtomicLong, LongAdder, DoubleAdder...: integral unless the double value says otherwise.
+    as_double = float(value.doubleValue())
+    as_long = int(value.longValue())
+    return as_long if as_double == as_long else as_double
+
+
+def composite(value: Any) -> Composite:
+    """CompositeData -> Composite, items sorted by key, null items dropped."""
+    j = java()
+    keys = sorted(str(key) for key in value.getCompositeType().keySet())
+    items = value.getAll(j.StringArray(keys)) if keys else []
+    pairs = []
+    for key, item in zip(keys, items, strict=True):
+        if item is None:
+            continue
+        pairs.append((key, convert(item)))
+    return Composite(tuple(pairs))
+
+
+def tabular(value: Any) -> Tabular:
+    """TabularData -> Tabular with the real index columns; rows in the table's iteration order."""
+    index_names = tuple(str(name) for name in value.getTabularType().getIndexNames())
+    rows = tuple(composite(row) for row in value.values().toArray())
+    return Tabular(index_names, rows)
