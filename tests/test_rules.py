@@ -1,0 +1,891 @@
+"""Rule engine behaviour, table-driven: (config, beans) -> exposition-level (name, labels, value) rows.
+
+Every expected row is written out by hand from jmx_exporter 1.x semantics (docs/configuration.md), not generated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from exporter.config import MetricType
+from exporter.families import build_families
+from exporter.mbeans import Unsupported
+from exporter.rules import Drop, DropReason, RuleEngine, Sample, java_text
+from tests.rulecase import Row, attr, bean, composite, config, exposed, tabular
+
+NAN = "NaN"
+MEMORY = bean(
+    "java.lang:type=Memory",
+    attr("HeapMemoryUsage", composite(committed=100, init=10, max=-1, used=50)),
+    Verbose=True,
+    ObjectPendingFinalizationCount=0,
+)
+THREADING = bean("java.lang:type=Threading", ThreadCount=12, PeakThreadCount=15, HTTPServerCount=1)
+POOL_GENERAL = bean("trino.memory:type=ClusterMemoryPool,name=general", FreeDistributedBytes=1024, AssignedQueries=3)
+POOL_RESERVED = bean("trino.memory:type=ClusterMemoryPool,name=reserved", FreeDistributedBytes=0, AssignedQueries=0)
+QUERY_MANAGER = bean(
+    "trino.execution:name=QueryManager",
+    attr("RunningQueries", 2, "int"),
+    attr("QueuedQueries", 1, "int"),
+    attr("StartedQueries.TotalCount", 42, "long"),
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    config: str
+    beans: list[Any]
+    expected: list[Row]
+
+
+CASES = [
+    # --- default format ------------------------------------------------------------------------------------------
+    Case(
+        "default-format-without-rules",
+        "{}",
+        [bean("java.lang:type=Memory", Verbose=True, ObjectPendingFinalizationCount=0)],
+        [("java_lang_Memory_Verbose", {}, 1.0), ("java_lang_Memory_ObjectPendingFinalizationCount", {}, 0.0)],
+    ),
+    Case(
+        "default-format-other-properties-become-labels",
+        "{}",
+        [bean("trino.memory:type=ClusterMemoryPool,name=general", FreeDistributedBytes=1024)],
+        [("trino_memory_ClusterMemoryPool_FreeDistributedBytes", {"name": "general"}, 1024.0)],
+    ),
+    Case(
+        "default-format-follows-registration-order",
+        "{}",
+        [bean("trino.memory:name=general,type=ClusterMemoryPool", FreeDistributedBytes=1024)],
+        [("trino_memory_general_FreeDistributedBytes", {"type": "ClusterMemoryPool"}, 1024.0)],
+    ),
+    Case(
+        "default-format-quoted-values-keep-their-quotes-in-labels",
+        "{}",
+        [bean('kafka.server:type=app-info,id="1"', StartTimeMs=5)],
+        [("kafka_server_app_info_StartTimeMs", {"id": '"1"'}, 5.0)],
+    ),
+    Case(
+        "default-format-sanitises-a-quoted-first-value",
+        "{}",
+        [bean('a:name="x y",type=T', V=1)],
+        [("a_x_y_V", {"type": "T"}, 1.0)],
+    ),
+    Case(
+        "default-format-composite-items",
+        "{}",
+        [bean("java.lang:type=Memory", attr("HeapMemoryUsage", composite(used=50, max=-1)))],
+        [("java_lang_Memory_HeapMemoryUsage_max", {}, -1.0), ("java_lang_Memory_HeapMemoryUsage_used", {}, 50.0)],
+    ),
+    Case("empty-rules-list-exports-nothing", "rules: []", [MEMORY, POOL_GENERAL], []),
+    Case(
+        "rule-without-pattern-matches-everything-in-default-format",
+        "rules: [{attrNameSnakeCase: true}]",
+        [bean("java.lang:type=Threading", PeakThreadCount=15)],
+        [("java_lang_Threading_peak_thread_count", {}, 15.0)],
+    ),
+    # --- patterns, names, labels ---------------------------------------------------------------------------------
+    Case(
+        "pattern-groups-fill-name-labels",
+        r"""
+rules:
+- pattern: 'trino.memory<type=ClusterMemoryPool, name=(\w+)><>(\w+)Bytes'
+  name: trino_cluster_memory_pool_$2_bytes
+  labels: {pool: $1}
+  type: GAUGE
+""",
+        [POOL_GENERAL],
+        [("trino_cluster_memory_pool_FreeDistributed_bytes", {"pool": "general"}, 1024.0)],
+    ),
+    Case(
+        "pattern-written-as-objectname-never-matches",
+        "rules: [{pattern: 'trino.memory:type=ClusterMemoryPool', name: x}]",
+        [POOL_GENERAL],
+        [],
+    ),
+    Case(
+        "pattern-is-unanchored-at-both-ends",
+        "rules: [{pattern: 'Pool, name=gen', name: found}]",
+        [POOL_GENERAL],
+        [
+            ("found", {"_objectname": "trino.memory<type=ClusterMemoryPool, name=general><>AssignedQueries"}, 3.0),
+            (
+                "found",
+                {"_objectname": "trino.memory<type=ClusterMemoryPool, name=general><>FreeDistributedBytes"},
+                1024.0,
+            ),
+        ],
+    ),
+    Case(
+        "greedy-prefix-makes-groups-match-rightmost",
+        r"rules: [{pattern: '(\d+)', name: digit_$1}]",
+        [bean("a:type=T", Count=345)],
+        [("digit_5", {}, 345.0)],
+    ),
+    Case(
+        "first-matching-rule-wins-even-when-it-drops",
+        r"""
+rules:
+- pattern: '<type=Memory><>Verbose'
+  name: ''
+- pattern: '.*'
+""",
+        [bean("java.lang:type=Memory", Verbose=True, ObjectPendingFinalizationCount=7)],
+        [("java_lang_Memory_ObjectPendingFinalizationCount", {}, 7.0)],
+    ),
+    Case(
+        "first-matching-rule-wins-for-a-string-without-value",
+        r"""
+rules:
+- pattern: '<>Version: (.*)'
+  name: version
+- pattern: '<>Version: (\d+)'
+  name: version_number
+  value: $1
+""",
+        [bean("app:type=Info", Version="3")],
+        [],
+    ),
+    Case(
+        "match-string-of-composite-items",
+        r"""
+rules:
+- pattern: 'java.lang<type=Memory><HeapMemoryUsage>(\w+): (\d+)'
+  name: jvm_memory_heap_$1_bytes
+""",
+        [MEMORY],
+        [
+            ("jvm_memory_heap_committed_bytes", {}, 100.0),
+            ("jvm_memory_heap_init_bytes", {}, 10.0),
+            ("jvm_memory_heap_used_bytes", {}, 50.0),
+        ],
+    ),
+    Case(
+        "match-string-keeps-quotes-and-registration-order",
+        r"""
+rules:
+- pattern: 'kafka.server<type=app-info, id="(\d+)"><>StartTimeMs'
+  name: kafka_start_time_ms
+  labels: {broker: $1}
+""",
+        [
+            bean('kafka.server:type=app-info,id="7"', StartTimeMs=5),
+            bean('kafka.server:id="8",type=app-info', StartTimeMs=6),
+        ],
+        [("kafka_start_time_ms", {"broker": "7"}, 5.0)],
+    ),
+    Case(
+        "empty-label-name-or-value-is-left-out",
+        r"""
+rules:
+- pattern: '<>(?:(Running)|(Queued))Queries'
+  name: q_$1$2
+  labels: {a: $1, b: $2, $2: x}
+""",
+        [QUERY_MANAGER],
+        [("q_Running", {"a": "Running"}, 2.0), ("q_Queued", {"b": "Queued", "Queued": "x"}, 1.0)],
+    ),
+    Case(
+        "label-names-are-sanitised-values-are-not",
+        r"""
+rules:
+- pattern: 'RunningQueries'
+  name: running
+  labels: {my-label: 'a b-c', 1st: x, 'ns:key': y}
+""",
+        [QUERY_MANAGER],
+        [("running", {"my_label": "a b-c", "_1st": "x", "ns_key": "y"}, 2.0)],
+    ),
+    Case(
+        "name-is-sanitised",
+        r"rules: [{pattern: '<>(Running)Queries', name: '9 queries--$1.now'}]",
+        [QUERY_MANAGER],
+        [("_9_queries_Running_now", {}, 2.0)],
+    ),
+    Case(
+        "name-that-expands-to-empty-drops-without-trying-later-rules",
+        r"""
+rules:
+- pattern: '<>(?:(Foo)|Running)Queries'
+  name: $1
+- pattern: '.*'
+""",
+        [bean("trino.execution:name=QueryManager", attr("RunningQueries", 2, "int"))],
+        [],
+    ),
+    # --- snake case and lower case -------------------------------------------------------------------------------
+    Case(
+        "attr-name-snake-case-in-match-string-and-default-name",
+        r"""
+rules:
+- pattern: 'java.lang<type=Threading><>thread_count'
+  name: jvm_threads
+  attrNameSnakeCase: true
+- pattern: 'Threading'
+  attrNameSnakeCase: true
+""",
+        [THREADING],
+        [
+            ("jvm_threads", {}, 12.0),
+            ("java_lang_Threading_peak_thread_count", {}, 15.0),
+            ("java_lang_Threading_httpserver_count", {}, 1.0),
+        ],
+    ),
+    Case(
+        "lowercase-options-default-format",
+        "{lowercaseOutputName: true, lowercaseOutputLabelNames: true}",
+        [bean("Trino.Memory:type=ClusterMemoryPool,Name=General", FreeBytes=1)],
+        [("trino_memory_clustermemorypool_freebytes", {"name": "General"}, 1.0)],
+    ),
+    Case(
+        "lowercase-options-named-rule",
+        r"""
+lowercaseOutputName: true
+lowercaseOutputLabelNames: true
+rules:
+- pattern: '<type=(\w+), name=(\w+)><>Free'
+  name: Foo_$1
+  labels: {MyLabel: $1, Pool: $2}
+""",
+        [POOL_GENERAL],
+        [("foo_clustermemorypool", {"mylabel": "ClusterMemoryPool", "pool": "general"}, 1024.0)],
+    ),
+    # --- values --------------------------------------------------------------------------------------------------
+    Case(
+        "value-factor-multiplies-numbers-not-booleans",
+        r"""
+rules:
+- pattern: 'QueuedTime.AllTime.P50'
+  name: queued_seconds
+  valueFactor: 0.001
+- pattern: 'Flag'
+  name: flag
+  valueFactor: 10
+""",
+        [bean("trino.execution:name=QueryManager", attr("QueuedTime.AllTime.P50", 1500.0), Flag=True)],
+        [("queued_seconds", {}, 1.5), ("flag", {}, 1.0)],
+    ),
+    Case(
+        "value-from-a-group-of-a-string-then-value-factor",
+        r"""
+rules:
+- pattern: 'app<type=Info><>Version: (\d+)\.(\d+)'
+  name: app_version_major
+  value: $1
+  valueFactor: 2
+""",
+        [bean("app:type=Info", Version="3.14")],
+        [("app_version_major", {}, 6.0)],
+    ),
+    Case(
+        "constant-value-turns-a-string-state-into-a-number",
+        r"""
+rules:
+- pattern: 'app<type=Info, name=(\w+)><>State: RUNNING'
+  name: app_running
+  value: 1
+  labels: {app: $1}
+""",
+        [bean("app:type=Info,name=a", State="RUNNING"), bean("app:type=Info,name=b", State="STOPPED")],
+        [("app_running", {"app": "a"}, 1.0)],
+    ),
+    Case(
+        "value-in-java-double-syntax",
+        r"rules: [{pattern: 'State: (.*)', name: state, value: '$1'}]",
+        [bean("a:type=A", State=" 1.5e3d "), bean("a:type=B", State="0x1p4"), bean("a:type=C", State="1_000")],
+        [("state", {"_objectname": "a<type=A><>State"}, 1500.0), ("state", {"_objectname": "a<type=B><>State"}, 16.0)],
+    ),
+    Case(
+        "unparsable-value-drops-without-trying-later-rules",
+        r"""
+rules:
+- pattern: 'State: (.*)'
+  name: state
+  value: $1
+- pattern: '.*'
+  name: other
+  value: 1
+""",
+        [bean("app:type=Info", State="abc")],
+        [],
+    ),
+    Case(
+        "booleans-are-one-and-zero",
+        "{}",
+        [bean("a:type=T", On=True, Off=False)],
+        [("a_T_On", {}, 1.0), ("a_T_Off", {}, 0.0)],
+    ),
+    Case(
+        "nan-and-infinities-are-kept",
+        "{}",
+        [bean("a:type=T", P50=math.nan, Max=math.inf, Min=-math.inf)],
+        [("a_T_P50", {}, NAN), ("a_T_Max", {}, math.inf), ("a_T_Min", {}, -math.inf)],
+    ),
+    Case(
+        "nan-strings-of-double-attributes-are-doubles",
+        r"rules: [{pattern: 'P99: NaN', name: p99}]",
+        [bean("a:type=T", attr("P99", "NaN", "double"))],
+        [("p99", {}, NAN)],
+    ),
+    Case(
+        "values-print-as-java-tostring-in-the-match-string",
+        r"""
+rules:
+- pattern: '<>Rate: 100\.0$'
+  name: rate
+- pattern: '<>Big: 1\.573285945111E9$'
+  name: big
+- pattern: '<>Count: 345$'
+  name: count
+- pattern: '<>F: 0\.1$'
+  name: f
+- pattern: '<>Small: 1\.0E-4$'
+  name: small
+""",
+        [
+            bean(
+                "a:type=T",
+                attr("Rate", 100, "double"),
+                attr("Big", 1573285945.111, "double"),
+                attr("Count", 345, "long"),
+                attr("F", 0.10000000149011612, "float"),
+                attr("Small", 0.0001, "java.lang.Double"),
+            )
+        ],
+        [
+            ("rate", {}, 100.0),
+            ("big", {}, 1573285945.111),
+            ("count", {}, 345.0),
+            ("f", {}, 0.10000000149011612),
+            ("small", {}, 0.0001),
+        ],
+    ),
+    Case(
+        "strings-without-value-are-dropped",
+        "{}",
+        [bean("a:type=T", Name="x", N=1)],
+        [("a_T_N", {}, 1.0)],
+    ),
+    Case(
+        "null-and-unsupported-values-are-dropped",
+        "{}",
+        [bean("a:type=T", attr("Nothing", None), attr("Array", Unsupported("arrays")), N=2)],
+        [("a_T_N", {}, 2.0)],
+    ),
+    # --- Java regex features and replacement strings -------------------------------------------------------------
+    Case(
+        "named-groups-in-pattern-and-replacement",
+        r"""
+rules:
+- pattern: '(?<dom>trino\.\w+)<name=(?<cls>\w+)><>(?<attr>\w+)Queries'
+  name: ${dom}_${cls}_${attr}
+""",
+        [QUERY_MANAGER],
+        [
+            ("trino_execution_QueryManager_Running", {}, 2.0),
+            ("trino_execution_QueryManager_Queued", {}, 1.0),
+            ("trino_execution_QueryManager_Started", {}, 42.0),  # the pattern is not anchored at the end
+        ],
+    ),
+    Case(
+        "possessive-quantifier-does-not-give-back",
+        r"""
+rules:
+- pattern: '<>(\w++)Queries'
+  name: possessive_$1
+- pattern: '<>(\w+)Queries'
+  name: greedy_$1
+""",
+        [bean("trino.execution:name=QueryManager", attr("RunningQueries", 2, "int"))],
+        [("greedy_Running", {}, 2.0)],
+    ),
+    Case(
+        "atomic-group-does-not-give-back",
+        r"""
+rules:
+- pattern: '<>(?>(\w+))Queries'
+  name: atomic_$1
+- pattern: '<>([A-Z]\w+?)Queries'
+  name: lazy_$1
+""",
+        [bean("trino.execution:name=QueryManager", attr("RunningQueries", 2, "int"))],
+        [("lazy_Running", {}, 2.0)],
+    ),
+    Case(
+        "java-character-properties",
+        r"rules: [{pattern: '<>\p{javaUpperCase}(\p{javaLowerCase}+)Size', name: size_$1}]",
+        [bean("a:type=Pool", PoolSize=4)],
+        [("size_ool", {}, 4.0)],
+    ),
+    Case(
+        "posix-classes-are-ascii",
+        r"rules: [{pattern: '<>\p{Alpha}+: (\d+)', name: n_$1}, {pattern: '.*', name: other}]",
+        [bean("a:type=T", Größe=1)],
+        [("other", {}, 1.0)],
+    ),
+    Case(
+        "quoted-literal-text",
+        r"rules: [{pattern: '\Qio.airlift.stats<name=GcMonitor>\E<>(\w+)', name: gc_$1}]",
+        [bean("io.airlift.stats:name=GcMonitor", MajorGcCount=3), bean("ioXairlift.stats:name=GcMonitor", X=1)],
+        [("gc_MajorGcCount", {}, 3.0)],
+    ),
+    Case(
+        "inline-case-insensitive-flag",
+        r"rules: [{pattern: '(?i)QUERYMANAGER><>(running)queries', name: q_$1}]",
+        [QUERY_MANAGER],
+        [("q_Running", {}, 2.0)],
+    ),
+    Case(
+        "dot-does-not-match-a-line-break",
+        r"rules: [{pattern: 'Text: a.b', name: t, value: 1}]",
+        [bean("a:type=T", Text="a\nb"), bean("a:type=U", Text="a-b")],
+        [("t", {}, 1.0)],
+    ),
+    Case(
+        "replacement-escapes-and-whole-match",
+        r"""
+rules:
+- pattern: '<>(Running)Queries'
+  name: 'cost_\$1'
+  labels: {lit: '\$\\x', all: '$0'}
+""",
+        [QUERY_MANAGER],
+        [("cost_1", {"lit": "$\\x", "all": "trino.execution<name=QueryManager><>RunningQueries: 2"}, 2.0)],
+    ),
+    Case(
+        "replacement-takes-the-longest-existing-group-number",
+        r"rules: [{pattern: '<>(Running)Queries', name: x_$10}]",
+        [QUERY_MANAGER],
+        [("x_Running0", {}, 2.0)],
+    ),
+    # --- composite and tabular data ------------------------------------------------------------------------------
+    Case(
+        "tabular-with-index-columns",
+        "{}",
+        [
+            bean(
+                "app:type=Cache",
+                attr(
+                    "Stats",
+                    tabular(
+                        [{"region": "eu", "hits": 5, "misses": 2}, {"region": "us", "hits": 7, "misses": 1}],
+                        ("region",),
+                    ),
+                ),
+            )
+        ],
+        [
+            ("app_Cache_Stats_hits", {"region": "eu"}, 5.0),
+            ("app_Cache_Stats_hits", {"region": "us"}, 7.0),
+            ("app_Cache_Stats_misses", {"region": "eu"}, 2.0),
+            ("app_Cache_Stats_misses", {"region": "us"}, 1.0),
+        ],
+    ),
+    Case(
+        "tabular-value-column-keeps-the-attribute-name",
+        r"""
+rules:
+- pattern: 'app<type=Map, key=(\w+)><>Sizes: (\d+)'
+  name: app_size
+  labels: {key: $1}
+""",
+        [bean("app:type=Map", attr("Sizes", tabular([{"key": "a", "value": 3}, {"key": "b", "Value": 4}])))],
+        [("app_size", {"key": "a"}, 3.0), ("app_size", {"key": "b"}, 4.0)],
+    ),
+    Case(
+        "tabular-index-name-already-taken-gets-an-underscore",
+        "{}",
+        [bean("app:type=T,key=k1", attr("Tab", tabular([{"key": "x", "value": 1.5}], ("key",))))],
+        [("app_T_Tab", {"key": "k1", "key_": "x"}, 1.5)],
+    ),
+    Case(
+        "tabular-composite-index",
+        "{}",
+        [bean("app:type=T", attr("Tab", tabular([{"id": composite(a="1", b="2"), "value": 9}], ("id",))))],
+        [("app_T_Tab", {"id_a": "1", "id_b": "2"}, 9.0)],
+    ),
+    Case(
+        "tabular-string-value-column-over-rest",
+        r"rules: [{pattern: 'app<type=Props, key=java.version><>P: (.*)', name: app_java_version, value: $1}]",
+        [bean("app:type=Props", attr("P", tabular([{"key": "java.version", "value": "17"}])))],
+        [("app_java_version", {}, 17.0)],
+    ),
+    Case(
+        "tabular-of-composites-nests",
+        "{}",
+        [bean("app:type=T", attr("Tab", tabular([{"key": "k", "value": composite(x=1)}])))],
+        [("app_T_Tab_x", {"key": "k"}, 1.0)],
+    ),
+    Case(
+        "runtime-system-properties-are-skipped-like-jmx-exporter",
+        r"""
+rules:
+- pattern: 'java.lang<type=Runtime, key=(.*)><>SystemProperties: (.*)'
+  name: sysprop
+  value: 1
+- pattern: '.*'
+""",
+        [bean("java.lang:type=Runtime", attr("SystemProperties", tabular([{"key": "a", "value": "b"}])), Uptime=5)],
+        [("java_lang_Runtime_Uptime", {}, 5.0)],
+    ),
+    Case(
+        "flight-recorder-bean-is-skipped-like-jmx-exporter",
+        "{}",
+        [bean("jdk.management.jfr:type=FlightRecorder", Count=1)],
+        [],
+    ),
+    # --- families ------------------------------------------------------------------------------------------------
+    Case(
+        "duplicate-series-get-objectname-on-every-member",
+        r"rules: [{pattern: 'a<type=X, name=\w+><>Count', name: a_count}, {pattern: 'a<type=Y', name: a_count,"
+        r" labels: {k: v}}]",
+        [bean("a:type=X,name=one", Count=1), bean("a:type=X,name=two", Count=2), bean("a:type=Y", Count=3)],
+        [
+            ("a_count", {"_objectname": "a<type=X, name=one><>Count"}, 1.0),
+            ("a_count", {"_objectname": "a<type=X, name=two><>Count"}, 2.0),
+            ("a_count", {"_objectname": "a<type=Y><>Count", "k": "v"}, 3.0),
+        ],
+    ),
+    Case(
+        "distinct-labels-need-no-objectname",
+        r"rules: [{pattern: 'a<type=X, name=(\w+)><>Count', name: a_count, labels: {name: $1}}]",
+        [bean("a:type=X,name=one", Count=1), bean("a:type=X,name=two", Count=2)],
+        [("a_count", {"name": "one"}, 1.0), ("a_count", {"name": "two"}, 2.0)],
+    ),
+    Case(
+        "counters-are-exposed-with-total",
+        r"rules: [{pattern: 'StartedQueries.TotalCount', name: trino_queries_started, type: COUNTER}]",
+        [QUERY_MANAGER],
+        [("trino_queries_started_total", {}, 42.0)],
+    ),
+    Case(
+        "counter-named-with-total-is-not-doubled",
+        r"rules: [{pattern: 'StartedQueries.TotalCount', name: trino_queries_started_total, type: COUNTER}]",
+        [QUERY_MANAGER],
+        [("trino_queries_started_total", {}, 42.0)],
+    ),
+    Case(
+        "reserved-suffixes-are-stripped-from-other-types",
+        r"""
+rules:
+- pattern: 'RunningQueries'
+  name: running_total
+  type: GAUGE
+- pattern: 'QueuedQueries'
+  name: queued_info_total
+- pattern: 'StartedQueries'
+  name: _total
+""",
+        [QUERY_MANAGER],
+        [("running", {}, 2.0), ("queued", {}, 1.0), ("total", {}, 42.0)],
+    ),
+    Case(
+        "infer-counter-type-from-name",
+        r"""
+inferCounterTypeFromName: true
+rules:
+- pattern: 'StartedQueries.TotalCount'
+  name: queries_started_total
+- pattern: 'RunningQueries'
+  name: queries_running
+""",
+        [QUERY_MANAGER],
+        [("queries_started_total", {}, 42.0), ("queries_running", {}, 2.0)],
+    ),
+    Case(
+        "a-name-with-two-types-is-untyped",
+        r"""
+rules:
+- pattern: 'a<type=A><>N'
+  name: m
+  type: COUNTER
+- pattern: 'a<type=B><>N'
+  name: m
+  type: GAUGE
+""",
+        [bean("a:type=A", N=1), bean("a:type=B", N=2)],
+        [("m", {"_objectname": "a<type=A><>N"}, 1.0), ("m", {"_objectname": "a<type=B><>N"}, 2.0)],
+    ),
+    # --- bean and attribute selection ----------------------------------------------------------------------------
+    Case(
+        "include-and-exclude-object-names",
+        r"""
+includeObjectNames: ['java.lang:type=Memory', 'trino.memory:*']
+excludeObjectNames: ['trino.memory:type=ClusterMemoryPool,name=reserved']
+rules: [{pattern: '<>(FreeDistributedBytes|Verbose)'}]
+""",
+        [MEMORY, THREADING, POOL_GENERAL, POOL_RESERVED],
+        [
+            ("java_lang_Memory_Verbose", {}, 1.0),
+            ("trino_memory_ClusterMemoryPool_FreeDistributedBytes", {"name": "general"}, 1024.0),
+        ],
+    ),
+    Case(
+        "legacy-whitelist-and-blacklist",
+        r"""
+whitelistObjectNames: ['trino.memory:type=ClusterMemoryPool,*']
+blacklistObjectNames: ['trino.memory:name=res*,*']
+rules: [{pattern: '<>FreeDistributedBytes'}]
+""",
+        [MEMORY, POOL_GENERAL, POOL_RESERVED],
+        [("trino_memory_ClusterMemoryPool_FreeDistributedBytes", {"name": "general"}, 1024.0)],
+    ),
+    Case(
+        "exclude-jvm-metrics",
+        "excludeJvmMetrics: true\nrules: [{pattern: '<>(FreeDistributedBytes|Verbose)'}]",
+        [MEMORY, POOL_GENERAL],
+        [("trino_memory_ClusterMemoryPool_FreeDistributedBytes", {"name": "general"}, 1024.0)],
+    ),
+    Case(
+        "include-object-name-attributes-selects-only-listed-attributes-of-listed-beans",
+        r"""
+includeObjectNameAttributes:
+  'trino.memory:name=general,type=ClusterMemoryPool': [AssignedQueries]
+""",
+        [POOL_GENERAL, THREADING],
+        [("trino_memory_ClusterMemoryPool_AssignedQueries", {"name": "general"}, 3.0)],
+    ),
+    Case(
+        "exclude-object-name-attributes",
+        r"""
+excludeObjectNameAttributes:
+  'java.lang:type=Threading': [ThreadCount, HTTPServerCount]
+""",
+        [THREADING],
+        [("java_lang_Threading_PeakThreadCount", {}, 15.0)],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_rule_table(case: Case) -> None:
+    def key(row: Row) -> tuple[str, tuple[tuple[str, str], ...], str]:
+        return row[0], tuple(sorted(row[1].items())), repr(row[2])
+
+    assert sorted(map(key, exposed(case.config, case.beans))) == sorted(map(key, case.expected))
+
+
+def test_exposition_order_is_deterministic_whatever_the_bean_order() -> None:
+    text = r"rules: [{pattern: 'a<type=X, name=(\w+)><>(\w+)', name: a_$2, labels: {n: $1}}]"
+    beans = [bean(f"a:type=X,name=n{i}", Count=i, Size=10 * i) for i in range(5)]
+    forward = exposed(text, beans)
+    assert forward == exposed(text, list(reversed(beans)))
+    assert [row[0] for row in forward] == ["a_Count"] * 5 + ["a_Size"] * 5
+    assert [row[1]["n"] for row in forward[:5]] == [f"n{i}" for i in range(5)]
+
+
+def test_sample_carries_type_help_and_origin() -> None:
+    engine = RuleEngine(
+        config(r"""
+rules:
+- pattern: 'trino.memory<type=ClusterMemoryPool, name=(\w+)><>(\w+)'
+  name: pool_$2
+  help: Pool $1 $2
+  type: COUNTER
+- pattern: 'java.lang<type=(\w+)><HeapMemoryUsage>(\w+)'
+- pattern: '.*'
+""")
+    )
+    beans = [
+        POOL_GENERAL,
+        MEMORY,
+        bean("a:type=T,name=n", attr("Up", 1, "long", "Seconds since start")),
+        bean("a:type=T,name=m", attr("Same", 1, "long", "Same")),
+    ]
+    samples = {(s.name, s.object_name): s for s in engine.evaluate(beans)}
+    pool = samples[("pool_FreeDistributedBytes", "trino.memory:type=ClusterMemoryPool,name=general")]
+    assert (pool.type, pool.help) == (MetricType.COUNTER, "Pool general FreeDistributedBytes")
+    assert pool.origin == "trino.memory<type=ClusterMemoryPool, name=general><>FreeDistributedBytes"
+    heap = samples[("java_lang_Memory_HeapMemoryUsage_used", "java.lang:type=Memory")]
+    assert heap.help == "java.lang:name=null,type=Memory,attribute=used"
+    assert heap.match == "java.lang<type=Memory><HeapMemoryUsage>used: 50"
+    assert samples[("a_T_Up", "a:type=T,name=n")].help == "Seconds since start a:name=n,type=T,attribute=Up"
+    assert samples[("a_T_Same", "a:type=T,name=m")].help == "a:name=m,type=T,attribute=Same"
+
+
+def test_help_of_a_family_does_not_depend_on_bean_order() -> None:
+    text = r"rules: [{pattern: 'a<type=X, name=(\w+)><>Count', name: c, help: 'from $1', labels: {n: $1}}]"
+    beans = [bean("a:type=X,name=b", Count=1), bean("a:type=X,name=a", Count=2)]
+    engine = RuleEngine(config(text))
+    assert build_families(engine.evaluate(beans))[0].help == "from a"
+    assert build_families(engine.evaluate(beans[::-1]))[0].help == "from a"
+
+
+def test_identical_series_after_objectname_are_kept_once() -> None:
+    twin = Sample("x", (), 1.0, MetricType.GAUGE, "h", "a:type=T", "a<type=T><>X: 1")
+    other = Sample("x", (), 2.0, MetricType.GAUGE, "h", "a:type=U", "a<type=U><>X: 2")
+    family = build_families([twin, twin, other])[0]
+    assert [dict(s.labels)["_objectname"] for s in family.samples] == ["a<type=T><>X", "a<type=U><>X"]
+
+
+# --- the rule cache ----------------------------------------------------------------------------------------------
+
+
+def test_cache_rule_sees_cache_placeholder_and_keeps_its_verdict() -> None:
+    engine = RuleEngine(
+        config(r"""
+rules:
+- pattern: 'java.lang<type=Memory><>(\w+): <cache>'
+  name: jvm_$1
+  cache: true
+- pattern: 'java.lang<type=Memory><>(\w+): (true|false)'
+  name: uncached_$1
+""")
+    )
+    first = engine.evaluate([bean("java.lang:type=Memory", Verbose=True)])
+    assert [(s.name, s.value, s.match) for s in first] == [
+        ("jvm_Verbose", 1.0, "java.lang<type=Memory><>Verbose: <cache>")
+    ]
+    assert engine.cached_beans() == 1
+    # The verdict is reused, the value is read afresh.
+    second = engine.evaluate([bean("java.lang:type=Memory", Verbose=False)])
+    assert [(s.name, s.value) for s in second] == [("jvm_Verbose", 0.0)]
+    # An attribute no longer seen is evicted.
+    engine.evaluate([bean("java.lang:type=Threading", ThreadCount=1)])
+    assert engine.cached_beans() == 1  # the Threading attribute, cached as unmatched
+
+
+def test_cached_verdict_wins_over_an_earlier_uncached_rule_as_in_jmx_exporter() -> None:
+    engine = RuleEngine(
+        config(r"""
+rules:
+- pattern: 'a<type=T><>N: 2'
+  name: two
+- pattern: 'a<type=T><>N'
+  name: any
+  cache: true
+""")
+    )
+    assert [s.name for s in engine.evaluate([bean("a:type=T", N=1)])] == ["any"]
+    assert [s.name for s in engine.evaluate([bean("a:type=T", N=2)])] == ["any"]
+    assert [s.name for s in RuleEngine(engine.config).evaluate([bean("a:type=T", N=2)])] == ["two"]
+
+
+def test_unmatched_verdict_is_cached_and_only_uncached_rules_run_again() -> None:
+    engine = RuleEngine(
+        config(r"""
+rules:
+- pattern: 'a<type=T><>N: <cache>x'
+  name: never
+  cache: true
+- pattern: 'a<type=T><>N: 5'
+  name: five
+""")
+    )
+    assert engine.evaluate([bean("a:type=T", N=1)]) == []
+    assert engine.cached_beans() == 1
+    assert [s.name for s in engine.evaluate([bean("a:type=T", N=5)])] == ["five"]
+    assert engine.cached_beans() == 0  # the matched uncached rule replaces the unmatched verdict
+
+
+def test_no_cache_is_kept_without_cache_rules() -> None:
+    engine = RuleEngine(config("{}"))
+    engine.evaluate([MEMORY])
+    assert engine.cached_beans() == 0
+
+
+# --- trace -------------------------------------------------------------------------------------------------------
+
+
+def test_trace_gives_one_outcome_per_record_with_reason_and_rule() -> None:
+    engine = RuleEngine(
+        config(r"""
+includeObjectNames: ['a:*', 'java.lang:type=Runtime']
+excludeObjectNames: ['a:type=Excluded']
+excludeObjectNameAttributes: {'a:type=T': [Hidden]}
+rules:
+- pattern: '<>Empty'
+  name: $0x
+- pattern: '<>Empty'
+  name: ''
+- pattern: 'State: (\w+)'
+  name: state
+  value: $1
+- pattern: '<>Text'
+  name: text
+- pattern: '<>(N|Nothing|Array)'
+""")
+    )
+    beans = [
+        bean(
+            "a:type=T",
+            attr("Nothing", None),
+            attr("Array", Unsupported("arrays are not exported")),
+            Empty=1,
+            State="up",
+            Text="t",
+            N=3,
+            Other=4,
+            Hidden=5,
+        ),
+        bean("a:type=Excluded", N=1),
+        bean("java.lang:type=Runtime", attr("ClassPath", "x.jar")),
+        bean("b:type=NotIncluded", N=1),
+    ]
+    outcomes = engine.trace(beans)
+    summary = [
+        (o.attribute, o.rule_index, o.result.reason if isinstance(o.result, Drop) else o.result.name) for o in outcomes
+    ]
+    assert summary == [
+        ("Nothing", None, DropReason.NULL_VALUE),
+        ("Array", None, DropReason.UNSUPPORTED_TYPE),
+        ("Empty", 0, "a_type_T_Empty:_1x"),  # ":" is legal in metric names
+        ("State", 2, DropReason.UNPARSABLE_VALUE),
+        ("Text", 3, DropReason.STRING_WITHOUT_VALUE),
+        ("N", 4, "a_T_N"),
+        ("Other", None, DropReason.NO_MATCH),
+        ("Hidden", None, DropReason.FILTERED_ATTRIBUTE),
+        ("N", None, DropReason.FILTERED_BEAN),
+        ("ClassPath", None, DropReason.SKIPPED),
+        ("N", None, DropReason.FILTERED_BEAN),
+    ]
+    by_attribute = {o.attribute: o for o in outcomes[:8]}
+    assert by_attribute["State"].match == "a<type=T><>State: up"
+    assert by_attribute["State"].result == Drop(DropReason.UNPARSABLE_VALUE, "'up'")
+    assert by_attribute["Array"].result == Drop(DropReason.UNSUPPORTED_TYPE, "arrays are not exported")
+    assert by_attribute["Other"].match == "a<type=T><>Other: 4"
+    samples = [o.result for o in outcomes if isinstance(o.result, Sample)]
+    assert samples == engine.evaluate(beans)
+
+
+def test_trace_reports_an_empty_name() -> None:
+    engine = RuleEngine(config(r"rules: [{pattern: '<>(?:(x)|N)', name: $1}]"))
+    (outcome,) = engine.trace([bean("a:type=T", N=1)])
+    assert (outcome.rule_index, outcome.result) == (0, Drop(DropReason.EMPTY_NAME))
+
+
+def test_trace_does_not_change_the_cache() -> None:
+    engine = RuleEngine(config("rules: [{pattern: 'N', name: n, cache: true}]"))
+    engine.trace([bean("a:type=T", N=1)])
+    assert engine.cached_beans() == 0
+
+
+# --- Java toString -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "java_type", "text"),
+    [
+        (345, "long", "345"),
+        (345, "double", "345.0"),
+        (0.5, "double", "0.5"),
+        (100.0, "java.lang.Double", "100.0"),
+        (1573285945.111, "double", "1.573285945111E9"),
+        (1e7, "double", "1.0E7"),
+        (0.001, "double", "0.001"),
+        (0.0001, "double", "1.0E-4"),
+        (-0.0, "double", "-0.0"),
+        (math.nan, "double", "NaN"),
+        (-math.inf, "double", "-Infinity"),
+        (0.10000000149011612, "float", "0.1"),
+        (True, "boolean", "true"),
+        ("MILLISECONDS", "java.util.concurrent.TimeUnit", "MILLISECONDS"),
+        (9223372036854775807, "long", "9223372036854775807"),
+    ],
+)
+def test_java_text(value: object, java_type: str, text: str) -> None:
+    assert java_text(value, java_type) == text
