@@ -357,3 +357,40 @@ def test_historic_pack_is_documented(pack: str) -> None:
         f"{prefix}_clustermemorypool_<pool>_<attribute>",
         f"{prefix}_execution_querymanager_<attribute>",
     }
+
+
+# ---------------------------------------------------------------- the same pack over the live sources
+
+
+def scrape_live(config: Path, target: str) -> dict[tuple[str, Labels], float]:
+    result = subprocess.run(
+        [sys.executable, "-m", "exporter", "scrape", "--config", str(config), "--target", target],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, f"{config.name} over {target}: {result.stderr}"
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(result.stdout)
+        for sample in family.samples
+        if sample.name not in SELF_METRICS
+    }
+
+
+@pytest.mark.jvm
+@pytest.mark.parametrize("source", ["rest", "jmx"])
+@pytest.mark.parametrize("profile", PROFILES)
+def test_coordinator_pack_gives_the_same_series_over_rest_and_jmx(
+    profile: str, source: str, request: pytest.FixtureRequest
+) -> None:
+    """The dumps are the fixture's generation 0: a live scrape over REST or JMX must give the same series."""
+    require_dumps()
+    coordinator = request.getfixturevalue(f"{profile}_coordinator")
+    target = coordinator.http_url if source == "rest" else coordinator.jmx_url
+    live = scrape_live(RULES / "coordinator.yml", target)
+    offline = {(s.name, s.labels): s.value for s in scrape(RULES / "coordinator.yml", profile)}
+    assert live.keys() == offline.keys()
+    for key, value in offline.items():
+        assert same(live[key], value), f"{key}: {live[key]} over {source}, {value} in the dump"
