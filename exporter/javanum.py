@@ -33,7 +33,11 @@ def double_to_string(value: float) -> str:
         return "Infinity" if value > 0 else "-Infinity"
     if value == 0.0:
         return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    return _format(repr(value), abs(value))
+    text = repr(value)
+    if len("".join(map(str, Decimal(text).as_tuple().digits)).rstrip("0")) == 1:
+        # One significant digit: Java picks the closest decimal of one *or two* digits (4.9E-324, not 5.0E-324).
+        text = f"{value:.1e}"
+    return _format(text, abs(value))
 
 
 def float_to_string(value: float) -> str:

@@ -277,17 +277,17 @@ class _Translator:
 
     # -- quantifiers -----------------------------------------------------------------------------------------------
 
-    def _prepare_quantifier(self, what: str, stackable: bool) -> None:
-        if self.atom_start is None or (self.quantified and not stackable):
+    def _prepare_quantifier(self, what: str) -> None:
+        if self.atom_start is None or self.quantified:
             raise self.error(f"Dangling meta character '{what}'")
-        if self.quantified or self.atom_is_lookaround:
-            # Java allows x{2}{3} and quantified lookarounds; regex wants a group around them.
+        if self.atom_is_lookaround:
+            # Java allows a quantified lookaround; regex wants a group around it.
             self.out[self.atom_start :] = ["(?:", *self.out[self.atom_start :], ")"]
         self.quantified = True
         self.atom_is_lookaround = False
 
     def _quantifier(self, ch: str) -> None:
-        self._prepare_quantifier(ch, stackable=False)
+        self._prepare_quantifier(ch)
         self.pos += 1
         self.out.append(ch + self._modifier())
 
@@ -314,7 +314,10 @@ class _Translator:
         self.pos += 1
         if high is not None and int(high) < int(low):
             raise self.error("Illegal repetition range", self.pos - 1)
-        self._prepare_quantifier("{", stackable=True)
+        if self.quantified and self.atom_start is not None:
+            self._modifier()  # Java ignores a counted repetition stacked on a quantifier: a{2}{3} is a{2}
+            return
+        self._prepare_quantifier("{")
         body = low if high == low and "," not in p[start : self.pos] else f"{low},{high or ''}"
         self.out.append("{" + body + "}" + self._modifier())
 
