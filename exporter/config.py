@@ -216,7 +216,8 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(source, None, "", f"not UTF-8 text (byte {exc.start})") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(source, line, "", f"not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x})") from None
     return parse_config(text, source, environ)
 
 
@@ -231,7 +232,7 @@ class _Reader:
     def __init__(self, source: str, environ: Mapping[str, str]) -> None:
         self.source = source
         self.environ = environ
-        self.warnings: list[str] = []
+        self.warnings: list[tuple[int, str]] = []
         self._loader = yaml.SafeLoader("")
 
     # -- generic node access ---------------------------------------------------------------------------------------
@@ -240,20 +241,28 @@ class _Reader:
         return ConfigError(self.source, _line(node), path, message)
 
     def warn(self, node: yaml.Node | None, path: str, message: str) -> None:
-        self.warnings.append(_located(self.source, _line(node), path, message))
+        self.warnings.append((_line(node) or 0, _located(self.source, _line(node), path, message)))
 
     def mapping(self, node: yaml.Node, path: str, what: str = "a mapping") -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """The entries of a mapping node, keyed by string; duplicate keys are errors."""
         if not isinstance(node, yaml.MappingNode):
             raise self.error(node, path, f"expected {what}, got {_kind(node, self._loader)}")
-        self._loader.flatten_mapping(node)
-        entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key_node, value_node in node.value:
+        own: set[str] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
             key = self._loader.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
                 raise self.error(key_node, path, f"keys must be strings, got {_kind(key_node, self._loader)}")
-            if key in entries:
+            if key in own:
                 raise self.error(key_node, _join(path, key), f"key '{key}' appears twice")
+            own.add(key)
+        self._loader.flatten_mapping(node)  # "<<" merge keys: merged entries come first, the node's own win
+        entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            key = self._loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise self.error(key_node, path, f"keys must be strings, got {_kind(key_node, self._loader)}")
             entries[key] = (key_node, value_node)
         return entries
 
@@ -294,10 +303,15 @@ class _Reader:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else None
-            problem = exc.problem or exc.context or "malformed YAML"
-            raise ConfigError(self.source, line, "", f"invalid YAML: {problem}") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(self.source, None, "", f"invalid YAML: {exc}") from None
+            message = exc.problem or exc.context or "malformed YAML"
+            if exc.context and exc.problem and exc.context_mark is not None:
+                message += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+            raise ConfigError(self.source, line, "", f"invalid YAML: {message}") from None
+        except yaml.reader.ReaderError as exc:
+            line = text[: exc.position].count("\n") + 1
+            raise ConfigError(
+                self.source, line, "", f"invalid YAML: {exc.reason} (character #x{exc.character:04x})"
+            ) from None
         if root is None:
             raise ConfigError(
                 self.source, None, "", "the file is empty (write '{}' to export every MBean in the default format)"
@@ -342,7 +356,7 @@ class _Reader:
             implicit_default_rule=implicit,
             include_object_names=include,
             exclude_object_names=exclude,
-            warnings=tuple(self.warnings),
+            warnings=tuple(message for _, message in sorted(self.warnings, key=lambda w: w[0])),
             **values,
         )
 
