@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 __all__ = ["JmxSource", "open_jmx_source", "start_embedded_jvm"]
 
 _CLOSE_BUDGET = 2.0
+# JUL loggers are held weakly by the JVM: keep a configured one alive, or its level may be forgotten.
+_quieted_loggers: list[object] = []
 
 
 class _Abandoned(Exception):
@@ -72,6 +74,24 @@ def start_embedded_jvm(settings: JmxSettings) -> None:
         raise UsageError(str(exc)) from None
     except Exception as exc:  # JPype reports a broken runtime with its own exception types
         raise UsageError(f"cannot start the embedded JVM: {exc}") from None
+    if not log.isEnabledFor(logging.DEBUG):
+        _quiet_jmx_client_logging()
+
+
+def _quiet_jmx_client_logging() -> None:
+    """Keep the embedded JVM's java.util.logging output to SEVERE.
+
+    The JMX client warns on stderr, in the JVM's own format, about failed connection checks that the exporter
+    already reports once in its log. Those come from JDK-internal (system) loggers, which only the root logger
+    reaches; nothing else logs through java.util.logging in this JVM.
+    """
+    import jpype
+
+    if _quieted_loggers:
+        return
+    root = jpype.JClass("java.util.logging.Logger").getLogger("")
+    root.setLevel(jpype.JClass("java.util.logging.Level").SEVERE)
+    _quieted_loggers.append(root)
 
 
 class JmxSource:

@@ -82,6 +82,8 @@ def classify(exc: Any, target: JmxTarget) -> Failure:
             return Failure(Kind.VALUE, f"the value cannot be deserialised: {innermost}")
     if _find(chain, j.SSLException) is not None:
         return Failure(Kind.CONNECTION, f"TLS error talking to {where}: {innermost}")
+    if _find(chain, j.ConnectIOException) is not None:
+        return Failure(Kind.CONNECTION, f"no RMI handshake with {where} ({innermost}); is it a JMX/RMI port?")
     if _find(chain, j.SocketTimeoutException) is not None:
         return Failure(Kind.CONNECTION, f"timed out waiting for the JMX server at {where}")
     if _find(chain, j.UnknownHostException) is not None:
@@ -89,8 +91,6 @@ def classify(exc: Any, target: JmxTarget) -> Failure:
     if _find(chain, j.NetConnectException) is not None or _find(chain, j.RmiConnectException) is not None:
         reason = innermost[:1].lower() + innermost[1:]
         return Failure(Kind.CONNECTION, f"cannot connect to {where}: {reason}")
-    if _find(chain, j.ConnectIOException) is not None:
-        return Failure(Kind.CONNECTION, f"no RMI conversation with {where}: {innermost} (is it a JMX/RMI port?)")
     if _find(chain, j.EOFException) is not None or _find(chain, j.SocketException) is not None:
         return Failure(Kind.CONNECTION, f"the JMX server at {where} closed the connection ({innermost})")
     if isinstance(exc, j.IOException):
