@@ -25,6 +25,7 @@ import yaml
 
 from exporter.javanum import double_to_string, parse_double
 from exporter.javaregex import (
+    JavaPattern,
     JavaRegexError,
     Replacement,
     ReplacementError,
@@ -125,6 +126,7 @@ class Rule:
     cache: bool = False
     # Compiled forms used by the engine.
     _search: regex.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _literal: str | None = field(default=None, compare=False, repr=False)
     _name: Replacement | None = field(default=None, compare=False, repr=False)
     _value: Replacement | None = field(default=None, compare=False, repr=False)
     _help: Replacement | None = field(default=None, compare=False, repr=False)
@@ -483,8 +485,11 @@ class _Reader:
         pattern_node = node_of("pattern")
         if pattern_node is not None:
             fields["pattern"] = self._pattern_text(pattern_node, f"{path}.pattern")
-            compiled, search = self._compile_pattern(pattern_node, f"{path}.pattern", fields["pattern"])
-            fields["regex"], fields["_search"] = compiled.regex, search
+            compiled, standalone = self._compile_pattern(pattern_node, f"{path}.pattern", fields["pattern"])
+            fields["regex"] = compiled.regex
+            if standalone is not None:
+                fields["_search"] = standalone.regex
+                fields["_literal"] = max(standalone.required_literals, key=len, default=None)
         groups = (compiled.group_count, compiled.group_names) if compiled is not None else None
 
         name_node = node_of("name")
@@ -537,7 +542,7 @@ class _Reader:
             raise self.error(node, path, f"expected a regular expression, got {_kind(node, self._loader)}")
         return value if isinstance(value, str) else node.value  # jmx_exporter concatenates the raw text
 
-    def _compile_pattern(self, node: yaml.Node, path: str, pattern: str) -> tuple[Any, regex.Pattern[str] | None]:
+    def _compile_pattern(self, node: yaml.Node, path: str, pattern: str) -> tuple[JavaPattern, JavaPattern | None]:
         wrapped = _PATTERN_PREFIX + pattern + _PATTERN_SUFFIX
         try:
             compiled = compile_java(wrapped)
@@ -546,10 +551,10 @@ class _Reader:
             at = f" at index {where}" if 0 <= where <= len(pattern) else ""
             raise self.error(node, path, f"invalid regular expression '{pattern}': {exc.description}{at}") from None
         try:
-            search = compile_java(pattern).regex  # a cheap necessary condition, tried first
+            standalone = compile_java(pattern)  # its search and literals are cheap necessary conditions
         except JavaRegexError:
-            search = None  # only valid once wrapped (e.g. an unbalanced ')'): run the full match only
-        return compiled, search
+            standalone = None  # only valid once wrapped (e.g. an unbalanced ')'): run the full match only
+        return compiled, standalone
 
     def _template(
         self, node: yaml.Node, path: str, text: str, groups: tuple[int, Mapping[str, int]] | None

@@ -46,16 +46,27 @@ def build_families(samples: Iterable[Sample]) -> list[Family]:
 
 
 def _family(name: str, members: list[Sample]) -> Family:
-    first_type = members[0].type
-    kind = first_type if all(s.type is first_type for s in members) else MetricType.UNTYPED
-    if len({s.labels for s in members}) != len(members):
-        members = [_with_objectname(s) for s in members]
-    members.sort(key=lambda s: (s.labels, s.origin))
+    first = members[0]
+    if len(members) == 1:
+        return Family(name, first.type, first.help, (first,))
+    kind = first.type if all(s.type is first.type for s in members) else MetricType.UNTYPED
+    if len({s.labels for s in members}) == len(members):
+        members.sort(key=_labels_of)
+        return Family(name, kind, members[0].help, tuple(members))
+    members = sorted((_with_objectname(s) for s in members), key=_labels_and_origin)
     unique = [members[0]]
     for sample in members[1:]:
         if sample.labels != unique[-1].labels:
             unique.append(sample)
     return Family(name, kind, unique[0].help, tuple(unique))
+
+
+def _labels_of(sample: Sample) -> tuple[tuple[str, str], ...]:
+    return sample.labels
+
+
+def _labels_and_origin(sample: Sample) -> tuple[tuple[tuple[str, str], ...], str]:
+    return sample.labels, sample.origin
 
 
 def _with_objectname(sample: Sample) -> Sample:

@@ -149,6 +149,7 @@ class JavaPattern:
     regex: regex.Pattern[str]
     group_count: int
     group_names: Mapping[str, int]
+    required_literals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +196,11 @@ class _Translator:
     atom_start: int | None = None  # output index of the last quantifiable atom
     atom_is_lookaround: bool = False
     quantified: bool = False  # the last atom already carries a quantifier
+    # Literal text every match must contain: runs of plain characters at the top level (for a cheap pre-check).
+    runs: list[str] = field(default_factory=list)
+    current_run: list[str] = field(default_factory=list)
+    literal_ok: bool = True
+    last_literal: bool = False
 
     @property
     def flags(self) -> _Flags:
@@ -224,6 +230,8 @@ class _Translator:
                 self.pos += 1
                 self.out.append("|")
                 self.atom_start = None
+                if len(self.frames) == 1:
+                    self.literal_ok = False
             elif ch == ".":
                 self.pos += 1
                 self._atom(self._dot())
@@ -231,19 +239,22 @@ class _Translator:
                 self.pos += 1
                 self.out.append(self._caret())
                 self.atom_start = None
+                self._end_run()
             elif ch == "$":
                 self.pos += 1
                 self.out.append(self._dollar())
                 self.atom_start = None
+                self._end_run()
             elif ch in "*+?":
                 self._quantifier(ch)
             elif ch == "{":
                 self._braces()
             else:
                 self.pos += 1
-                self._atom(_literal(ord(ch)))
+                self._atom(_literal(ord(ch)), char=ch)
         if len(self.frames) > 1:
             raise self.error("Unclosed group", len(p))
+        self._end_run()
         return "".join(self.out)
 
     # -- lexical helpers -------------------------------------------------------------------------------------------
@@ -269,17 +280,36 @@ class _Translator:
             pass
         return self.pattern[self.pos] if self.pos < len(self.pattern) else ""
 
-    def _atom(self, text: str, lookaround: bool = False) -> None:
+    def _atom(self, text: str, lookaround: bool = False, char: str | None = None) -> None:
         self.atom_start = len(self.out)
         self.atom_is_lookaround = lookaround
         self.quantified = False
         self.out.append(text)
+        if char is not None and len(self.frames) == 1 and not self.flags.i:
+            self.current_run.append(char)
+            self.last_literal = True
+        else:
+            self._end_run()
+
+    def _end_run(self) -> None:
+        if self.current_run:
+            self.runs.append("".join(self.current_run))
+            self.current_run = []
+        self.last_literal = False
+
+    def required_literals(self) -> tuple[str, ...]:
+        """Texts that every match contains (case-sensitively), or () when that cannot be told simply."""
+        return tuple(self.runs) if self.literal_ok else ()
 
     # -- quantifiers -----------------------------------------------------------------------------------------------
 
-    def _prepare_quantifier(self, what: str) -> None:
+    def _prepare_quantifier(self, what: str, optional: bool) -> None:
         if self.atom_start is None or self.quantified:
             raise self.error(f"Dangling meta character '{what}'")
+        if self.last_literal:
+            if optional:  # the quantified character may be absent: it is not required
+                self.current_run.pop()
+            self._end_run()
         if self.atom_is_lookaround:
             # Java allows a quantified lookaround; regex wants a group around it.
             self.out[self.atom_start :] = ["(?:", *self.out[self.atom_start :], ")"]
@@ -287,7 +317,7 @@ class _Translator:
         self.atom_is_lookaround = False
 
     def _quantifier(self, ch: str) -> None:
-        self._prepare_quantifier(ch)
+        self._prepare_quantifier(ch, optional=ch != "+")
         self.pos += 1
         self.out.append(ch + self._modifier())
 
@@ -317,7 +347,7 @@ class _Translator:
         if self.quantified and self.atom_start is not None:
             self._modifier()  # Java ignores a counted repetition stacked on a quantifier: a{2}{3} is a{2}
             return
-        self._prepare_quantifier("{")
+        self._prepare_quantifier("{", optional=int(low) == 0)
         body = low if high == low and "," not in p[start : self.pos] else f"{low},{high or ''}"
         self.out.append("{" + body + "}" + self._modifier())
 
@@ -331,6 +361,7 @@ class _Translator:
     # -- groups ----------------------------------------------------------------------------------------------------
 
     def _open_group(self) -> None:
+        self._end_run()
         p = self.pattern
         start = self.pos
         self.pos += 1
@@ -469,7 +500,7 @@ class _Translator:
             quoted = p[self.pos :] if end < 0 else p[self.pos : end]
             self.pos = len(p) if end < 0 else end + 2
             for c in quoted:
-                self._atom(_literal(ord(c)))
+                self._atom(_literal(ord(c)), char=c)
             return
         if ch == "k":
             self.pos += 1
@@ -492,6 +523,7 @@ class _Translator:
                 text = anchors[ch]  # type: ignore[assignment]
             self.out.append(text)  # type: ignore[arg-type]
             self.atom_start = None
+            self._end_run()
             return
         if ch == "R":
             self.pos += 1
@@ -502,7 +534,10 @@ class _Translator:
             self._atom("\\X")
             return
         item = self._class_escape(start, in_class=False)
-        self._atom(item.outside() if isinstance(item, _Set) else _literal(item))
+        if isinstance(item, _Set):
+            self._atom(item.outside())
+        else:
+            self._atom(_literal(item), char=chr(item))
 
     def _java_big_z(self) -> str:
         if self.flags.d:
@@ -813,12 +848,15 @@ def translate(pattern: str) -> tuple[str, int, dict[str, int]]:
 
 def compile_java(pattern: str) -> JavaPattern:
     """Compile a Java pattern into a ``regex`` pattern with Java semantics; raise JavaRegexError."""
-    text, group_count, names = translate(pattern)
+    translator = _Translator(pattern)
+    text = translator.run()
     try:
         compiled = regex.compile(text, regex.V1)
     except regex.error as exc:
         raise JavaRegexError(f"cannot be compiled ({exc})", pattern, 0) from None
-    return JavaPattern(pattern, text, compiled, group_count, names)
+    return JavaPattern(
+        pattern, text, compiled, translator.group_count, dict(translator.group_names), translator.required_literals()
+    )
 
 
 @dataclass(frozen=True, slots=True)

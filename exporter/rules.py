@@ -32,6 +32,7 @@ makes a name ending in ``_total`` (before stripping) a counter.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,6 +42,11 @@ from exporter.config import Config, MetricType, Rule
 from exporter.javanum import double_to_string, float_to_string, parse_double, to_double
 from exporter.mbeans import DOUBLE_TYPES, Composite, MBean, Tabular, Unsupported, Value
 from exporter.naming import safe_label_name, safe_name, snake_case, strip_reserved_suffixes
+
+# Names repeat from scrape to scrape: remember the sanitised forms (pure functions, bounded memory).
+_safe_name = functools.lru_cache(maxsize=1 << 16)(safe_name)
+_safe_label_name = functools.lru_cache(maxsize=1 << 12)(safe_label_name)
+_snake_case = functools.lru_cache(maxsize=1 << 14)(snake_case)
 
 __all__ = ["Drop", "DropReason", "MetricType", "Outcome", "RuleEngine", "Sample", "java_text"]
 
@@ -134,17 +140,22 @@ class _CompiledRule:
         "help",
         "index",
         "labels",
+        "literal",
         "name",
         "search",
         "snake",
         "type",
         "value",
+        "variant",
     )
 
     def __init__(self, rule: Rule) -> None:
         self.index = rule.index
         self.fullmatch = rule.regex.fullmatch if rule.regex is not None else None
         self.search = rule._search.search if rule._search is not None else None
+        self.literal = rule._literal
+        # Which match string the rule sees: bit 0 = "<cache>" for the value, bit 1 = snake-case attribute name.
+        self.variant = (1 if rule.cache else 0) | (2 if rule.attr_name_snake_case else 0)
         self.snake = rule.attr_name_snake_case
         self.cache = rule.cache
         self.default = rule.name is None
@@ -171,6 +182,10 @@ class RuleEngine:
         self.config = config
         self._rules = tuple(_CompiledRule(rule) for rule in config.rules)
         self._uses_cache = any(rule.cache for rule in config.rules)
+        self._variants = any(rule.variant for rule in self._rules)
+        self._uncached_rules = tuple(rule for rule in self._rules if not rule.cache)
+        # Default-format labels by key properties: the same beans come back every scrape.
+        self._default_labels: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
         self._cache: dict[tuple[str, str], object] = {}
         self._lower_names = config.lowercase_output_name
         self._lower_labels = config.lowercase_output_label_names
@@ -204,6 +219,8 @@ class RuleEngine:
     ) -> dict[tuple[str, str], object] | None:
         config = self.config
         fresh: dict[tuple[str, str], object] | None = {} if self._uses_cache else None
+        if len(self._default_labels) > 50_000:
+            self._default_labels = {}
         for bean in beans:
             domain, properties = bean.domain, bean.properties
             if not config.selects_bean(domain, properties):
@@ -343,29 +360,28 @@ class RuleEngine:
         fresh: dict[tuple[str, str], object] | None,
     ) -> None:
         text = java_text(value, java_type)
-        key = (prefix, attr_name)
-        cached = self._cache.get(key) if fresh is not None else None
-        matched: _Matched | None = None
         plain = prefix + attr_name + ": " + text
-        if cached is not None and cached is not _UNMATCHED:
-            matched = cached  # type: ignore[assignment]
-            fresh[key] = cached  # type: ignore[index]
-        else:
-            snake: str | None = None
-            for rule in self._rules:
-                if rule.cache:
-                    if cached is not None:
-                        continue
-                    shown = "<cache>"
-                else:
-                    shown = text
-                if rule.snake:
-                    if snake is None:
-                        snake = snake_case(attr_name)
-                    name_part = snake
-                else:
-                    name_part = attr_name
-                subject = plain if (name_part is attr_name and shown is text) else f"{prefix}{name_part}: {shown}"
+        matched: _Matched | None = None
+        cached = None
+        if fresh is not None:
+            key = (prefix, attr_name)
+            cached = self._cache.get(key)
+            if cached is not None and cached is not _UNMATCHED:
+                matched = cached  # type: ignore[assignment]
+                fresh[key] = cached
+        if matched is None:
+            # Match strings by _CompiledRule.variant; most configurations use only the plain one.
+            subjects: list[str | None] | None = [plain, None, None, None] if self._variants else None
+            subject = plain
+            # After an "unmatched" verdict was cached, only the uncached rules are tried again (as jmx_exporter).
+            for rule in self._rules if cached is None else self._uncached_rules:
+                if subjects is not None:
+                    subject = subjects[rule.variant]  # type: ignore[assignment]
+                    if subject is None:
+                        subject = subjects[rule.variant] = _subject(rule.variant, prefix, attr_name, text)
+                literal = rule.literal
+                if literal is not None and literal not in subject:
+                    continue
                 m = None
                 if rule.fullmatch is not None:
                     if rule.search is not None and rule.search(subject) is None:
@@ -373,6 +389,7 @@ class RuleEngine:
                     m = rule.fullmatch(subject)
                     if m is None:
                         continue
+                name_part = _snake_case(attr_name) if rule.snake else attr_name
                 fixed: float | None = None
                 if rule.value is not None:
                     expanded = rule.value.expand(m)  # type: ignore[arg-type]
@@ -384,7 +401,7 @@ class RuleEngine:
                     matched = self._default_export(rule, properties, attr_keys, state.bean.domain, name_part,
                                                    help_head, attr_name, description, fixed, subject)
                 else:
-                    name = safe_name(rule.name.expand(m))  # type: ignore[union-attr, arg-type]
+                    name = _safe_name(rule.name.expand(m))  # type: ignore[union-attr, arg-type]
                     if not name:
                         self._drop(state, trace, subject, rule.index, DropReason.EMPTY_NAME)
                         return
@@ -449,14 +466,17 @@ class RuleEngine:
             parts.append(properties[0][1])
         parts.extend(attr_keys)
         parts.append(name_part)
-        name = safe_name("_".join(parts))
+        name = _safe_name("_".join(parts))
         if self._lower_names:
             name = name.lower()
-        labels: list[tuple[str, str]] = []
-        for key, value in properties[1:]:
-            label = safe_label_name(key)
-            labels.append((label.lower() if self._lower_labels else label, value))
-        return _Matched(strip_reserved_suffixes(name), _sorted_labels(labels), self._type_for(rule, name),
+        labels = self._default_labels.get(properties)
+        if labels is None:
+            pairs: list[tuple[str, str]] = []
+            for key, value in properties[1:]:
+                label = _safe_label_name(key)
+                pairs.append((label.lower() if self._lower_labels else label, value))
+            labels = self._default_labels[properties] = _sorted_labels(pairs)
+        return _Matched(strip_reserved_suffixes(name), labels, self._type_for(rule, name),
                         _help(help_head, attr_name, description), fixed, rule.factor, subject, rule.index)
 
     def _named_export(
@@ -475,7 +495,7 @@ class RuleEngine:
         help_text = rule.help.expand(m) if rule.help is not None else _help(help_head, attr_name, description)  # type: ignore[arg-type]
         labels: list[tuple[str, str]] = []
         for name_template, value_template in rule.labels:
-            label = safe_label_name(name_template.expand(m))  # type: ignore[arg-type]
+            label = _safe_label_name(name_template.expand(m))  # type: ignore[arg-type]
             label_value = value_template.expand(m)  # type: ignore[arg-type]
             if self._lower_labels:
                 label = label.lower()
@@ -483,6 +503,11 @@ class RuleEngine:
                 labels.append((label, label_value))
         return _Matched(strip_reserved_suffixes(name), _sorted_labels(labels), self._type_for(rule, name),
                         help_text, fixed, rule.factor, subject, rule.index)
+
+
+def _subject(variant: int, prefix: str, attr_name: str, text: str) -> str:
+    name_part = _snake_case(attr_name) if variant & 2 else attr_name
+    return f"{prefix}{name_part}: {'<cache>' if variant & 1 else text}"
 
 
 def _sorted_labels(labels: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
