@@ -236,7 +236,7 @@ def test_replacement_constant() -> None:
 
 def test_required_literals_are_in_every_match() -> None:
     rng = random.Random(11)
-    subjects = _random_subjects(rng, 400) + ["a<b=c>", "ab:cd", "x.y<z>", "AB<>Q", "a.b(c)x"]
+    subjects = [*_random_subjects(rng, 400), "a<b=c>", "ab:cd", "x.y<z>", "AB<>Q", "a.b(c)x"]
     checked = 0
     for pattern, inputs, _ in CORPUS:
         try:
