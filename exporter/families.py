@@ -4,8 +4,8 @@
   family is rendered as ``<name>_total`` (OpenMetrics: family ``<name>``, samples ``<name>_total``).
 - If two samples of a family have the same labels, *every* sample of that family gets an ``_objectname`` label
   (the matched string up to its last ``:``, e.g. ``java.lang<type=Memory><HeapMemoryUsage>used``), as 1.x does.
-  Should two samples still be identical after that, only the first (in label order) is kept: the result never
-  holds two identical series and building it never fails.
+  Should two samples still be identical after that, only the first (in label, then match-string order) is kept:
+  the result never holds two identical series and building it never fails.
 - A name produced with different types becomes UNTYPED (1.x: "unknown"), whatever the order.
 - HELP is taken from the first sample in label order, so it does not depend on the order beans arrived in.
 
@@ -65,8 +65,9 @@ def _labels_of(sample: Sample) -> tuple[tuple[str, str], ...]:
     return sample.labels
 
 
-def _labels_and_origin(sample: Sample) -> tuple[tuple[tuple[str, str], ...], str]:
-    return sample.labels, sample.origin
+def _labels_and_origin(sample: Sample) -> tuple[tuple[tuple[str, str], ...], str, str, str, str]:
+    # The tail only orders true duplicates (same labels and origin), so the one kept does not depend on input order.
+    return sample.labels, sample.origin, sample.match, sample.type.value, repr(sample.value)
 
 
 def _with_objectname(sample: Sample) -> Sample:
