@@ -328,6 +328,8 @@ class _Reader:
                 self._check_ignored(key, value_node)
                 self.warn(key_node, key, f"jmx_exporter's '{key}' {reason}")
         values: dict[str, Any] = {}
+        if "startDelaySeconds" in top:
+            values["start_delay_seconds"] = self.scalar(top["startDelaySeconds"][1])
         for key, attr in (
             ("lowercaseOutputName", "lowercase_output_name"),
             ("lowercaseOutputLabelNames", "lowercase_output_label_names"),

@@ -245,7 +245,7 @@ includeObjectNameAttributes:
         "r.yml:9: includeObjectNameAttributes[\"java.lang:type=Memory,*\"]: is a pattern, but jmx_exporter "
         "compares these names exactly, so it matches no MBean",
     )
-    assert config.ssl and not config.auto_exclude_object_name_attributes and config.start_delay_seconds == 0
+    assert config.ssl and not config.auto_exclude_object_name_attributes and config.start_delay_seconds == 5
 
 
 def test_selects_bean() -> None:
