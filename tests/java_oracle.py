@@ -11,6 +11,7 @@ Requests (dicts with a "kind"):
 - ``{"kind": "double_to_string", "values": [float or "NaN"/"Infinity"/"-Infinity"]}`` -> ``{"results": [str]}``
 - ``{"kind": "float_to_string", "values": [...]}`` -> ``{"results": [str]}`` (Float.toString of the float cast)
 - ``{"kind": "parse_double", "texts": [str]}`` -> ``{"results": [float-as-string (Double.toString) | None]}``
+- ``{"kind": "version"}`` -> ``{"feature": int}`` (Runtime.version().feature())
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def _serve() -> None:
                 except jpype.JException:
                     results.append(None)
             answers.append({"results": results})
+        elif kind == "version":
+            answers.append({"feature": int(jpype.JClass("java.lang.Runtime").version().feature())})
         else:
             answers.append({"error": f"unknown kind {kind}"})
     json.dump(answers, sys.stdout)
