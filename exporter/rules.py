@@ -359,8 +359,6 @@ class RuleEngine:
         trace: list[Outcome] | None,
         fresh: dict[tuple[str, str], object] | None,
     ) -> None:
-        text = java_text(value, java_type)
-        plain = prefix + attr_name + ": " + text
         matched: _Matched | None = None
         cached = None
         if fresh is not None:
@@ -370,6 +368,8 @@ class RuleEngine:
                 matched = cached  # type: ignore[assignment]
                 fresh[key] = cached
         if matched is None:
+            text = java_text(value, java_type)
+            plain = prefix + attr_name + ": " + text
             # Match strings by _CompiledRule.variant; most configurations use only the plain one.
             subjects: list[str | None] | None = [plain, None, None, None] if self._variants else None
             subject = plain
