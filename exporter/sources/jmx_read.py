@@ -33,7 +33,9 @@ def read_bean(connection: Connection, layout: BeanLayout, problems: list[str]) -
     else:
         try:
             answer = connection.call(lambda m: m.getAttributes(layout.jname, layout.request))
-            values = {str(attribute.getName()): convert(attribute.getValue()) for attribute in answer.asList()}
+            # toArray(): one JNI call for the list, then plain array indexing (iterating the list costs two calls
+            # per element).
+            values = {str(attribute.getName()): convert(attribute.getValue()) for attribute in answer.toArray()}
         except ValueUnreadable:
             values = None
         except j.Throwable as exc:
