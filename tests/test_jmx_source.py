@@ -356,6 +356,79 @@ def test_refused_or_missing_credentials_fail_the_scrape_naming_authentication(
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# TLS: the JDK's own JMX agent with ssl and registry.ssl, in a child JVM
+
+TLS_HOST = r"""
+import signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+from exporter.jvm import start_jvm
+port, keystore = sys.argv[1], sys.argv[2]
+start_jvm([
+    f"-Dcom.sun.management.jmxremote.port={port}", f"-Dcom.sun.management.jmxremote.rmi.port={port}",
+    "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=true",
+    "-Dcom.sun.management.jmxremote.registry.ssl=true", "-Djava.rmi.server.hostname=127.0.0.1",
+    f"-Djavax.net.ssl.keyStore={keystore}", "-Djavax.net.ssl.keyStorePassword=changeit",
+])
+print("ready", flush=True)
+signal.sigwait({signal.SIGTERM, signal.SIGINT})
+"""
+
+
+@pytest.fixture
+def tls_jmx_agent(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A JVM whose JMX agent speaks TLS on registry and connector; yields (port, PKCS12 keystore = truststore)."""
+    library = Path(require_jvm())
+    keytool = library.parents[2] / "bin" / "keytool"  # <java home>/lib/server/libjvm.so -> <java home>/bin
+    if not keytool.is_file():
+        pytest.skip(f"no keytool in the runtime of {library}")
+    keystore = tmp_path / "jmx.p12"
+    subprocess.run(
+        [str(keytool), "-genkeypair", "-alias", "jmx", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+         "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-storetype", "PKCS12", "-keystore", str(keystore),
+         "-storepass", "changeit", "-keypass", "changeit"],
+        check=True, capture_output=True, timeout=60,
+    )
+    port = free_port()
+    host = subprocess.Popen(
+        [sys.executable, "-c", TLS_HOST, str(port), str(keystore)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, cwd=ROOT, env=child_env(),
+    )
+    try:
+        assert host.stdout is not None and host.stdout.readline().strip() == b"ready"
+        yield port, keystore
+    finally:
+        host.send_signal(signal.SIGTERM)
+        try:
+            host.wait(10)
+        except subprocess.TimeoutExpired:
+            os.kill(host.pid, signal.SIGKILL)
+            host.wait(10)
+
+
+@pytest.mark.jvm
+def test_ssl_reaches_a_tls_agent_through_the_config_host_port(tls_jmx_agent: tuple[int, Path], tmp_path: Path) -> None:
+    port, keystore = tls_jmx_agent
+    rules = "includeObjectNames: ['java.lang:type=Threading']\nrules:\n  - pattern: 'ThreadCount'\n"
+    tls = write_config(tmp_path, f"hostPort: 127.0.0.1:{port}\nssl: true\n{rules}", "tls.yml")
+    plain = write_config(tmp_path, f"hostPort: 127.0.0.1:{port}\n{rules}", "plain.yml")
+    trust = f"-Djavax.net.ssl.trustStore={keystore} -Djavax.net.ssl.trustStorePassword=changeit"
+
+    def run(config: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "exporter", "scrape", "--config", str(config)]  # no --target: hostPort
+        return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+
+    trusted = run(tls, child_env(JAVA_TOOL_OPTIONS=trust))
+    assert trusted.returncode == 0, trusted.stderr
+    assert (metric(trusted.stdout, "java_lang_Threading_ThreadCount") or 0) > 0
+    untrusted = run(tls, child_env())
+    assert untrusted.returncode == 1
+    assert f"TLS error talking to 127.0.0.1:{port}" in untrusted.stderr
+    without_ssl = run(plain, child_env(JAVA_TOOL_OPTIONS=trust))
+    assert without_ssl.returncode == 1
+    assert "(with TLS: ssl: true)" in without_ssl.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Value fidelity, caching and threads, through a driver process that holds one JmxSource
 
 

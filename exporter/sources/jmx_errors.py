@@ -83,7 +83,8 @@ def classify(exc: Any, target: JmxTarget) -> Failure:
     if _find(chain, j.SSLException) is not None:
         return Failure(Kind.CONNECTION, f"TLS error talking to {where}: {innermost}")
     if _find(chain, j.ConnectIOException) is not None:
-        return Failure(Kind.CONNECTION, f"no RMI handshake with {where} ({innermost}); is it a JMX/RMI port?")
+        hint = "is it a JMX/RMI port (with TLS: ssl: true)?"
+        return Failure(Kind.CONNECTION, f"no RMI handshake with {where} ({innermost}); {hint}")
     if _find(chain, j.SocketTimeoutException) is not None:
         return Failure(Kind.CONNECTION, f"timed out waiting for the JMX server at {where}")
     if _find(chain, j.UnknownHostException) is not None:
