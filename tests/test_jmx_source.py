@@ -115,6 +115,30 @@ def test_settings_send_credentials_only_as_a_pair_and_never_show_the_password() 
     assert JmxTarget("x", "::1", 5).address == "[::1]:5"
 
 
+def test_cli_options_win_over_the_config(tmp_path: Path) -> None:
+    secret = tmp_path / "jmx-password"
+    secret.write_text("from-file\n")
+
+    @dataclass
+    class Args:
+        jmx_username: str = "bob"
+        jmx_password_file: str = str(secret)
+        jmx_ssl: bool = True
+        jvm_option: tuple[str, ...] = ("-Djavax.net.ssl.trustStore=/t.p12",)
+
+    @dataclass
+    class Config:
+        username: str = "alice"
+        password: str = "s3cret"
+        ssl: bool = False
+
+    settings = settings_from("jmx://h:1", Args(), Config())
+    assert (settings.credentials, settings.ssl) == (("bob", "from-file"), True)
+    assert settings.jvm_options == ("-Djavax.net.ssl.trustStore=/t.p12",)
+    with pytest.raises(UsageError, match="cannot read the JMX password file"):
+        settings_from("jmx://h:1", Args(jmx_password_file=str(tmp_path / "nope")), Config())
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The worker thread (pure Python: attach/detach are injected)
 
@@ -144,6 +168,9 @@ def test_worker_runs_every_call_on_one_attached_thread_and_detaches_it_on_close(
     assert names == {"t-1"}
     with pytest.raises(KeyError, match="boom"):
         worker.call(lambda: {}["boom"], soon())
+    with pytest.raises(CallTimeout, match="no time left"):
+        worker.call(lambda: 1, time.monotonic() - 1)
+    assert worker.stuck_threads == 0 and worker.call(lambda: threading.current_thread().name, soon()) == "t-1"
     worker.close()
     assert recorder.events == [("attach", "t-1"), ("detach", "t-1")]
     with pytest.raises(WorkerUnavailable, match="closed"):
@@ -753,10 +780,15 @@ def test_serve_survives_a_target_that_is_down_restarts_and_hangs(
         stopped = False
         wait_until(lambda: metric(serving.metrics()[0], "jmx_scrape_error") == 0.0, 30,
                    "a successful scrape after the target resumed")
+
+        # Hung again when the exporter is told to stop: a call stuck in the JVM does not hold up the exit.
+        os.kill(coordinator.pid, signal.SIGSTOP)
+        stopped = True
+        assert metric(serving.metrics()[0], "jmx_scrape_error") == 1.0
     finally:
+        code = serving.stop()
         if stopped and coordinator is not None:
             os.kill(coordinator.pid, signal.SIGCONT)
-        code = serving.stop()
     assert code == 0
     log = serving.log.read_text()
     assert "cannot connect to 127.0.0.1" in log

@@ -66,7 +66,7 @@ def start_embedded_jvm(settings: JmxSettings) -> None:
     handshake_ms = max(500, int(settings.connect_timeout * 1000))
     options = JvmOptions(
         rmi_response_timeout_ms=call_ms,
-        extra_args=(f"-Dsun.rmi.transport.tcp.handshakeTimeout={handshake_ms}",),
+        extra_args=(f"-Dsun.rmi.transport.tcp.handshakeTimeout={handshake_ms}", *settings.jvm_options),
     )
     try:
         start_jvm(options=options)
@@ -146,6 +146,8 @@ class JmxSource:
 
     def _fetch_on_worker(self, request: BeanRequest, deadline: float, epoch: int) -> Snapshot | str:
         from exporter.sources.jmx_connect import ConnectFailed, ConnectionLost
+        from exporter.sources.jmx_errors import classify
+        from exporter.sources.jmx_java import java
         from exporter.sources.jmx_session import NothingFound, OutOfTime
 
         try:
@@ -163,6 +165,10 @@ class JmxSource:
             return str(exc)
         except _Abandoned:
             return "abandoned"
+        except java().Throwable as exc:  # e.g. a SecurityException from queryNames: say what it was, in one line
+            failure = classify(exc, self.settings.target)
+            log.debug("JMX call failed", exc_info=True)
+            return failure.message
         except Exception as exc:  # a bug must cost one scrape; the message must not carry Java objects away
             log.exception("internal error in the JMX source")
             return f"internal error in the JMX source: {type(exc).__name__}: {exc}"

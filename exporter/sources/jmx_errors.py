@@ -82,11 +82,11 @@ def classify(exc: Any, target: JmxTarget) -> Failure:
             return Failure(Kind.VALUE, f"the value cannot be deserialised: {innermost}")
     if _find(chain, j.SSLException) is not None:
         return Failure(Kind.CONNECTION, f"TLS error talking to {where}: {innermost}")
+    if _find(chain, j.SocketTimeoutException) is not None:
+        return Failure(Kind.CONNECTION, f"timed out waiting for the JMX server at {where}")
     if _find(chain, j.ConnectIOException) is not None:
         hint = "is it a JMX/RMI port (with TLS: ssl: true)?"
         return Failure(Kind.CONNECTION, f"no RMI handshake with {where} ({innermost}); {hint}")
-    if _find(chain, j.SocketTimeoutException) is not None:
-        return Failure(Kind.CONNECTION, f"timed out waiting for the JMX server at {where}")
     if _find(chain, j.UnknownHostException) is not None:
         return Failure(Kind.CONNECTION, f"cannot resolve the host of {where}: {innermost}")
     if _find(chain, j.NetConnectException) is not None or _find(chain, j.RmiConnectException) is not None:

@@ -52,6 +52,7 @@ class JmxSettings:
     ssl: bool = False
     connect_timeout: float = 2.0
     call_timeout: float = 8.0
+    jvm_options: tuple[str, ...] = ()
 
     @property
     def credentials(self) -> tuple[str, str] | None:
@@ -108,18 +109,30 @@ def _split_address(address: str, text: str, short: bool) -> tuple[str, int]:
 
 
 def settings_from(target: str, args: object, config: object) -> JmxSettings:
-    """Combine the target URL, the CLI timeouts and the config's ``username``/``password``/``ssl``."""
+    """Combine the target URL, the CLI options and the config's ``username``/``password``/``ssl``.
+
+    CLI options win over the config when present on ``args``: ``jmx_username``, ``jmx_password_file`` (a file
+    holding the password, read once), ``jmx_ssl`` and ``jvm_option`` (extra flags for the embedded JVM, e.g. a
+    trust store). Timeouts come from ``connect_timeout`` and ``scrape_timeout``.
+    """
     connect_timeout = float(getattr(args, "connect_timeout", None) or 2.0)
     call_timeout = float(getattr(args, "scrape_timeout", None) or 8.0)
     if connect_timeout <= 0 or call_timeout <= 0:
         raise UsageError("--connect-timeout and --scrape-timeout must be positive")
-    username = getattr(config, "username", None)
-    password = getattr(config, "password", None)
+    username = getattr(args, "jmx_username", None) or getattr(config, "username", None)
+    password_file = getattr(args, "jmx_password_file", None)
+    if password_file:
+        from exporter.options import read_secret_file
+
+        password = read_secret_file(password_file, "JMX password")
+    else:
+        password = getattr(config, "password", None)
     return JmxSettings(
         target=parse_target(target),
         username=str(username) if username else None,
         password=str(password) if password else None,
-        ssl=bool(getattr(config, "ssl", False)),
+        ssl=bool(getattr(args, "jmx_ssl", False) or getattr(config, "ssl", False)),
         connect_timeout=connect_timeout,
         call_timeout=call_timeout,
+        jvm_options=tuple(getattr(args, "jvm_option", None) or ()),
     )

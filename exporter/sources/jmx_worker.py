@@ -112,6 +112,8 @@ class JvmWorker:
 
     def call(self, fn: Callable[[], T], deadline: float) -> T:
         """Run ``fn`` on the worker thread; re-raise what it raised; CallTimeout once ``deadline`` passes."""
+        if deadline <= self._clock():
+            raise CallTimeout("no time left before the deadline")  # do not abandon a healthy thread for nothing
         with self._lock:
             if self._closed:
                 raise WorkerUnavailable("the JMX worker is closed")
