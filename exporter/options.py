@@ -55,6 +55,16 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     add(group, "--scrape-timeout", "upper bound in seconds on one whole scrape (Prometheus gives up after 10s)",
         default=8.0, type=float)
     add(group, "--max-body-bytes", "largest answer accepted from the target", default=64 * 1024 * 1024, type=int)
+    jmx = parser.add_argument_group("JMX targets (pip install 'presto-jmx-exporter[jmx]')")
+    add(jmx, "--jmx-username", "JMX user name (overrides the config's username)")
+    add(jmx, "--jmx-password-file", "file holding the JMX password (overrides the config's password)", metavar="FILE")
+    add(jmx, "--jmx-ssl", "reach the RMI registry and connector over TLS (like the config's ssl: true)",
+        action="store_true")
+    options_env = os.environ.get(env_name("--jvm-option"))
+    jmx.add_argument("--jvm-option", action="append", metavar="FLAG",
+                     default=options_env.split() if options_env else None,
+                     help="extra flag for the embedded JVM, e.g. -Djavax.net.ssl.trustStore=/path; repeatable "
+                     "[env PJE_JVM_OPTION, space-separated]")
 
 
 def read_secret_file(path: str, what: str) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -29,7 +31,27 @@ class ExporterServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], scraper: Scraper, target_description: str) -> None:
         self.scraper = scraper
         self.target_description = target_description
+        self.stopping = False
+        self._idle: set[socket.socket] = set()
+        self._idle_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def mark_idle(self, connection: socket.socket, idle: bool) -> None:
+        with self._idle_lock:
+            if idle:
+                self._idle.add(connection)
+            else:
+                self._idle.discard(connection)
+
+    def server_close(self) -> None:
+        """Close idle keep-alive connections (Prometheus keeps them open), then wait for in-flight requests."""
+        self.stopping = True
+        with self._idle_lock:
+            idle = list(self._idle)
+        for connection in idle:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        super().server_close()
 
     @property
     def url(self) -> str:
@@ -47,6 +69,23 @@ class _Handler(BaseHTTPRequestHandler):
     server: ExporterServer
     protocol_version = "HTTP/1.1"
     server_version = f"presto-jmx-exporter/{__version__}"
+    timeout = 120  # seconds an idle keep-alive connection may hold a thread
+
+    def handle_one_request(self) -> None:
+        if self.server.stopping:
+            self.close_connection = True
+            return
+        self.server.mark_idle(self.connection, True)
+        try:
+            super().handle_one_request()
+        except TimeoutError:
+            self.close_connection = True
+        finally:
+            self.server.mark_idle(self.connection, False)
+
+    def parse_request(self) -> bool:
+        self.server.mark_idle(self.connection, False)
+        return super().parse_request()
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
@@ -105,6 +144,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        if self.server.stopping:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()

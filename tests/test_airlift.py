@@ -34,6 +34,9 @@ def value_of(attribute: dict):
         ({"name": "A", "type": "java.lang.String", "value": "general"}, "general"),
         ({"name": "A", "type": "java.util.concurrent.TimeUnit", "value": "MILLISECONDS"}, "MILLISECONDS"),
         ({"name": "A", "type": "java.util.Date", "value": 1573285945111}, 1573285945.111),
+        ({"name": "A", "type": "java.util.Date", "value": "2019-11-09T07:52:25.111+00:00"}, 1573285945.111),
+        ({"name": "A", "type": "java.util.Date", "value": "2019-11-09T08:52:25.111+01:00"}, 1573285945.111),
+        ({"name": "A", "type": "java.util.Date", "value": "2019-11-09T07:52:25.111Z"}, 1573285945.111),
         ({"name": "A", "type": "long", "readable": True}, None),  # null value: field omitted
     ],
 )

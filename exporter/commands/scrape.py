@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from exporter import options
@@ -24,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.log_level != "DEBUG":
+        # The failure is reported below as the command's one line on stderr; the scraper's log line would repeat it.
+        logging.getLogger("exporter.collector").setLevel(logging.CRITICAL)
     scraper = build_scraper(args)
     try:
         result = scraper.scrape()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from typing import Any
 
 import orjson
@@ -115,8 +116,8 @@ def convert_value(raw: Any, java_type: str) -> Value:
         if isinstance(raw, float) and raw.is_integer():
             return int(raw)
         return Unsupported(f"{java_type} value is not an integer: {raw!r}")
-    if java_type in _DATE_TYPES and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return raw / 1000.0  # jmx_exporter exports a Date as seconds since the epoch
+    if java_type in _DATE_TYPES:
+        return _date_seconds(raw)
     if java_type in _COMPOSITE_TYPES:
         return _composite(raw) if isinstance(raw, dict) else Unsupported(f"CompositeData is {_json_kind(raw)}")
     if java_type in _TABULAR_TYPES:
@@ -126,6 +127,22 @@ def convert_value(raw: Any, java_type: str) -> Value:
     if java_type in _NOT_EXPORTED_STRING_TYPES:
         return Unsupported(f"{java_type} is not exported")
     return _untyped(raw, java_type)
+
+
+def _date_seconds(raw: Any) -> Value:
+    """jmx_exporter exports a Date as seconds since the epoch; airlift writes it as ISO-8601 text (or millis)."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return raw / 1000.0
+    if isinstance(raw, str):
+        text = raw[:-1] + "+00:00" if raw.endswith("Z") else raw
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return Unsupported(f"java.util.Date value is not ISO-8601: {raw!r}")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    return Unsupported(f"java.util.Date is {_json_kind(raw)}")
 
 
 def _untyped(raw: Any, java_type: str) -> Value:
