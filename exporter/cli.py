@@ -15,6 +15,7 @@ from exporter.exitcodes import ExitCode
 COMMANDS = {
     "serve": "exporter.commands.serve",
     "scrape": "exporter.commands.scrape",
+    "hash-password": "exporter.commands.hash_password",
 }
 
 PROG = "presto-jmx-exporter"

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
 import logging
 import socket
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from exporter import __version__
 from exporter.collector import Scraper
+from exporter.errors import UsageError
 from exporter.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wants_openmetrics
+from exporter.webauth import Users
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +32,18 @@ class ExporterServer(ThreadingHTTPServer):
     block_on_close = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], scraper: Scraper, target_description: str) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        scraper: Scraper,
+        target_description: str,
+        users: Users | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.scraper = scraper
         self.target_description = target_description
+        self.users = users
+        self.tls = tls
         self.stopping = False
         self._idle: set[socket.socket] = set()
         self._idle_lock = threading.Lock()
@@ -57,7 +70,23 @@ class ExporterServer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
+
+    def finish_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        """Runs in the request's own thread: the TLS handshake happens here, so a slow client cannot stall accept."""
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        request.settimeout(_Handler.timeout)
+        try:
+            secured = self.tls.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError) as exc:
+            log.debug("TLS handshake with %s failed: %s", client_address, exc)
+            return
+        try:
+            super().finish_request(secured, client_address)
+        finally:
+            secured.close()
 
     def serve_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, name="http-server", daemon=True)
@@ -89,6 +118,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
+        if path != "/healthz" and not self._authorized():
+            self._send(401, "text/plain; charset=utf-8", b"Unauthorized\n",
+                       {"WWW-Authenticate": 'Basic realm="presto-jmx-exporter", charset="UTF-8"'})
+            return
         route = {
             "/metrics": self._metrics,
             "/healthz": self._healthz,
@@ -102,6 +135,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self.do_GET()
+
+    def _authorized(self) -> bool:
+        users = self.server.users
+        if users is None:
+            return True
+        scheme, _, credentials = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return users.check(user, password)
 
     def _metrics(self) -> None:
         result = self.server.scraper.scrape(self._scrape_timeout())
@@ -155,3 +201,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s %s", self.address_string(), format % args)
+
+
+def tls_context(cert: str, key: str | None, client_ca: str | None = None) -> ssl.SSLContext:
+    """A server TLS context (TLS 1.2+); with ``client_ca`` clients must present a certificate it signed."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"--web-tls-cert/--web-tls-key: cannot load {cert}{' and ' + key if key else ''}: "
+                         f"{getattr(exc, 'strerror', None) or exc}") from None
+    if client_ca:
+        try:
+            context.load_verify_locations(client_ca)
+        except (OSError, ssl.SSLError) as exc:
+            raise UsageError(f"--web-client-ca: cannot load {client_ca}: {getattr(exc, 'strerror', None) or exc}") \
+                from None
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context

@@ -11,7 +11,8 @@ from exporter import options
 from exporter.commands.common import build_scraper
 from exporter.errors import UsageError
 from exporter.exitcodes import ExitCode
-from exporter.server import ExporterServer
+from exporter.server import ExporterServer, tls_context
+from exporter.webauth import Users
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_target_arguments(parser)
     options.add(parser, "--listen", "address to serve on, HOST:PORT ([::]:8081 for IPv6)", default="0.0.0.0:8081",
                 metavar="HOST:PORT")
+    web = parser.add_argument_group("the exporter's own endpoint")
+    options.add(web, "--web-tls-cert", "serve HTTPS with this certificate (PEM)", metavar="FILE")
+    options.add(web, "--web-tls-key", "private key (PEM) of --web-tls-cert", metavar="FILE")
+    options.add(web, "--web-client-ca", "require client certificates signed by this CA (PEM)", metavar="FILE")
+    options.add(web, "--web-users-file", "require Basic auth: a file of 'user:hash' lines (see hash-password); "
+                "/healthz stays open for liveness probes", metavar="FILE")
     options.add(parser, "--min-interval", "reuse a scrape result younger than this many seconds (0 = always fetch)",
                 default=0.0, type=float, metavar="SECONDS")
 
@@ -45,9 +52,13 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 def run(args: argparse.Namespace) -> int:
     address = parse_listen(args.listen)
+    if bool(args.web_tls_cert) != bool(args.web_tls_key) or (args.web_client_ca and not args.web_tls_cert):
+        raise UsageError("--web-tls-cert and --web-tls-key go together, and --web-client-ca needs them")
+    tls = tls_context(args.web_tls_cert, args.web_tls_key, args.web_client_ca) if args.web_tls_cert else None
+    users = Users.load(args.web_users_file) if args.web_users_file else None
     scraper = build_scraper(args, min_interval=args.min_interval)
     try:
-        server = ExporterServer(address, scraper, scraper.source.description)
+        server = ExporterServer(address, scraper, scraper.source.description, users=users, tls=tls)
     except OSError as exc:
         scraper.source.close()
         raise UsageError(f"cannot listen on {args.listen}: {exc.strerror}") from None

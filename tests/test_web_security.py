@@ -1,0 +1,135 @@
+"""The exporter's own endpoint: HTTPS, client certificates and Basic auth from a users file of salted hashes."""
+
+from __future__ import annotations
+
+import io
+import ssl
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from exporter.cli import main
+from exporter.collector import ConfigWatcher, Scraper
+from exporter.errors import UsageError
+from exporter.exitcodes import ExitCode
+from exporter.server import ExporterServer, tls_context
+from exporter.sources.dump import DumpSource
+from exporter.webauth import Users, hash_password, verify_password
+from tests.test_server import BODY, RULES
+
+
+def make_cert(directory: Path, name: str) -> tuple[str, str]:
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
+    directory = tmp_path_factory.mktemp("web-tls")
+    return {"server": make_cert(directory, "server"), "client": make_cert(directory, "client")}
+
+
+def serve(tmp_path: Path, users: Users | None = None, tls: ssl.SSLContext | None = None) -> ExporterServer:
+    (tmp_path / "rules.yml").write_text(RULES)
+    (tmp_path / "dump.json").write_bytes(BODY)
+    scraper = Scraper(ConfigWatcher(tmp_path / "rules.yml"), DumpSource(tmp_path / "dump.json"))
+    server = ExporterServer(("127.0.0.1", 0), scraper, "dump.json", users=users, tls=tls)
+    server.serve_in_thread()
+    return server
+
+
+@pytest.fixture
+def stop() -> Iterator[list[ExporterServer]]:
+    servers: list[ExporterServer] = []
+    yield servers
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_password_hashes_are_salted_and_verify() -> None:
+    first, second = hash_password("pw", iterations=1000), hash_password("pw", iterations=1000)
+    assert first != second
+    assert first.startswith("pbkdf2_sha256$1000$")
+    assert verify_password("pw", first) and not verify_password("other", first)
+
+
+def test_basic_auth_guards_everything_but_healthz(tmp_path: Path, stop: list[ExporterServer]) -> None:
+    users_file = tmp_path / "users"
+    users_file.write_text(f"# scrapers\nprometheus:{hash_password('s3cret', iterations=1000)}\n")
+    server = serve(tmp_path, users=Users.load(users_file))
+    stop.append(server)
+    assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
+    for path in ("/metrics", "/", "/ready"):
+        denied = requests.get(server.url + path, timeout=10)
+        assert denied.status_code == 401
+        assert denied.headers["WWW-Authenticate"].startswith("Basic realm=")
+    assert requests.get(server.url + "/metrics", auth=("prometheus", "wrong"), timeout=10).status_code == 401
+    assert requests.get(server.url + "/metrics", auth=("nobody", "s3cret"), timeout=10).status_code == 401
+    ok = requests.get(server.url + "/metrics", auth=("prometheus", "s3cret"), timeout=10)
+    assert ok.status_code == 200
+    assert "trino_clustermemorypool_general_FreeDistributedBytes 1024.0" in ok.text
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("prometheus:plaintext\n", "users:1: the password of 'prometheus' is not a pbkdf2_sha256 hash"),
+        ("\n# only a comment\nno-colon\n", "users:3: expected 'user:hash'"),
+        ("# nobody\n", "users: no users"),
+    ],
+)
+def test_bad_users_files_are_refused_with_the_line(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "users"
+    path.write_text(content)
+    with pytest.raises(UsageError, match=message):
+        Users.load(path)
+
+
+def test_https_and_client_certificates(tmp_path: Path, certs: dict[str, tuple[str, str]],
+                                       stop: list[ExporterServer]) -> None:
+    server = serve(tmp_path, tls=tls_context(*certs["server"], client_ca=certs["client"][0]))
+    stop.append(server)
+    assert server.url.startswith("https://")
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(server.url + "/metrics", verify=certs["server"][0], timeout=10)
+    with_cert = requests.get(server.url + "/metrics", verify=certs["server"][0], cert=certs["client"], timeout=10)
+    assert with_cert.status_code == 200
+    assert "jmx_scrape_error 0.0" in with_cert.text
+
+
+def test_a_client_that_never_handshakes_does_not_block_others(tmp_path: Path, certs: dict[str, tuple[str, str]],
+                                                              stop: list[ExporterServer]) -> None:
+    import socket
+
+    server = serve(tmp_path, tls=tls_context(*certs["server"]))
+    stop.append(server)
+    host, port = server.server_address[:2]
+    with socket.create_connection((host, port)):  # connects, sends nothing
+        response = requests.get(server.url + "/healthz", verify=certs["server"][0], timeout=10)
+    assert response.status_code == 200
+
+
+def test_hash_password_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("hunter2\n"))
+    assert main(["hash-password", "prometheus"]) == ExitCode.OK
+    user, _, encoded = capsys.readouterr().out.strip().partition(":")
+    assert user == "prometheus"
+    assert verify_password("hunter2", encoded)
+
+
+def test_serve_rejects_half_a_tls_setup(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        certs: dict[str, tuple[str, str]]) -> None:
+    (tmp_path / "rules.yml").write_text(RULES)
+    code = main(["serve", "--config", str(tmp_path / "rules.yml"), "--target", "x", "--web-tls-cert",
+                 certs["server"][0]])
+    assert code == ExitCode.USAGE
+    assert "--web-tls-cert and --web-tls-key go together" in capsys.readouterr().err
