@@ -217,7 +217,8 @@ def test_sidecar_pod_wiring(directory: str) -> None:
     ports = {p["name"]: p["containerPort"] for p in exporter["ports"]}
     assert ports == {"metrics": 8081} and annotations["prometheus.io/port"] == "8081"
     assert exporter["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
-    assert exporter["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "metrics"}
+    # /ready would couple the coordinator's Service membership to the exporter's view of it
+    assert exporter["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     assert exporter["resources"]["requests"] and exporter["resources"]["limits"]
     assert exporter["securityContext"]["runAsNonRoot"] is True
 
