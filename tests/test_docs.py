@@ -1,0 +1,31 @@
+"""The README documents every option of the CLI, with its environment variable."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from exporter.cli import build_parser
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_serve_and_scrape_option_is_in_the_readme_table() -> None:
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    missing = []
+    for name in ("serve", "scrape"):
+        for action in commands[name]._actions:
+            option = next((o for o in action.option_strings if o.startswith("--")), None)
+            if option in (None, "--help", "--openmetrics"):
+                continue
+            variable = "PJE_" + option[2:].replace("-", "_").upper()
+            if f"| `{option}` | `{variable}` |" not in README:
+                missing.append(option)
+    assert missing == []
+
+
+def test_the_readme_starts_with_the_two_commands() -> None:
+    blocks = README.split("```sh\n")[1:3]
+    assert "pip install" in blocks[0] and "presto-jmx-exporter scrape" in blocks[0]
+    assert "pip install" in blocks[1] and "pytest" in blocks[1]
