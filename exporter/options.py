@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from exporter.errors import UsageError
 from exporter.sources.base import Source
@@ -110,6 +111,10 @@ def _config_jmx_target(config: object) -> str | None:
 
 def _rest_source(args: argparse.Namespace, target: str) -> Source:
     from exporter.sources.rest import HttpOptions, RestSource
+
+    if urlsplit(target).password is not None:
+        # The target URL shows up on the landing page and in logs; a password in it would leak there.
+        raise UsageError("--target: do not put a password in the URL; use --password-file or PJE_PASSWORD")
 
     password = None
     if args.password_file:

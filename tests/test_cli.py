@@ -63,6 +63,7 @@ def test_scrape_of_a_dead_target_exits_1_with_one_line(files: tuple[Path, Path],
     [
         (RULES, "/nonexistent/dump.json", "target '/nonexistent/dump.json' is neither an http(s) URL"),
         (RULES, None, "no target: give --target"),
+        (RULES, "http://ops:hunter2@127.0.0.1:8080", "do not put a password in the URL"),
         ("rules:\n  - patern: x\n", "DUMP", "rules[0]: unknown key 'patern' (did you mean 'pattern'?)"),
     ],
 )
