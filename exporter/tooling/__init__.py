@@ -1,0 +1,1 @@
+"""Rule-development tooling behind `capture`, `explain` and `test-rules`; each module has one job."""
