@@ -1,0 +1,142 @@
+"""Read a YAML document node by node, so every error names the file, the line and the key path."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+class FileFormatError(Exception):
+    """A file that cannot be used as given; ``str()`` is ``file:line: key.path: message``."""
+
+    def __init__(self, source: str, line: int | None, path: str, message: str) -> None:
+        self.source, self.line, self.path, self.message = source, line, path, message
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+
+
+def join(path: str, key: str | int) -> str:
+    """``tests[0]`` + ``expect`` -> ``tests[0].expect``; odd keys are quoted: ``labels["a b"]``."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    part = f".{key}" if _SIMPLE_KEY.fullmatch(key) else f'["{key}"]'
+    return part[1:] if not path and part.startswith(".") else path + part
+
+
+def line_of(node: yaml.Node | None) -> int | None:
+    return node.start_mark.line + 1 if node is not None else None
+
+
+class NodeReader:
+    """Typed access to the nodes of one document; every failure raises FileFormatError."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._loader = yaml.SafeLoader("")
+
+    def compose(self, text: str) -> yaml.Node | None:
+        try:
+            return yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            raise FileFormatError(self.source, mark.line + 1 if mark else None, "",
+                                  f"invalid YAML: {exc.problem or exc.context}") from None
+        except yaml.YAMLError as exc:
+            raise FileFormatError(self.source, None, "", f"invalid YAML: {exc}") from None
+
+    def error(self, node: yaml.Node | None, path: str, message: str) -> FileFormatError:
+        return FileFormatError(self.source, line_of(node), path, message)
+
+    def construct(self, node: yaml.Node) -> Any:
+        return self._loader.construct_object(node, deep=True)
+
+    def kind(self, node: yaml.Node) -> str:
+        if isinstance(node, yaml.SequenceNode):
+            return "a list"
+        if isinstance(node, yaml.MappingNode):
+            return "a mapping"
+        value = self.construct(node)
+        if value is None:
+            return "nothing (null)"
+        if isinstance(value, bool):
+            return f"the boolean {node.value}"
+        if isinstance(value, (int, float)):
+            return f"the number {node.value}"
+        return f"the string '{value}'" if isinstance(value, str) else f"'{node.value}'"
+
+    def mapping(self, node: yaml.Node, path: str, known: Sequence[str] | None = None,
+                what: str = "a mapping") -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """A mapping's entries by key; duplicate keys and (with ``known``) unknown keys are errors."""
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, path, f"expected {what}, got {self.kind(node)}")
+        entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            key = self.construct(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                raise self.error(key_node, path, f"keys must be strings, got {self.kind(key_node)}")
+            if key in entries:
+                raise self.error(key_node, join(path, key), f"key '{key}' appears twice")
+            if known is not None and key not in known:
+                guess = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                hint = f" (did you mean '{guess[0]}'?)" if guess else f" (known keys: {', '.join(known)})"
+                raise self.error(key_node, join(path, key), f"unknown key '{key}'{hint}")
+            entries[key] = (key_node, value_node)
+        return entries
+
+    def sequence(self, node: yaml.Node, path: str, what: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.error(node, path, f"expected {what}, got {self.kind(node)}")
+        return list(node.value)
+
+    def string(self, node: yaml.Node, path: str, what: str = "a string") -> str:
+        value = self.construct(node) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(value, str) and value:
+            return value
+        raise self.error(node, path, f"expected {what}, got {self.kind(node)}")
+
+    def scalar_text(self, node: yaml.Node, path: str) -> str:
+        """A scalar as written (``50`` stays ``"50"``, not ``50.0``): label values may be typed unquoted."""
+        if not isinstance(node, yaml.ScalarNode) or self.construct(node) is None:
+            raise self.error(node, path, f"expected a string, got {self.kind(node)}")
+        return str(node.value)
+
+    def boolean(self, node: yaml.Node, path: str) -> bool:
+        value = self.construct(node) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(value, bool):
+            return value
+        raise self.error(node, path, f"expected true or false, got {self.kind(node)}")
+
+
+def node_text(text: str, node: yaml.Node) -> str:
+    """The source text of ``node`` on the lines it had, dedented: parsing it again reports the same line numbers."""
+    lines = text.splitlines(keepends=True)
+    start, end = node.start_mark, node.end_mark
+    column = start.column
+    out = ["\n"] * start.line
+    for number in range(start.line, min(end.line, len(lines) - 1) + 1):
+        line = lines[number]
+        if number == end.line:
+            line = line[: end.column]
+        if number == start.line:
+            line = line[column:]
+        else:
+            indent = len(line) - len(line.lstrip(" "))
+            line = line[min(indent, column):]
+        out.append(line)
+    return "".join(out)
+
+
+def read_text(path: Path, source: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FileFormatError(source, None, "", f"cannot read the file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise FileFormatError(source, None, "", "not UTF-8 text") from None
