@@ -16,6 +16,9 @@ COMMANDS = {
     "serve": "exporter.commands.serve",
     "scrape": "exporter.commands.scrape",
     "hash-password": "exporter.commands.hash_password",
+    "capture": "exporter.commands.capture",
+    "explain": "exporter.commands.explain",
+    "test-rules": "exporter.commands.test_rules",
 }
 
 PROG = "presto-jmx-exporter"
