@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass
 from enum import Enum
 
+from exporter.rules import Drop, DropReason
 from exporter.tooling.evaluation import Evaluation, evaluate
 from exporter.tooling.series import Labels, Series, same_value
 from exporter.tooling.testfile import Case, SeriesSpec
@@ -38,6 +39,13 @@ class CaseResult:
     @property
     def passed(self) -> bool:
         return not self.problems
+
+    @property
+    def filtered_beans(self) -> tuple[str, ...]:
+        """The input's beans that includeObjectNames/excludeObjectNames leave out (a reason for a missing series)."""
+        names = dict.fromkeys(o.object_name for o in self.evaluation.outcomes
+                              if isinstance(o.result, Drop) and o.result.reason is DropReason.FILTERED_BEAN)
+        return tuple(names)
 
 
 def run_case(case: Case) -> CaseResult:

@@ -54,6 +54,11 @@ def render_problem(result: CaseResult, problem: Problem) -> list[str]:
             hint += f"; no series of this name, similar names: {', '.join(problem.similar_names)}"
         else:
             hint += "; no series of this name"
+        filtered = result.filtered_beans
+        if filtered and not problem.same_name:
+            shown = f" ({', '.join(filtered)})" if len(filtered) <= 3 else ""
+            hint += f"; {len(filtered)} MBean(s) of the input are not selected by includeObjectNames/" \
+                    f"excludeObjectNames{shown}"
         return [*lines, hint]
     assert actual is not None
     if problem.kind is Kind.WRONG_VALUE:
@@ -84,7 +89,8 @@ def render_result(result: CaseResult, file_label: str) -> list[str]:
     where = f"{file_label}:{case.line}" if case.line is not None else file_label
     head = f"{'ok  ' if result.passed else 'FAIL'} {where} {case.path} \"{case.name}\""
     if result.passed:
-        return [f"{head} ({len(case.expect)} expected, {len(case.absent)} absent)"]
+        exhaustive = ", exhaustive" if case.exhaustive else ""
+        return [f"{head} ({len(case.expect)} expected, {len(case.absent)} absent{exhaustive})"]
     lines = [head]
     for problem in result.problems:
         lines.extend(render_problem(result, problem))
