@@ -1,7 +1,13 @@
 """One scrape: fetch from the source, apply the rules, add the self metrics, render once.
 
 Concurrent scrapes share one upstream fetch (single flight); with ``min_interval`` a result younger than that is
-served again, and the HELP text of ``jmx_scrape_duration_seconds`` says so.
+served again, and the HELP text of ``jmx_scrape_duration_seconds`` says so. What is fetched is decided by
+:class:`exporter.planner.Planner` (only the beans the rules can use; ``discovery_interval`` sets how often the bean
+list is read again).
+
+Rendering reuses the last scrape's work: while the rule verdicts come out as the same objects in the same order
+(the rule engine's memo makes them so when nothing but values changed), the family grouping and every line's text
+up to the value are kept, and a scrape only formats its numbers.
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ from pathlib import Path
 
 from exporter import __version__
 from exporter.config import Config, ConfigError, load_config
-from exporter.exposition import SimpleFamily, SimpleSample, render_openmetrics, render_text
-from exporter.families import build_families
+from exporter.exposition import Prerendered, SimpleFamily, SimpleSample, render_openmetrics, render_text
+from exporter.families import Layout, build_layout
+from exporter.planner import DEFAULT_DISCOVERY_INTERVAL, Planner
 from exporter.ratelimit import RateLimitedLog
-from exporter.rules import RuleEngine
-from exporter.sources.base import BeanRequest, Source, SourceError
+from exporter.rules import Collected, RuleEngine
+from exporter.sources.base import Source, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +38,6 @@ def _gauge(name: str, help_text: str, value: float, labels: tuple[tuple[str, str
 
 def _counter(name: str, help_text: str, value: float) -> SimpleFamily:
     return SimpleFamily(name, "counter", help_text, (SimpleSample((), value),))
-
-
-def bean_request(config: Config) -> BeanRequest:
-    """What to ask the source for: the literal include list when there is one, else everything."""
-    names = config.literal_object_names()
-    if names is not None:
-        return BeanRequest(object_names=tuple(names))
-    return BeanRequest(None, tuple(pattern.text for pattern in config.include_object_names))
 
 
 class ConfigWatcher:
@@ -53,7 +52,6 @@ class ConfigWatcher:
         self._stamp = self._file_stamp()
         self.config = loader(self.path)  # raises ConfigError at start-up: the caller exits 2
         self.engine = RuleEngine(self.config)
-        self.request = bean_request(self.config)
         self._failed_stamp: tuple[int, int] | None = None
 
     def _file_stamp(self) -> tuple[int, int] | None:
@@ -79,7 +77,7 @@ class ConfigWatcher:
                 self._failed_stamp = stamp
                 log.error("config reload failed, keeping the previous config: %s", exc)
                 return
-            self.config, self.engine, self.request = config, engine, bean_request(config)
+            self.config, self.engine = config, engine
             self._stamp = stamp
             self.reload_success += 1
             for warning in config.warnings:
@@ -87,15 +85,41 @@ class ConfigWatcher:
             log.info("config reloaded path=%s rules=%d", self.path, len(config.rules))
 
 
+class _Rendering:
+    """A family layout and its prerendered texts, valid for scrapes whose verdicts are these same objects."""
+
+    def __init__(self, engine: RuleEngine, verdicts: list[object], layout: Layout) -> None:
+        self.engine = engine
+        self.verdicts = verdicts
+        self.layout = layout
+        self._texts: dict[bool, Prerendered] = {}
+
+    def reusable_for(self, engine: RuleEngine, rows: Collected) -> bool:
+        # List equality checks identity first, so this costs one pointer comparison per sample.
+        return self.layout.stable and self.engine is engine and self.verdicts == rows.verdicts
+
+    def text(self, openmetrics: bool) -> Prerendered:
+        prerendered = self._texts.get(openmetrics)
+        if prerendered is None:  # two threads may both build it: harmless
+            prerendered = self._texts[openmetrics] = Prerendered(self.layout.families, openmetrics)
+        return prerendered
+
+
 @dataclass
 class ScrapeResult:
-    """A finished scrape. The rendered bodies are built on first use and shared by every client."""
+    """A finished scrape. The rendered bodies are built on first use and shared by every client.
 
-    families: Sequence[object]
+    The MBean samples are ``values`` laid out by ``rendering`` (None when the scrape produced none); the exporter's
+    own metrics follow them in ``self_families``.
+    """
+
     error: str | None
     duration: float
     finished_at: float
     target_up: bool
+    self_families: Sequence[SimpleFamily] = ()
+    rendering: _Rendering | None = field(default=None, repr=False)
+    values: Sequence[float] = field(default=(), repr=False)
     _bodies: dict[tuple[bool, bool], bytes] = field(default_factory=dict, repr=False)
 
     def body(self, openmetrics: bool = False, compressed: bool = False) -> bytes:
@@ -105,8 +129,9 @@ class ScrapeResult:
             if compressed:
                 cached = gzip.compress(self.body(openmetrics), compresslevel=1)
             else:
-                render = render_openmetrics if openmetrics else render_text
-                cached = render(self.families).encode("utf-8")  # type: ignore[arg-type]
+                own = (render_openmetrics if openmetrics else render_text)(self.self_families)
+                beans = self.rendering.text(openmetrics).render(self.values) if self.rendering is not None else ""
+                cached = (beans + own).encode("utf-8")
             self._bodies[key] = cached
         return cached
 
@@ -127,12 +152,16 @@ class Scraper:
         timeout: float = 8.0,
         min_interval: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        discovery_interval: float = DEFAULT_DISCOVERY_INTERVAL,
     ) -> None:
         self.watcher = watcher
         self.source = source
         self.timeout = timeout
         self.min_interval = min_interval
+        self.discovery_interval = discovery_interval
         self._clock = clock
+        self.planner = Planner(watcher.config, watcher.engine, discovery_interval, clock)
+        self._rendering: _Rendering | None = None
         self._lock = threading.Lock()
         self._flight: _Flight | None = None
         self.last: ScrapeResult | None = None
@@ -161,13 +190,13 @@ class Scraper:
                     self.waiting -= 1
             if flight.result is not None:
                 return flight.result
-            return self._result([], "a concurrent scrape did not finish in time", budget, False)
+            return self._result(None, (), "a concurrent scrape did not finish in time", budget, False)
         result = None
         try:
             result = self._scrape_now(budget)
         finally:
             if result is None:
-                result = self._result([], "internal error", budget, False)
+                result = self._result(None, (), "internal error", budget, False)
             with self._lock:
                 self._flight = None
                 self.last = result
@@ -179,30 +208,52 @@ class Scraper:
         start = self._clock()
         deadline = start + budget
         self.watcher.refresh()
-        engine, request = self.watcher.engine, self.watcher.request
-        families: list[object] = []
+        engine = self.watcher.engine
+        planner = self.planner
+        if planner.engine is not engine:  # the config was reloaded: plan afresh
+            planner = self.planner = Planner(self.watcher.config, engine, self.discovery_interval, self._clock)
+        rendering: _Rendering | None = None
+        values: list[float] = []
         error: str | None = None
         target_up = False
         try:
+            plan = planner.plan()
             self.upstream_fetches += 1
-            snapshot = self.source.fetch(request, deadline)
+            try:
+                snapshot = self.source.fetch(plan.request, deadline)
+            except SourceError:
+                planner.failed()
+                raise
             target_up = True
+            planner.learn(plan, snapshot.beans)
             for problem in snapshot.problems:
                 self._errors.warning("skipped part of the target's answer: %s", problem)
-            families = build_families(engine.evaluate(snapshot.beans))
+            rows = engine.collect(snapshot.beans)
+            rendering = self._rendering
+            if rendering is None or not rendering.reusable_for(engine, rows):
+                rendering = self._rendering = _Rendering(engine, rows.verdicts, build_layout(rows.samples()))
+            numbers = rows.numbers
+            values = [numbers[i] for i in rendering.layout.order]
             self._errors.recovered("scrape of %s succeeded again", self.source.description)
         except SourceError as exc:
             error = str(exc)
             self._errors.error("scrape failed: %s", error)
         except Exception as exc:  # a bug must cost one scrape, not the process
+            rendering, values = None, []
             error = f"internal error: {type(exc).__name__}: {exc}"
             log.exception("scrape failed with an internal error")
-        return self._result(families, error, self._clock() - start, target_up)
+        return self._result(rendering, values, error, self._clock() - start, target_up)
 
-    def _result(self, families: list[object], error: str | None, duration: float, target_up: bool) -> ScrapeResult:
-        families = sorted(families, key=lambda f: f.name)  # type: ignore[attr-defined]
-        families.extend(self._self_metrics(duration, error, target_up))
-        return ScrapeResult(families, error, duration, self._clock(), target_up)
+    def _result(
+        self,
+        rendering: _Rendering | None,
+        values: Sequence[float],
+        error: str | None,
+        duration: float,
+        target_up: bool,
+    ) -> ScrapeResult:
+        own = self._self_metrics(duration, error, target_up)
+        return ScrapeResult(error, duration, self._clock(), target_up, own, rendering, values)
 
     def _self_metrics(self, duration: float, error: str | None, target_up: bool) -> list[SimpleFamily]:
         reuse = f" Results are reused for up to {self.min_interval:g}s." if self.min_interval > 0 else ""

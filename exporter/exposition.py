@@ -2,11 +2,14 @@
 
 Rendering is done once per scrape and shared by every client that asked for the same format; it is plain string
 building because prometheus_client's registry machinery costs more than the rest of a scrape on a big coordinator.
+
+``Prerendered`` keeps everything but the values (HELP/TYPE lines, names, label sets) as text, so a scrape whose
+families are laid out as the last one's only formats its numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -76,37 +79,86 @@ def _labels(labels: tuple[tuple[str, str], ...]) -> str:
 
 
 def _format_value(value: float) -> str:
+    if value.__class__ is float:
+        # floatToGoString only differs from repr() for infinities, NaN and positive values of 1e6 and more.
+        if -_INF < value < 1e6:
+            return repr(value)
+        return floatToGoString(value)
     if value.__class__ is int:
         return f"{value}.0" if -(2**53) < value < 2**53 else floatToGoString(value)
     return floatToGoString(value)
 
 
+_INF = float("inf")
+
+
+def _text_name(family: FamilyLike) -> tuple[str, str]:
+    kind = type_name(family)
+    name = family.name
+    if kind == "counter" and not name.endswith("_total"):
+        name += "_total"
+    return name, kind
+
+
+def _text_header(family: FamilyLike) -> tuple[str, str]:
+    name, kind = _text_name(family)
+    return f"# HELP {name} {_escape_help(family.help, False)}\n# TYPE {name} {kind}\n", name
+
+
+def _openmetrics_header(family: FamilyLike) -> tuple[str, str]:
+    kind = type_name(family)
+    name = family.name
+    sample_name = name
+    if kind == "counter":
+        name = name.removesuffix("_total")
+        sample_name = name + "_total"
+    elif kind == "untyped":
+        kind = "unknown"
+    return f"# TYPE {name} {kind}\n# HELP {name} {_escape_help(family.help, True)}\n", sample_name
+
+
 def render_text(families: Iterable[FamilyLike]) -> str:
     """Prometheus text format 0.0.4; counters are exposed with ``_total``, as jmx_exporter 1.x does."""
-    out: list[str] = []
-    for family in families:
-        kind = type_name(family)
-        name = family.name
-        if kind == "counter" and not name.endswith("_total"):
-            name += "_total"
-        out.append(f"# HELP {name} {_escape_help(family.help, False)}\n# TYPE {name} {kind}\n")
-        out.extend(f"{name}{_labels(s.labels)} {_format_value(s.value)}\n" for s in family.samples)
-    return "".join(out)
+    return _render(families, _text_header)
 
 
 def render_openmetrics(families: Iterable[FamilyLike]) -> str:
     """OpenMetrics 1.0: counter families are named without ``_total`` and their samples with it; untyped is unknown."""
+    return _render(families, _openmetrics_header) + "# EOF\n"
+
+
+def _render(families: Iterable[FamilyLike], header: Callable[[FamilyLike], tuple[str, str]]) -> str:
     out: list[str] = []
     for family in families:
-        kind = type_name(family)
-        name = family.name
-        sample_name = name
-        if kind == "counter":
-            name = name.removesuffix("_total")
-            sample_name = name + "_total"
-        elif kind == "untyped":
-            kind = "unknown"
-        out.append(f"# TYPE {name} {kind}\n# HELP {name} {_escape_help(family.help, True)}\n")
-        out.extend(f"{sample_name}{_labels(s.labels)} {_format_value(s.value)}\n" for s in family.samples)
-    out.append("# EOF\n")
+        text, name = header(family)
+        out.append(text)
+        out.extend([f"{name}{_labels(s.labels)} {_format_value(s.value)}\n" for s in family.samples])
     return "".join(out)
+
+
+class Prerendered:
+    """Families with everything but their sample values rendered once; ``render`` fills in new values.
+
+    ``render(values)`` takes one value per family sample, in exposition order, and returns what ``render_text``
+    (or, with ``openmetrics``, ``render_openmetrics`` without its ``# EOF`` line) returns for the same families
+    with those values.
+    """
+
+    def __init__(self, families: Iterable[FamilyLike], openmetrics: bool = False) -> None:
+        header = _openmetrics_header if openmetrics else _text_header
+        heads: list[str] = []
+        for family in families:
+            text, name = header(family)
+            for sample in family.samples:
+                heads.append(f"{text}{name}{_labels(sample.labels)} ")
+                text = ""
+        self._heads = heads
+
+    def __len__(self) -> int:
+        return len(self._heads)
+
+    def render(self, values: Sequence[float]) -> str:
+        if len(values) != len(self._heads):
+            raise ValueError(f"{len(values)} values for {len(self._heads)} samples")
+        fmt = _format_value
+        return "".join([f"{head}{fmt(value)}\n" for head, value in zip(self._heads, values, strict=True)])

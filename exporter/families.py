@@ -10,11 +10,14 @@
 - HELP is taken from the first sample in label order, so it does not depend on the order beans arrived in.
 
 Families are returned sorted by name and samples sorted by labels, so the output is deterministic.
+
+``build_layout`` does the same and also says where each family sample came from (its index in the input), so a
+scrape whose samples have the same identities as the last one's can reuse the grouping and only swap the values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from exporter.config import MetricType
@@ -33,36 +36,67 @@ class Family:
     samples: tuple[Sample, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Families plus, for every family sample in exposition order, the index of the input sample it shows.
+
+    ``stable`` is False when true duplicates had to be ordered by their match strings and values: the grouping
+    then depends on more than the samples' names, labels, types, help texts and origins.
+    """
+
+    families: list[Family]
+    order: list[int]
+    stable: bool
+
+
 def build_families(samples: Iterable[Sample]) -> list[Family]:
     """Group, de-duplicate and sort samples into families."""
-    groups: dict[str, list[Sample]] = {}
-    for sample in samples:
+    return build_layout(list(samples)).families
+
+
+def build_layout(samples: Sequence[Sample]) -> Layout:
+    """``build_families`` that also records which input sample each output sample is."""
+    groups: dict[str, list[int]] = {}
+    for index, sample in enumerate(samples):
         group = groups.get(sample.name)
         if group is None:
-            groups[sample.name] = [sample]
+            groups[sample.name] = [index]
         else:
-            group.append(sample)
-    return [_family(name, groups[name]) for name in sorted(groups)]
+            group.append(index)
+    families: list[Family] = []
+    order: list[int] = []
+    stable = True
+    for name in sorted(groups):
+        family, indices, family_stable = _family(name, samples, groups[name])
+        families.append(family)
+        order.extend(indices)
+        stable = stable and family_stable
+    return Layout(families, order, stable)
 
 
-def _family(name: str, members: list[Sample]) -> Family:
-    first = members[0]
-    if len(members) == 1:
-        return Family(name, first.type, first.help, (first,))
+def _family(name: str, samples: Sequence[Sample], indices: list[int]) -> tuple[Family, list[int], bool]:
+    first = samples[indices[0]]
+    if len(indices) == 1:
+        return Family(name, first.type, first.help, (first,)), indices, True
+    members = [samples[i] for i in indices]
     kind = first.type if all(s.type is first.type for s in members) else MetricType.UNTYPED
     if len({s.labels for s in members}) == len(members):
-        members.sort(key=_labels_of)
-        return Family(name, kind, members[0].help, tuple(members))
-    members = sorted((_with_objectname(s) for s in members), key=_labels_and_origin)
-    unique = [members[0]]
-    for sample in members[1:]:
-        if sample.labels != unique[-1].labels:
-            unique.append(sample)
-    return Family(name, kind, unique[0].help, tuple(unique))
+        indices = sorted(indices, key=lambda i: samples[i].labels)
+        return Family(name, kind, samples[indices[0]].help, tuple(samples[i] for i in indices)), indices, True
+    tagged = sorted(((_with_objectname(samples[i]), i) for i in indices), key=_tagged_order)
+    unique = [tagged[0]]
+    stable = True
+    for pair in tagged[1:]:
+        if pair[0].labels != unique[-1][0].labels:
+            unique.append(pair)
+        else:
+            stable = False
+    kept = tuple(sample for sample, _ in unique)
+    return Family(name, kind, kept[0].help, kept), [i for _, i in unique], stable
 
 
-def _labels_of(sample: Sample) -> tuple[tuple[str, str], ...]:
-    return sample.labels
+def _tagged_order(pair: tuple[Sample, int]) -> tuple[tuple[tuple[str, str], ...], str, str, str, str]:
+    return _labels_and_origin(pair[0])
 
 
 def _labels_and_origin(sample: Sample) -> tuple[tuple[tuple[str, str], ...], str, str, str, str]:

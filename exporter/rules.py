@@ -28,6 +28,13 @@ Names: ``name`` is expanded, sanitised (``[^a-zA-Z0-9:_]`` -> ``_``, runs of ``_
 prefixed), lowercased with ``lowercaseOutputName``, and finally stripped of ``_total``/``_created``/``_bucket``/
 ``_info`` as client_java 1.x does (a counter gets ``_total`` back when rendered). ``inferCounterTypeFromName``
 makes a name ending in ``_total`` (before stripping) a counter.
+
+Verdict memo (speed, not semantics): the outcome of running the rules on one record is remembered from one scrape
+to the next and reused when it is provably the same. With every rule value-blind (:mod:`exporter.valueblind`)
+and no ``cache: true`` rule, a numeric or boolean record is looked up by ``(prefix, attrName)`` alone, before its
+match string is even built; otherwise by the full match string (value included). Only records seen in the last
+scrape are kept, so the memo is bounded by one scrape's size. ``trace`` never uses it: it is the reference that
+``evaluate`` is tested against.
 """
 
 from __future__ import annotations
@@ -40,20 +47,30 @@ from enum import Enum
 
 from exporter.config import Config, MetricType, Rule
 from exporter.javanum import double_to_string, float_to_string, parse_double, to_double
-from exporter.mbeans import DOUBLE_TYPES, Composite, MBean, Tabular, Unsupported, Value
+from exporter.mbeans import DOUBLE_TYPES, Attribute, Composite, MBean, Tabular, Unsupported, Value
 from exporter.naming import safe_label_name, safe_name, snake_case, strip_reserved_suffixes
+from exporter.valueblind import value_blind
 
 # Names repeat from scrape to scrape: remember the sanitised forms (pure functions, bounded memory).
 _safe_name = functools.lru_cache(maxsize=1 << 16)(safe_name)
 _safe_label_name = functools.lru_cache(maxsize=1 << 12)(safe_label_name)
 _snake_case = functools.lru_cache(maxsize=1 << 14)(snake_case)
 
-__all__ = ["Drop", "DropReason", "MetricType", "Outcome", "RuleEngine", "Sample", "java_text"]
+__all__ = ["Collected", "Drop", "DropReason", "MetricType", "Outcome", "RuleEngine", "Sample", "java_text"]
 
 _FLOAT_TYPES = frozenset({"float", "java.lang.Float"})
 _SPECIAL_DOUBLES = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 _RUNTIME_SKIPPED = frozenset({"systemproperties", "classpath", "bootclasspath", "librarypath"})
 _BY_NAME = operator.itemgetter(0)
+_PLAIN_NUMBERS = frozenset({int, float, bool})
+_OPEN_TYPES = frozenset(
+    {
+        "javax.management.openmbean.CompositeData",
+        "javax.management.openmbean.CompositeDataSupport",
+        "javax.management.openmbean.TabularData",
+        "javax.management.openmbean.TabularDataSupport",
+    }
+)
 
 
 class DropReason(Enum):
@@ -129,6 +146,47 @@ class _Matched:
 _UNMATCHED = object()
 
 
+class _Memo:
+    """A remembered rule outcome for one record: ``matched`` None means "no sample"; ``head`` rebuilds the match
+    string (``head + value text``) when the value may differ from the one the verdict was made with."""
+
+    __slots__ = ("description", "head", "matched")
+
+    def __init__(self, matched: _Matched | None, head: str | None, description: str) -> None:
+        self.matched = matched
+        self.head = head
+        self.description = description
+
+
+class Collected:
+    """One scrape's samples as parallel rows, without building Sample objects.
+
+    ``verdicts[i]`` is the rule verdict (the same object from scrape to scrape while the outcome is reused),
+    ``numbers[i]`` the sample value; ``samples()`` builds the full Sample list when it is needed.
+    """
+
+    __slots__ = ("extras", "numbers", "verdicts")
+
+    def __init__(self) -> None:
+        self.verdicts: list[_Matched] = []
+        self.numbers: list[float] = []
+        # (object name, match head or None, raw value, Java type): what it takes to rebuild Sample.match.
+        self.extras: list[tuple[str, str | None, object, str]] = []
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def samples(self) -> list[Sample]:
+        """The Sample objects, exactly as ``RuleEngine.evaluate`` returns them."""
+        out = []
+        for matched, number, (object_name, head, raw, java_type) in zip(
+            self.verdicts, self.numbers, self.extras, strict=True
+        ):
+            match = matched.match if head is None else head + java_text(raw, java_type)
+            out.append(Sample(matched.name, matched.labels, number, matched.type, matched.help, object_name, match))
+        return out
+
+
 class _CompiledRule:
     """A Rule reduced to what the hot loop needs."""
 
@@ -193,20 +251,64 @@ class RuleEngine:
         self._filters_attributes = bool(
             config.include_object_name_attributes or config.exclude_object_name_attributes
         )
+        # Verdict memo (see the module docstring): by (prefix, attrName) when that is sound, else by match string.
+        rules_blind = all(rule.cache or _value_blind_rule(rule) for rule in config.rules)
+        self._blind = not self._uses_cache and rules_blind
+        # Whether a bean that exports nothing now provably exports nothing for other values (see may_export).
+        self._decidable = rules_blind and not any(rule.value is not None for rule in config.rules)
+        self._matches_all = any(rule.pattern is None or rule.pattern in (".*", ".+") for rule in config.rules)
+        self._memo: dict[tuple[object, ...], _Memo] = {}
+        self._fresh_memo: dict[tuple[object, ...], _Memo] = {}
 
     def evaluate(self, beans: Iterable[MBean]) -> list[Sample]:
         """The samples for these beans (one scrape). Updates the rule cache when a rule has ``cache: true``."""
-        samples: list[Sample] = []
-        cache = self._run(beans, samples, None)
+        return self.collect(beans).samples()
+
+    def collect(self, beans: Iterable[MBean]) -> Collected:
+        """``evaluate`` without building Sample objects (the scrape path); updates the rule cache and the memo."""
+        rows = Collected()
+        self._fresh_memo = {}
+        try:
+            cache = self._run(beans, rows, None)
+        finally:
+            self._memo, self._fresh_memo = self._fresh_memo, {}
         if cache is not None:
             self._cache = cache
-        return samples
+        return rows
 
     def trace(self, beans: Iterable[MBean]) -> list[Outcome]:
         """One Outcome per record, computed exactly as ``evaluate`` would (the rule cache is read, not updated)."""
         outcomes: list[Outcome] = []
-        self._run(beans, [], outcomes)
+        self._run(beans, Collected(), outcomes)
         return outcomes
+
+    def may_export(self, bean: MBean) -> bool:
+        """Whether this bean could give a sample now or later, when only its values change (False: skip it).
+
+        Provable only when every rule is value-blind and none has a ``value`` template (so strings never export):
+        then a bean whose records match no exporting rule, with nulls and unreadable values probed as numbers,
+        exports nothing for any numeric value. CompositeData and TabularData can grow new records, so a bean with
+        such an attribute counts as exporting. Otherwise every bean the include/exclude lists select counts.
+        """
+        if not self.config.selects_bean(bean.domain, bean.properties):
+            return False
+        if bean.object_name == "jdk.management.jfr:type=FlightRecorder" or not bean.attributes:
+            return False
+        if not self._decidable or self._matches_all:
+            return True
+        probe: list[Attribute] = []
+        for attribute in bean.attributes:
+            value = attribute.value
+            cls = value.__class__
+            if cls is Composite or cls is Tabular or attribute.java_type in _OPEN_TYPES:
+                return True
+            if value is None or cls is Unsupported:
+                if _never_exported_type(attribute.java_type):
+                    continue
+                attribute = Attribute(attribute.name, attribute.java_type, 0, attribute.description)
+            probe.append(attribute)
+        outcomes = self.trace([MBean(bean.object_name, bean.domain, bean.properties, tuple(probe))])
+        return any(outcome.result.__class__ is Sample for outcome in outcomes)
 
     def cached_beans(self) -> int:
         """How many (bean, attribute) verdicts the rule cache holds after the last evaluate."""
@@ -215,10 +317,13 @@ class RuleEngine:
     # -- walking beans ---------------------------------------------------------------------------------------------
 
     def _run(
-        self, beans: Iterable[MBean], samples: list[Sample], trace: list[Outcome] | None
+        self, beans: Iterable[MBean], samples: Collected, trace: list[Outcome] | None
     ) -> dict[tuple[str, str], object] | None:
         config = self.config
         fresh: dict[tuple[str, str], object] | None = {} if self._uses_cache else None
+        fast = self._blind and trace is None
+        memo_get, fresh_memo = self._memo.get, self._fresh_memo
+        add_verdict, add_number, add_extra = samples.verdicts.append, samples.numbers.append, samples.extras.append
         if len(self._default_labels) > 50_000:
             self._default_labels = {}
         for bean in beans:
@@ -237,8 +342,28 @@ class RuleEngine:
             prefix = f"{domain}<{props_text}><>"
             help_head = _help_head(domain, properties)
             state = _Bean(bean, "")
+            bean_fast = fast and not runtime and keep is None and not drop
+            object_name = bean.object_name
             for attribute in bean.attributes:
                 name = attribute.name
+                if bean_fast and attribute.value.__class__ in _PLAIN_NUMBERS:
+                    key = (prefix, name)
+                    memo = memo_get(key)
+                    if memo is not None and memo.description == attribute.description:
+                        fresh_memo[key] = memo
+                        matched = memo.matched
+                        if matched is not None:
+                            value = attribute.value
+                            if matched.fixed_value is not None:
+                                number = matched.fixed_value * matched.value_factor
+                            elif value.__class__ is bool:
+                                number = 1.0 if value else 0.0
+                            else:
+                                number = to_double(value) * matched.value_factor  # type: ignore[arg-type]
+                            add_verdict(matched)
+                            add_number(number)
+                            add_extra((object_name, memo.head, value, attribute.java_type))
+                        continue
                 state.attribute = name
                 if (keep is not None and name not in keep) or name in drop:
                     if trace is not None:
@@ -270,7 +395,7 @@ class RuleEngine:
         java_type: str,
         description: str,
         value: Value,
-        samples: list[Sample],
+        samples: Collected,
         trace: list[Outcome] | None,
         fresh: dict[tuple[str, str], object] | None,
     ) -> None:
@@ -303,7 +428,7 @@ class RuleEngine:
         attr_keys: tuple[str, ...],
         attr_name: str,
         table: Tabular,
-        samples: list[Sample],
+        samples: Collected,
         trace: list[Outcome] | None,
         fresh: dict[tuple[str, str], object] | None,
     ) -> None:
@@ -355,21 +480,34 @@ class RuleEngine:
         java_type: str,
         description: str,
         value: str | bool | int | float,
-        samples: list[Sample],
+        samples: Collected,
         trace: list[Outcome] | None,
         fresh: dict[tuple[str, str], object] | None,
     ) -> None:
         matched: _Matched | None = None
         cached = None
+        head: str | None = None
         if fresh is not None:
             key = (prefix, attr_name)
             cached = self._cache.get(key)
             if cached is not None and cached is not _UNMATCHED:
                 matched = cached  # type: ignore[assignment]
                 fresh[key] = cached
+        memo_key: tuple[object, ...] | None = None
         if matched is None:
             text = java_text(value, java_type)
             plain = prefix + attr_name + ": " + text
+            if trace is None and fresh is None:
+                by_name = self._blind and value.__class__ in _PLAIN_NUMBERS
+                memo_key = (prefix, attr_name) if by_name else (plain, value.__class__ is str)
+                memo = self._memo.get(memo_key)
+                if memo is not None and memo.description == description:
+                    self._fresh_memo[memo_key] = memo
+                    if memo.matched is None:
+                        return
+                    matched, head = memo.matched, memo.head
+                    memo_key = None
+        if matched is None:
             # Match strings by _CompiledRule.variant; most configurations use only the plain one.
             subjects: list[str | None] | None = [plain, None, None, None] if self._variants else None
             subject = plain
@@ -396,6 +534,7 @@ class RuleEngine:
                     fixed = parse_double(expanded)
                     if fixed is None:
                         self._drop(state, trace, subject, rule.index, DropReason.UNPARSABLE_VALUE, repr(expanded))
+                        self._remember(memo_key, None, None, description)
                         return
                 if rule.default:
                     matched = self._default_export(rule, properties, attr_keys, state.bean.domain, name_part,
@@ -404,10 +543,12 @@ class RuleEngine:
                     name = _safe_name(rule.name.expand(m))  # type: ignore[union-attr, arg-type]
                     if not name:
                         self._drop(state, trace, subject, rule.index, DropReason.EMPTY_NAME)
+                        self._remember(memo_key, None, None, description)
                         return
                     if value.__class__ is str and fixed is None and not rule.cache:
                         # Dropped below anyway; skip building labels (jmx_exporter's outcome is the same).
                         self._drop(state, trace, subject, rule.index, DropReason.STRING_WITHOUT_VALUE)
+                        self._remember(memo_key, None, None, description)
                         return
                     matched = self._named_export(rule, m, name, help_head, attr_name, description, fixed, subject)
                 if rule.cache:
@@ -419,7 +560,12 @@ class RuleEngine:
                 if trace is not None:
                     trace.append(Outcome(state.bean.object_name, state.attribute, plain, None,
                                          Drop(DropReason.NO_MATCH)))
+                self._remember(memo_key, None, None, description)
                 return
+            if memo_key is not None:
+                # By name: the next value will differ, so keep what precedes it to rebuild the match string.
+                by_name_head = matched.match[: len(matched.match) - len(text)] if len(memo_key) == 2 else None
+                self._remember(memo_key, matched, by_name_head, description)
         cls = value.__class__
         if matched.fixed_value is not None:
             number = matched.fixed_value * matched.value_factor
@@ -430,11 +576,19 @@ class RuleEngine:
         else:
             self._drop(state, trace, matched.match, matched.rule_index, DropReason.STRING_WITHOUT_VALUE)
             return
-        sample = Sample(matched.name, matched.labels, number, matched.type, matched.help, state.bean.object_name,
-                        matched.match)
-        samples.append(sample)
+        samples.verdicts.append(matched)
+        samples.numbers.append(number)
+        samples.extras.append((state.bean.object_name, head, value, java_type))
         if trace is not None:
+            sample = Sample(matched.name, matched.labels, number, matched.type, matched.help, state.bean.object_name,
+                            matched.match)
             trace.append(Outcome(state.bean.object_name, state.attribute, matched.match, matched.rule_index, sample))
+
+    def _remember(
+        self, key: tuple[object, ...] | None, matched: _Matched | None, head: str | None, description: str
+    ) -> None:
+        if key is not None:
+            self._fresh_memo[key] = _Memo(matched, head, description)
 
     def _drop(
         self, state: _Bean, trace: list[Outcome] | None, match: str, rule_index: int, reason: DropReason,
@@ -503,6 +657,18 @@ class RuleEngine:
                 labels.append((label, label_value))
         return _Matched(strip_reserved_suffixes(name), _sorted_labels(labels), self._type_for(rule, name),
                         help_text, fixed, rule.factor, subject, rule.index)
+
+
+def _never_exported_type(java_type: str) -> bool:
+    """Arrays and collections: jmx_exporter exports none of them, whatever their content."""
+    return java_type.startswith("[") or java_type in ("java.util.Map", "java.util.List", "java.util.Set")
+
+
+def _value_blind_rule(rule: Rule) -> bool:
+    """A value-blind pattern (see exporter.valueblind) and no template that copies the whole match (``$0``)."""
+    templates = [rule._name, rule._value, rule._help, *(t for pair in rule._labels for t in pair)]
+    uses_whole_match = any(0 in t.parts for t in templates if t is not None)
+    return value_blind(rule.pattern) and not uses_whole_match
 
 
 def _subject(variant: int, prefix: str, attr_name: str, text: str) -> str:
