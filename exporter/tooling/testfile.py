@@ -106,11 +106,12 @@ class _Loader:
         if not items:
             raise self.reader.error(top["tests"][1], "tests", "the list of tests is empty")
         cases = tuple(self._case(node, f"tests[{i}]", config, beans) for i, node in enumerate(items))
-        names = [case.name for case in cases]
+        seen: dict[str, Case] = {}
         for case in cases:
-            if names.count(case.name) > 1:
+            first = seen.setdefault(case.name, case)
+            if first is not case:
                 raise FileFormatError(self.source, case.line, join(case.path, "name"),
-                                      f"another test is also named '{case.name}'")
+                                      f"another test is also named '{case.name}' ({first.path}, line {first.line})")
         return TestFile(self.path, cases)
 
     def _case(self, node: yaml.Node, path: str, config: Config | None, beans: tuple[MBean, ...] | None) -> Case:

@@ -22,7 +22,7 @@ from exporter.tooling.series import Series, format_series, format_value
 def _entry(problem: Problem) -> str:
     spec = problem.spec
     if spec is None:
-        return "not listed under expect (the test is exhaustive)"
+        return "not under expect; the test is exhaustive"
     short = spec.path.rsplit(".", 1)[-1]
     return f"{short}, line {spec.line}" if spec.line is not None else short
 
