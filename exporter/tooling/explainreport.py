@@ -47,7 +47,7 @@ def render_outcomes(
     selection: BeanSelection,
     attribute: str | None,
 ) -> tuple[list[str], int]:
-    """The report lines for the selected beans and attributes, and how many records were shown."""
+    """The report lines for the selected beans and attributes, and how many records (or left-out beans) they show."""
     config = evaluation.config
     by_match: dict[str, Series] = {s.sample.match: s for s in evaluation.series}
     by_bean: dict[str, list[Outcome]] = {}
@@ -73,6 +73,7 @@ def render_outcomes(
     if filtered:
         if selection.patterns:
             lines.extend(f"{name}\n  not selected by includeObjectNames/excludeObjectNames" for name in filtered)
+            shown += len(filtered)
         else:
             lines.append(f"({len(filtered)} MBeans not selected by includeObjectNames/excludeObjectNames are not "
                          "shown; name one with --bean to see it)")
