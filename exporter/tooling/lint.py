@@ -36,10 +36,10 @@ _OBJECTNAME_FORM = re.compile(r"^\^?(?:[\w.*?\-]|\\.)+:[A-Za-z_][\w.\-]*=")
 _COMMA_WITHOUT_SPACE = re.compile(r"=[^<>,\s]*,(?:\\?[A-Za-z_])[\w.\-]*=")
 _PATTERN_KEY = re.compile(r"([A-Za-z_][\w.\-]*)=")
 _NON_BASE_UNITS = {
-    "ms": "seconds", "millis": "seconds", "milliseconds": "seconds", "micros": "seconds",
-    "microseconds": "seconds", "nanos": "seconds", "nanoseconds": "seconds", "minutes": "seconds",
-    "hours": "seconds", "days": "seconds", "kb": "bytes", "mb": "bytes", "gb": "bytes", "kilobytes": "bytes",
-    "megabytes": "bytes", "gigabytes": "bytes", "percent": "ratio (0-1)",
+    **dict.fromkeys(("ms", "msec", "millis", "milliseconds", "us", "micros", "microseconds", "ns", "nanos",
+                     "nanoseconds", "sec", "secs", "minutes", "hours", "days"), "seconds"),
+    **dict.fromkeys(("kb", "mb", "gb", "kib", "mib", "gib", "kilobytes", "megabytes", "gigabytes"), "bytes"),
+    "percent": "a ratio (0-1)",
 }
 _RESERVED_SUFFIXES = ("_total", "_created", "_bucket", "_info")
 TARGET_LABELS = frozenset({"job", "instance", "cluster", "service", "env", "namespace", "pod"})
@@ -243,11 +243,12 @@ def _naming(config: Config, series: Sequence[Series], rule_of: dict[str, int]) -
             note(rule.index, f"the name ends in '{suffix}', which the Prometheus client library strips "
                  f"({'_total belongs to counters: ' if suffix == '_total' else ''}the series is exposed without it)",
                  rule.name)
-    return [
-        Finding("naming", rule, message, tuple(examples[:_EXAMPLES]) + (
-            (f"... {len(examples) - _EXAMPLES} more",) if len(examples) > _EXAMPLES else ()))
-        for (rule, message), examples in problems.items()
-    ]
+    return [Finding("naming", rule, message, _examples(examples)) for (rule, message), examples in problems.items()]
+
+
+def _examples(items: Sequence[str]) -> tuple[str, ...]:
+    more = (f"... {len(items) - _EXAMPLES} more",) if len(items) > _EXAMPLES else ()
+    return (*items[:_EXAMPLES], *more)
 
 
 # -- collisions ------------------------------------------------------------------------------------------------------
@@ -265,5 +266,5 @@ def _collisions(evaluation: Evaluation) -> list[Finding]:
             "collision", rules[0] if len(rules) == 1 else None,
             f"series of {family.name} collided: {len(family.samples)} series from {len(beans)} bean(s) had the same "
             f"name and labels, so each got an {OBJECTNAME_LABEL} label; add a label that tells them apart",
-            tuple(origins[:_EXAMPLES])))
+            _examples(origins)))
     return findings
