@@ -293,3 +293,19 @@ def test_malformed_test_files_name_the_file_line_and_key(
     assert err.startswith(f"presto-jmx-exporter: error: {where}")
     assert err.count("\n") == 1
     assert out == "ERROR: 0 passed, 0 failed\n"
+
+
+def test_the_documented_example_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = (ROOT / "docs" / "developing-rules.md").read_text()
+    section = doc[doc.index("## test-rules"):]
+    example = section[section.index("```yaml\n") + 8:section.index("```\n", section.index("```yaml\n"))]
+    (tmp_path / "rules" / "tests").mkdir(parents=True)
+    (tmp_path / "examples" / "dumps").mkdir(parents=True)
+    (tmp_path / "rules" / "coordinator.yml").write_bytes((ROOT / "rules" / "coordinator.yml").read_bytes())
+    (tmp_path / "examples" / "dumps" / "trino-coordinator.json").write_bytes(
+        (ROOT / "examples" / "dumps" / "trino-coordinator.json").read_bytes())
+    path = tmp_path / "rules" / "tests" / "example.test.yml"
+    path.write_text(example)
+    code, out, err = run(capsys, path)
+    assert (code, err) == (ExitCode.OK, ""), out
+    assert out.endswith("PASSED: 2 passed, 0 failed\n")
