@@ -389,10 +389,12 @@ class _Reader:
             values["jmx_url"] = f"service:jmx:rmi:///jndi/rmi://{host_port}/jmxrmi"
         elif "jmxUrl" in top:
             values["jmx_url"] = self.string(top["jmxUrl"][1], "jmxUrl")
-        for key in ("username", "password"):
-            if key in top:
-                node = top[key][1]
-                values[key] = self._resolve(node, key, self.string(node, key))
+        if "username" in top:
+            node = top["username"][1]
+            values["username"] = self._resolve(node, "username", self.string(node, "username"))
+        if "password" in top:
+            node = top["password"][1]
+            values["password"] = self._resolve(node, "password", self._secret(node, "password"))
         if "ssl" in top:
             node = top["ssl"][1]
             if isinstance(node, yaml.MappingNode):
@@ -402,6 +404,26 @@ class _Reader:
             else:
                 values["ssl"] = self.boolean(node, "ssl")
         return values
+
+    def _secret(self, node: yaml.Node, path: str) -> str:
+        """Like ``string``, but an error never repeats the value: a mistyped password must not reach the logs."""
+        value = self.scalar(node)
+        if isinstance(value, str):
+            return value
+        if isinstance(node, yaml.SequenceNode):
+            kind = "a list"
+        elif isinstance(node, yaml.MappingNode):
+            kind = "a mapping"
+        elif value is None:
+            kind = "nothing (null)"
+        elif isinstance(value, bool):
+            kind = "a boolean"
+        elif isinstance(value, (int, float)):
+            kind = "a number"
+        else:
+            kind = "a value of another type"
+        hint = " (quote it; the value is not shown)" if isinstance(node, yaml.ScalarNode) and value is not None else ""
+        raise self.error(node, path, f"expected a string, got {kind}{hint}")
 
     def _resolve(self, node: yaml.Node, path: str, value: str) -> str:
         """jmx_exporter's ``${ENV_VAR}`` substitution: the whole (trimmed) value names an environment variable."""
