@@ -57,7 +57,7 @@ def test_nan_string_is_a_double_nan() -> None:
         ({"name": "A", "type": "java.util.Map", "value": {"0.5": 1.0}}, "java.util.Map is not exported"),
         ({"name": "A", "type": "[Ljava.lang.String;", "value": ["a"]}, "arrays are not exported"),
         ({"name": "A", "type": "javax.management.ObjectName", "value": "a:b=c"}, "ObjectName is not exported"),
-        ({"name": "A", "type": "java.lang.Object", "readable": False, "writable": False}, "not readable"),
+        ({"name": "A", "type": "java.lang.Object", "readable": False, "writable": False}, "could not serialise it"),
         ({"name": "A", "type": "double", "value": "oops"}, "not a number"),
     ],
 )

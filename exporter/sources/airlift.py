@@ -94,7 +94,7 @@ def _attributes(raw: Iterable[Any]) -> Iterable[Attribute]:
         if "value" in entry:
             value = convert_value(entry["value"], java_type)
         elif entry.get("readable") is False:
-            value = Unsupported("not readable over REST (the server could not serialise it)")
+            value = Unsupported("no value in the JSON (the server could not serialise it, or capture left it out)")
         else:
             value = None
         yield Attribute(name, java_type, value, description if isinstance(description, str) else "")
