@@ -259,6 +259,7 @@ class RuleEngine:
         self._matches_all = any(rule.pattern is None or rule.pattern in (".*", ".+") for rule in config.rules)
         self._memo: dict[tuple[object, ...], _Memo] = {}
         self._fresh_memo: dict[tuple[object, ...], _Memo] = {}
+        self.rule_runs = 0  # records the rule list was run for (memo and rule-cache hits are not counted)
 
     def evaluate(self, beans: Iterable[MBean]) -> list[Sample]:
         """The samples for these beans (one scrape). Updates the rule cache when a rule has ``cache: true``."""
@@ -511,6 +512,8 @@ class RuleEngine:
             # Match strings by _CompiledRule.variant; most configurations use only the plain one.
             subjects: list[str | None] | None = [plain, None, None, None] if self._variants else None
             subject = plain
+            if trace is None:
+                self.rule_runs += 1
             # After an "unmatched" verdict was cached, only the uncached rules are tried again (as jmx_exporter).
             for rule in self._rules if cached is None else self._uncached_rules:
                 if subjects is not None:

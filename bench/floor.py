@@ -1,0 +1,94 @@
+"""The floor: one HTTP GET of exactly the bytes the exporter needed, plus ``orjson.loads`` of them.
+
+The body (the needed beans as one JSON array) is served by a small static HTTP/1.1 server in a child process
+(``python -m bench.floor BODYFILE`` prints its port), so the measuring process only does what any client must:
+one keep-alive request, read the body, decode it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    bytes: int
+    median_s: float
+    p95_s: float
+    cpu_s: float  # client CPU per GET + loads
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def measure(body: bytes, rounds: int) -> Floor:
+    """Serve ``body`` from a child process and time ``rounds`` GET + orjson.loads over one kept-alive connection."""
+    path = ROOT / "bench" / ".floor-body.json"
+    path.write_bytes(body)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.floor", str(path)], cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        url = f"http://127.0.0.1:{port}/"
+        session = requests.Session()
+        orjson.loads(session.get(url).content)  # connect and warm up
+        walls: list[float] = []
+        cpu = time.process_time()
+        for _ in range(rounds):
+            start = time.perf_counter()
+            document: Any = orjson.loads(session.get(url).content)
+            walls.append(time.perf_counter() - start)
+            del document
+        cpu = (time.process_time() - cpu) / rounds
+        session.close()
+        return Floor(len(body), statistics.median(walls), percentile(walls, 0.95), cpu)
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(10)
+        path.unlink(missing_ok=True)
+
+
+def _serve(path: Path) -> None:
+    body = path.read_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # an ideal server: no delayed-ACK stall between headers and body
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    _serve(Path(sys.argv[1]))

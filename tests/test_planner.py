@@ -1,0 +1,214 @@
+"""The fetch planner and the value-blindness analysis it and the rule memo rely on (no JVM, no network)."""
+
+from __future__ import annotations
+
+import pytest
+
+from exporter.mbeans import MBean
+from exporter.planner import MAX_NAMED_BEANS, Planner
+from exporter.rules import RuleEngine
+from exporter.valueblind import literal_tail, value_blind
+from tests.rulecase import attr, bean, composite, config
+
+INTERVAL = 60.0
+
+
+class Clock:
+    """A clock the test moves by hand (the planner takes it as a constructor argument)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def planner(text: str, clock: Clock | None = None) -> Planner:
+    cfg = config(text)
+    return Planner(cfg, RuleEngine(cfg), INTERVAL, clock or Clock())
+
+
+LISTED = """
+includeObjectNames: ["a:name=One", "a:name=Two", "b:name=Absent"]
+rules:
+  - pattern: 'a<name=(\\w+)><>Count:'
+    name: a_$1
+"""
+ONE = bean("a:name=One", Count=1)
+TWO = bean("a:name=Two", Count=2)
+
+
+def test_listed_names_are_all_asked_for_at_discovery_and_the_missing_ones_skipped_until_the_next() -> None:
+    clock = Clock()
+    plan = planner(LISTED, clock)
+    first = plan.plan()
+    assert first.discovery and first.request.object_names == ("a:name=One", "a:name=Two", "b:name=Absent")
+    plan.learn(first, [ONE, TWO])
+    assert plan.missing == ("b:name=Absent",)
+    steady = plan.plan()
+    assert not steady.discovery and steady.request.object_names == ("a:name=One", "a:name=Two")
+    plan.learn(steady, [ONE, TWO])
+    clock.now += INTERVAL - 1
+    assert not plan.plan().discovery
+    clock.now += 1
+    again = plan.plan()
+    assert again.discovery and "b:name=Absent" in again.request.object_names  # type: ignore[operator]
+
+
+def test_a_listed_bean_matches_whatever_key_order_the_server_echoes() -> None:
+    plan = planner(LISTED)
+    first = plan.plan()
+    plan.learn(first, [bean("a:name=One", Count=1), TWO, bean("b:name=Absent", Count=0)])
+    assert plan.missing == ()
+
+
+def test_a_vanished_bean_or_a_failure_brings_the_discovery_forward() -> None:
+    plan = planner(LISTED)
+    first = plan.plan()
+    plan.learn(first, [ONE, TWO])
+    steady = plan.plan()
+    plan.learn(steady, [ONE])  # Two is gone
+    assert plan.plan().discovery
+    plan.learn(plan.plan(), [ONE, TWO])
+    assert not plan.plan().discovery
+    plan.failed()
+    assert plan.plan().discovery
+
+
+def test_when_every_listed_bean_is_missing_every_scrape_asks_for_all_of_them() -> None:
+    plan = planner(LISTED)
+    first = plan.plan()
+    plan.learn(first, [])
+    second = plan.plan()
+    assert second.discovery and len(second.request.object_names or ()) == 3
+
+
+DISCOVERED = """
+rules:
+  - pattern: 'trino\\.memory<type=ClusterMemoryPool, name=(\\w+)><>FreeDistributedBytes:'
+    name: pool_free_$1
+  - pattern: 'trino\\.execution<name=QueryManager><>RunningQueries:'
+    name: running
+"""
+POOL = bean("trino.memory:type=ClusterMemoryPool,name=general", FreeDistributedBytes=5, Other=1)
+QUERIES = bean("trino.execution:name=QueryManager", RunningQueries=2, QueuedQueries=0)
+UNRELATED = [
+    bean(f"io.airlift.http.client:type=HttpClient,name=C{i}", **{f"Stat{j}": j for j in range(20)}) for i in range(50)
+]
+
+
+def test_discovery_reads_the_whole_list_then_asks_only_for_beans_the_rules_use() -> None:
+    clock = Clock()
+    plan = planner(DISCOVERED, clock)
+    first = plan.plan()
+    assert first.discovery and first.request.object_names is None
+    plan.learn(first, [POOL, QUERIES, *UNRELATED])
+    steady = plan.plan()
+    assert not steady.discovery
+    assert steady.request.object_names == (POOL.object_name, QUERIES.object_name)
+    clock.now += INTERVAL
+    assert plan.plan().request.object_names is None
+
+
+def test_include_patterns_go_with_the_whole_list_request() -> None:
+    plan = planner("includeObjectNames: ['trino.memory:*']\nrules:\n  - pattern: 'Bytes:'\n")
+    assert plan.plan().request.patterns == ("trino.memory:*",)
+
+
+def test_many_needed_beans_are_read_as_one_list() -> None:
+    plan = planner("lowercaseOutputName: false\n")  # no rules: everything is exported
+    beans = [bean(f"x:type=T,name=N{i}", V=i) for i in range(MAX_NAMED_BEANS + 1)]
+    first = plan.plan()
+    plan.learn(first, beans)
+    assert plan.named is None
+    steady = plan.plan()
+    assert not steady.discovery and steady.request.object_names is None
+
+
+def test_a_few_needed_beans_holding_most_attributes_are_read_as_one_list() -> None:
+    plan = planner(DISCOVERED)
+    first = plan.plan()
+    plan.learn(first, [POOL, QUERIES, UNRELATED[0]])
+    assert plan.named is None
+
+
+# -- which beans may export ----------------------------------------------------------------------------------------
+
+
+def engine(text: str) -> RuleEngine:
+    return RuleEngine(config(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "item", "expected"),
+    [
+        (DISCOVERED, POOL, True),
+        (DISCOVERED, UNRELATED[0], False),
+        # a null numeric attribute may become a number the rule exports
+        (DISCOVERED, bean("trino.execution:name=QueryManager", attr("RunningQueries", None, "int")), True),
+        # strings never export without a 'value' template
+        (DISCOVERED, bean("trino.execution:name=QueryManager", RunningQueries="x"), False),
+        # a value-dependent rule: every selected bean counts
+        ("rules:\n  - pattern: 'RunningQueries: 1$'\n    name: busy\n", UNRELATED[0], True),
+        ("rules:\n  - pattern: 'State: '\n    name: s\n", bean("a:type=T", State="UP"), True),
+        ("rules:\n  - pattern: 'Count:'\n    name: c\n", bean("a:type=T", State="UP"), False),
+        # CompositeData may grow items
+        ("rules:\n  - pattern: 'Count:'\n    name: c\n", bean("a:type=T", attr("Usage", composite(used=1))), True),
+        # excluded beans never count
+        ("excludeObjectNames: ['trino.memory:*']\nrules:\n  - pattern: 'Bytes:'\n", POOL, False),
+        ("rules:\n  - pattern: 'Bytes:'\n", MBean("trino.memory:type=X", "trino.memory", (("type", "X"),), ()), False),
+    ],
+)
+def test_may_export(text: str, item: MBean, expected: bool) -> None:
+    assert engine(text).may_export(item) is expected
+
+
+# -- value-blind patterns ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "tail"),
+    [
+        ("trino.memory<name=ClusterMemoryManager><>(.+):", ":"),
+        ("java.lang<type=Memory><HeapMemoryUsage>used", "lang<type=Memory><HeapMemoryUsage>used"),
+        ("kafka<type=(.+)><>Count", "><>Count"),
+        ("x\\Q:)\\E", "x:)"),
+        ("foo\\:", "foo:"),
+        ("a(?<n>b):", ":"),
+        ("a|b:", None),
+        ("foo:(?=1)", None),
+        ("(?i)foo:", None),
+        ("a(?<=b):", None),
+        ("a(?>b):", None),
+        ("a:+", None),
+        ("a:*+", None),
+        ("a:{2}", None),
+        ("foo[:]", None),
+        ("abc\\u003a", None),
+        ("abc\\x3a", None),
+        ("(a:)", None),
+    ],
+)
+def test_literal_tail(pattern: str, tail: str | None) -> None:
+    assert literal_tail(pattern) == tail
+
+
+@pytest.mark.parametrize(
+    ("pattern", "blind"),
+    [
+        (None, True),
+        (".*", True),
+        ("<>Count:", True),
+        ("<>Value", True),
+        ("x<>true", True),  # "x<" cannot occur inside a number's text
+        ("RunningQueries: 1", False),  # the tail holds a space: it can reach into the value
+        ("<>t", True),
+        ("Count", True),  # "t" occurs in "true", but "Count" never inside a value
+        ("e", False),
+        ("NaN", False),
+        ("1.0E", False),
+        ("(.*)", False),
+    ],
+)
+def test_value_blind(pattern: str | None, blind: bool) -> None:
+    assert value_blind(pattern) is blind
