@@ -255,7 +255,8 @@ class RuleEngine:
         rules_blind = all(rule.cache or _value_blind_rule(rule) for rule in config.rules)
         self._blind = not self._uses_cache and rules_blind
         # Whether a bean that exports nothing now provably exports nothing for other values (see may_export).
-        self._decidable = rules_blind and not any(rule.value is not None for rule in config.rules)
+        self._strings_drop = not any(rule.value is not None for rule in config.rules)
+        self._decidable = rules_blind and self._strings_drop
         self._matches_all = any(rule.pattern is None or rule.pattern in (".*", ".+") for rule in config.rules)
         self._memo: dict[tuple[object, ...], _Memo] = {}
         self._fresh_memo: dict[tuple[object, ...], _Memo] = {}
@@ -347,6 +348,8 @@ class RuleEngine:
             object_name = bean.object_name
             for attribute in bean.attributes:
                 name = attribute.name
+                if bean_fast and attribute.value.__class__ not in _PLAIN_NUMBERS and self._skips(attribute):
+                    continue
                 if bean_fast and attribute.value.__class__ in _PLAIN_NUMBERS:
                     key = (prefix, name)
                     memo = memo_get(key)
@@ -378,6 +381,14 @@ class RuleEngine:
                 self._value(state, properties, (), prefix, help_head, name, attribute.java_type,
                             attribute.description, attribute.value, samples, trace, fresh)
         return fresh
+
+    def _skips(self, attribute: Attribute) -> bool:
+        """Whether ``evaluate`` may pass over this top-level attribute: it can give no sample and touch no cache."""
+        value = attribute.value
+        if value is None or value.__class__ is Unsupported:
+            return True
+        # Without a 'value' template no string is ever exported (NaN/Infinity strings of doubles are numbers).
+        return value.__class__ is str and self._strings_drop and attribute.java_type not in DOUBLE_TYPES
 
     def _drop_all(self, bean: MBean, reason: DropReason, trace: list[Outcome]) -> None:
         props_text = ", ".join([f"{k}={v}" for k, v in bean.properties])
