@@ -365,6 +365,25 @@ def test_rest_bean_vanishing_between_scrapes(
 
 
 @pytest.mark.jvm
+def test_rest_bean_vanishing_between_discovery_and_fetch(coordinator: FixtureCoordinator, tmp_path: Path) -> None:
+    """With include patterns the bean list is read once, then the beans by name: one of them goes away in between."""
+    with serving(write(tmp_path, DISCOVERED_CONFIG), coordinator.http_url) as server:
+        baseline = rule_series(server.scrape())  # the discovery
+        coordinator.reset_stats()
+        assert rule_series(server.scrape()) == baseline
+        assert coordinator.stats()["routes"]["bean"]["requests"] > 0, "the second scrape asks for beans by name"
+        assert coordinator.unregister(POOL)
+        try:
+            text = server.scrape()
+            assert value(text, "jmx_scrape_error") == 0.0
+            assert rule_series(text) == {k: v for k, v in baseline.items() if ("pool", "general") not in k[1]}
+        finally:
+            coordinator.register(POOL)
+        assert_complete(server.scrape(), baseline)
+    assert not [line for line in server.log().splitlines() if " ERROR " in line]
+
+
+@pytest.mark.jvm
 def test_rest_odd_attribute_types_are_exported_or_skipped(coordinator: FixtureCoordinator, tmp_path: Path) -> None:
     """The typed sample bean (CompositeData, TabularData, Date, String[], Map, enum, NaN/±Inf, null, a throwing
     getter, an unserialisable value) scrapes cleanly in the default format; only exportable values show up."""
