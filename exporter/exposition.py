@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Protocol
 
 from prometheus_client.utils import floatToGoString
@@ -147,11 +148,13 @@ class Prerendered:
     def __init__(self, families: Iterable[FamilyLike], openmetrics: bool = False) -> None:
         header = _openmetrics_header if openmetrics else _text_header
         heads: list[str] = []
+        newline = ""
         for family in families:
             text, name = header(family)
             for sample in family.samples:
-                heads.append(f"{text}{name}{_labels(sample.labels)} ")
-                text = ""
+                # Each head carries the newline that ends the previous sample line.
+                heads.append(f"{newline}{text}{name}{_labels(sample.labels)} ")
+                text, newline = "", "\n"
         self._heads = heads
 
     def __len__(self) -> int:
@@ -160,5 +163,15 @@ class Prerendered:
     def render(self, values: Sequence[float]) -> str:
         if len(values) != len(self._heads):
             raise ValueError(f"{len(values)} values for {len(self._heads)} samples")
-        fmt = _format_value
-        return "".join([f"{head}{fmt(value)}\n" for head, value in zip(self._heads, values, strict=True)])
+        if not values:
+            return ""
+        texts = list(map(repr, values))
+        # repr() is the Go format for finite floats below 1e6; fix up the others (NaN, infinities, big numbers).
+        inf = _INF
+        if set(map(type, values)) == {float}:
+            odd = [index for index, value in enumerate(values) if not -inf < value < 1e6]
+        else:
+            odd = [i for i, value in enumerate(values) if value.__class__ is not float or not -inf < value < 1e6]
+        for index in odd:
+            texts[index] = _format_value(values[index])
+        return "".join(chain.from_iterable(zip(self._heads, texts, strict=True))) + "\n"
