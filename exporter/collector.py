@@ -225,11 +225,7 @@ class Scraper:
         try:
             plan = planner.plan()
             self.upstream_fetches += 1
-            try:
-                snapshot = self.source.fetch(plan.request, deadline)
-            except SourceError:
-                planner.failed()
-                raise
+            snapshot = self.source.fetch(plan.request, deadline)
             target_up = True
             planner.learn(plan, snapshot.beans)
             for problem in snapshot.problems:

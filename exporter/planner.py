@@ -11,8 +11,10 @@ Two modes, chosen from the configuration:
   name. When that is no cheaper than the whole list (many beans, or most of the attributes), every scrape reads the
   whole list and nothing is lost.
 
-A discovery happens at the first scrape, every ``discovery_interval`` seconds, after a failed scrape, and at the
-next scrape when a bean that was asked for by name is gone. The price: a bean registered after a discovery is
+A discovery happens at the first scrape (again after each failure until one succeeds), every
+``discovery_interval`` seconds, and at the next scrape when a bean that was asked for by name is gone. A failed
+scrape does not bring it forward: the same request is repeated, so a failing target gives the same error (and one
+log line) each time instead of alternating between two requests. The price: a bean registered after a discovery is
 exported from the next discovery on, at most ``discovery_interval`` seconds later (0 makes every scrape a
 discovery, which is what jmx_exporter does).
 """
@@ -111,10 +113,6 @@ class Planner:
                 self._named = self._choose(beans)
         elif names is not None and _absent(names, beans):
             self._next_discovery = None  # a bean vanished (a restart, a dropped catalog): look again next time
-
-    def failed(self) -> None:
-        """The fetch failed: the next scrape discovers again (the target may have restarted)."""
-        self._next_discovery = None
 
     def _choose(self, beans: Sequence[MBean]) -> tuple[str, ...] | None:
         wanted = [bean for bean in beans if self.engine.may_export(bean)]

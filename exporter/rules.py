@@ -505,6 +505,9 @@ class RuleEngine:
             if cached is not None and cached is not _UNMATCHED:
                 matched = cached  # type: ignore[assignment]
                 fresh[key] = cached
+            elif cached is _UNMATCHED and not self._uncached_rules and trace is None:
+                fresh[key] = _UNMATCHED  # no rule is left to try: unmatched again, as the loop below would find
+                return
         memo_key: tuple[object, ...] | None = None
         if matched is None:
             text = java_text(value, java_type)

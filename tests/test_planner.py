@@ -62,7 +62,7 @@ def test_a_listed_bean_matches_whatever_key_order_the_server_echoes() -> None:
     assert plan.missing == ()
 
 
-def test_a_vanished_bean_or_a_failure_brings_the_discovery_forward() -> None:
+def test_a_vanished_bean_brings_the_discovery_forward() -> None:
     plan = planner(LISTED)
     first = plan.plan()
     plan.learn(first, [ONE, TWO])
@@ -71,8 +71,6 @@ def test_a_vanished_bean_or_a_failure_brings_the_discovery_forward() -> None:
     assert plan.plan().discovery
     plan.learn(plan.plan(), [ONE, TWO])
     assert not plan.plan().discovery
-    plan.failed()
-    assert plan.plan().discovery
 
 
 def test_when_every_listed_bean_is_missing_every_scrape_asks_for_all_of_them() -> None:

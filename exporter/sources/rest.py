@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import logging
-import re
+import os
+import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-import requests
-import urllib3
-from requests.adapters import HTTPAdapter
-
 from exporter.mbeans import MBean
 from exporter.sources import airlift
 from exporter.sources.base import BeanRequest, Snapshot, SourceError
+from exporter.sources.http_pool import HttpError, HttpPool
 
 log = logging.getLogger(__name__)
 
@@ -75,33 +74,33 @@ def base_url(target: str) -> str:
 
 
 class RestSource:
-    """A pooled HTTP client for one coordinator; safe to call from several threads at once."""
+    """A keep-alive HTTP client for one coordinator; safe to call from several threads at once.
 
-    def __init__(self, target: str, options: HttpOptions | None = None, session: requests.Session | None = None):
+    Named beans are fetched one request each, ``parallelism`` at a time, over kept-alive connections
+    (:mod:`exporter.sources.http_pool`); the coordinator is reached directly, proxy variables are not used.
+    """
+
+    def __init__(self, target: str, options: HttpOptions | None = None, pool: HttpPool | None = None):
         self.options = options or HttpOptions()
         self.base = base_url(target)
         self.description = self.base
-        self._session = session or requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(4, self.options.parallelism * 2), max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        self._session.headers["Accept"] = "application/json"
-        self._session.headers["User-Agent"] = "presto-jmx-exporter"
+        headers = {"Accept": "application/json", "User-Agent": "presto-jmx-exporter"}
         if self.options.user:
-            self._session.headers[self.options.user_header] = self.options.user
+            headers[self.options.user_header] = self.options.user
         if self.options.password is not None:
-            self._session.auth = (self.options.user or "", self.options.password)
-        # Passed on every request: a session-level setting loses to REQUESTS_CA_BUNDLE from the environment.
-        self._verify: bool | str = (self.options.ca_bundle or True) if self.options.verify_tls else False
-        if self.options.client_cert:
-            cert = self.options.client_cert
-            self._session.cert = (cert, self.options.client_key) if self.options.client_key else cert
-        if not self.options.verify_tls:
-            # Said once here instead of urllib3's warning on every request.
-            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+            pair = f"{self.options.user or ''}:{self.options.password}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        self._headers = headers
+        if not self.options.verify_tls and self.base.startswith("https:"):
             log.warning("TLS certificate verification of %s is off (--insecure-skip-verify)", self.base)
-        self._token = _TokenFile(self.options.bearer_token_file) if self.options.bearer_token_file else None
-        self._pool = ThreadPoolExecutor(max_workers=self.options.parallelism, thread_name_prefix="rest-fetch")
+        self._pool = pool or HttpPool(
+            self.base, _tls_context(self.options) if self.base.startswith("https:") else None,
+            self.options.connect_timeout, max_idle=max(4, self.options.parallelism * 2),
+        )  # fmt: skip
+        # A bearer token only when there is no password: Basic auth wins, as it did with requests' session auth.
+        token_file = self.options.bearer_token_file if self.options.password is None else None
+        self._token = _TokenFile(token_file) if token_file else None
+        self._workers = ThreadPoolExecutor(max_workers=self.options.parallelism, thread_name_prefix="rest-fetch")
 
     def fetch(self, request: BeanRequest, deadline: float) -> Snapshot:
         """Fetch the requested beans (each by name, in parallel) or the whole list."""
@@ -110,12 +109,12 @@ class RestSource:
         return self._fetch_named(request.object_names, deadline)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._session.close()
+        self._workers.shutdown(wait=False, cancel_futures=True)
+        self._pool.close()
 
     def _fetch_all(self, deadline: float) -> Snapshot:
         url = self.base + MBEAN_PATH
-        status, body = self._get(url, deadline)
+        status, body = self._get(MBEAN_PATH, deadline)
         if status != 200:
             raise SourceError(_status_message(status, url, body))
         beans, problems = airlift.parse_bean_list(airlift.loads(body, url), url)
@@ -124,123 +123,90 @@ class RestSource:
     def _fetch_named(self, names: tuple[str, ...], deadline: float) -> Snapshot:
         if not names:
             return Snapshot(())
-        futures = [self._pool.submit(self._fetch_one, name, deadline) for name in names]
+        if len(names) == 1:  # no thread hand-off for a single bean
+            results = [self._outcome(names[0], deadline)]
+        else:
+            futures = [self._workers.submit(self._outcome, name, deadline) for name in names]
+            results = []
+            for future in futures:
+                try:
+                    results.append(future.result(timeout=max(0.0, deadline - time.monotonic()) + 1.0))
+                except TimeoutError:
+                    results.append(SourceError(f"{self.base}: timed out waiting for per-bean fetches"))
         beans: list[MBean] = []
         problems: list[str] = []
         total = 0
-        missing = 0
-        first_error: SourceError | None = None
-        for future in futures:
-            try:
-                bean, size, problem = future.result(timeout=max(0.0, deadline - time.monotonic()) + 1.0)
-            except SourceError as exc:
-                first_error = first_error or exc
-                continue
-            except TimeoutError:
-                first_error = first_error or SourceError(f"{self.base}: timed out waiting for per-bean fetches")
-                continue
+        first_missing: str | None = None
+        for result in results:
+            if isinstance(result, SourceError):
+                raise result
+            bean, size, problem, missing = result
             total += size
             if bean is not None:
                 beans.append(bean)
-            else:
-                missing += 1
-                if problem:
-                    problems.append(problem)
-        if first_error is not None:
-            raise first_error
+            elif problem:
+                problems.append(problem)
+            elif first_missing is None:
+                first_missing = missing
         if not beans:
-            raise SourceError(f"{self.base}: none of the {len(names)} requested MBeans exists on the target")
+            cause = problems[0] if problems else first_missing
+            why = f" ({cause})" if cause else ""
+            raise SourceError(f"{self.base}: none of the {len(names)} requested MBeans exists on the target{why}")
         return Snapshot(tuple(beans), total, len(names), tuple(problems))
 
-    def _fetch_one(self, name: str, deadline: float) -> tuple[MBean | None, int, str | None]:
-        url = f"{self.base}{MBEAN_PATH}/{quote(name, safe='')}"
-        status, body = self._get(url, deadline)
+    def _outcome(self, name: str, deadline: float) -> tuple[MBean | None, int, str | None, str | None] | SourceError:
+        try:
+            return self._fetch_one(name, deadline)
+        except SourceError as exc:
+            return exc
+
+    def _fetch_one(self, name: str, deadline: float) -> tuple[MBean | None, int, str | None, str | None]:
+        """(bean, bytes, problem, why it is missing): a missing bean is not an error, a broken answer is."""
+        path = f"{MBEAN_PATH}/{quote(name, safe='')}"
+        status, body = self._get(path, deadline)
         if status in _MISSING_BEAN_STATUSES:
-            return None, len(body), None
+            return None, len(body), None, "each answered " + _status_message(status, "", body).removeprefix(": ")
+        url = self.base + path
         if status != 200:
             raise SourceError(_status_message(status, url, body))
         document = airlift.loads(body, url)
         if not isinstance(document, dict):
             raise SourceError(f"{url}: expected a JSON object for one MBean, got {type(document).__name__}")
         try:
-            return airlift.parse_bean(document), len(body), None
+            return airlift.parse_bean(document), len(body), None, None
         except SourceError as exc:
-            return None, len(body), f"{url}: {exc}"
+            return None, len(body), f"{url}: {exc}", None
 
-    def _get(self, url: str, deadline: float) -> tuple[int, bytes]:
-        """GET ``url`` and read the whole body, bounded by the deadline and the body size cap."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise SourceError(f"{url}: no time left in the scrape budget")
-        headers = {}
+    def _get(self, path: str, deadline: float) -> tuple[int, bytes]:
+        """GET ``path`` and read the whole body, bounded by the deadline and the body size cap."""
+        headers = self._headers
         if self._token is not None:
-            headers["Authorization"] = f"Bearer {self._token.token()}"
+            headers = {**headers, "Authorization": f"Bearer {self._token.token()}"}
         try:
-            response = self._session.get(
-                url,
-                headers=headers,
-                stream=True,
-                verify=self._verify,
-                timeout=(min(self.options.connect_timeout, remaining), remaining),
-            )
-        except requests.RequestException as exc:
-            raise SourceError(f"{url}: {describe_request_error(exc)}") from None
-        try:
-            return response.status_code, self._read(response, url, deadline)
-        finally:
-            response.close()
-
-    def _read(self, response: requests.Response, url: str, deadline: float) -> bytes:
-        limit = self.options.max_body_bytes
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise SourceError(f"{url}: body of {int(declared)} bytes exceeds the cap of {limit} bytes")
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in response.iter_content(chunk_size=256 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise SourceError(f"{url}: body exceeds the cap of {limit} bytes")
-                if time.monotonic() > deadline:
-                    raise SourceError(f"{url}: timed out while reading the body")
-                chunks.append(chunk)
-        except requests.RequestException as exc:
-            raise SourceError(f"{url}: {describe_request_error(exc)} while reading the body") from None
-        return b"".join(chunks)
+            return self._pool.get(path, headers, deadline, self.options.max_body_bytes)
+        except HttpError as exc:
+            raise SourceError(f"{self.base}{path}: {exc}") from None
 
 
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
-
-
-def describe_request_error(exc: requests.RequestException) -> str:
-    """A short cause for a requests failure, without urllib3's nested reprs."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS error: " + _innermost(exc)
-    if isinstance(exc, (requests.exceptions.ConnectTimeout,)):
-        return "timed out connecting"
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return "timed out waiting for the response"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        text = str(exc)
-        found = _ERRNO.search(text)
-        if found:
-            return "cannot connect: " + found.group(1).strip()
-        if "RemoteDisconnected" in text or "Connection aborted" in text:
-            return "the server closed the connection"
-        if "IncompleteRead" in text or "ProtocolError" in text:
-            return "the response was cut off"
-        return "cannot connect: " + _innermost(exc)
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "the response was cut off"
-    return _innermost(exc)
-
-
-def _innermost(exc: BaseException) -> str:
-    while exc.__context__ is not None and exc.__context__ is not exc:
-        exc = exc.__context__
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:200]
+def _tls_context(options: HttpOptions) -> ssl.SSLContext:
+    """Verification against ``ca_bundle`` (else REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE, else certifi's bundle, as
+    requests does), or none with ``verify_tls=False``; plus the client certificate for mutual TLS."""
+    if options.verify_tls:
+        bundle = options.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle is None:
+            try:
+                import certifi  # requests' bundle, installed with it
+            except ImportError:
+                certifi = None  # type: ignore[assignment]
+            bundle = certifi.where() if certifi is not None else None
+        context = ssl.create_default_context(cafile=bundle)
+    else:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if options.client_cert:
+        context.load_cert_chain(options.client_cert, options.client_key)
+    return context
 
 
 def _status_message(status: int, url: str, body: bytes) -> str:
