@@ -68,6 +68,24 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
                      "[env PJE_JVM_OPTION, space-separated]")
 
 
+def check_numbers(args: argparse.Namespace) -> None:
+    """Refuse values that would make every scrape fail, at start-up rather than at the first scrape."""
+    for option, minimum, inclusive in (
+        ("connect_timeout", 0.0, False),
+        ("scrape_timeout", 0.0, False),
+        ("max_body_bytes", 0, False),
+        ("min_interval", 0.0, True),
+    ):
+        value = getattr(args, option, None)
+        if value is None:
+            continue
+        in_range = value >= minimum if inclusive else value > minimum  # NaN fails both
+        if not in_range or value != value or value == float("inf"):
+            flag = "--" + option.replace("_", "-")
+            bound = "zero or more" if inclusive else "more than zero"
+            raise UsageError(f"{flag} must be a finite number {bound}, got {value}")
+
+
 def read_secret_file(path: str, what: str) -> str:
     try:
         value = Path(path).read_text(encoding="utf-8").strip()

@@ -33,7 +33,11 @@ class RateLimitedLog:
                 self._repeats += 1
                 return
             repeats, self._repeats = self._repeats, 0
-            self._last_text, self._last_time = text, now
+            previous, self._last_text, self._last_time = self._last_text, text, now
+        if repeats and previous != text:
+            # Close the account of the previous message before a different one, never attach it to the new one.
+            self._logger.log(level, "%s (repeated %d more times before a different message)", previous, repeats)
+            repeats = 0
         suffix = f" (repeated {repeats} more times since last logged)" if repeats else ""
         self._logger.log(level, "%s%s", text, suffix)
 

@@ -99,6 +99,14 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = f"presto-jmx-exporter/{__version__}"
     timeout = 120  # seconds an idle keep-alive connection may hold a thread
+    # Headers and body leave in one write (the base class flushes after each request), and Nagle is off: with two
+    # small writes, Nagle plus the client's delayed ACK added ~40 ms to every keep-alive response.
+    wbufsize = 64 * 1024
+
+    def setup(self) -> None:
+        super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def handle_one_request(self) -> None:
         if self.server.stopping:

@@ -540,8 +540,6 @@ def test_repeated_errors_are_logged_once_per_interval_with_their_count(caplog: p
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="RateLimitedLog appends the repeat count of the previous message to the next, "
-                   "different message (exporter/ratelimit.py)")
 def test_a_repeat_count_is_never_attached_to_another_message(caplog: pytest.LogCaptureFixture) -> None:
     limited, _ = _limited(caplog)
     for _ in range(5):

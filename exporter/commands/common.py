@@ -7,13 +7,14 @@ import logging
 
 from exporter.collector import ConfigWatcher, Scraper
 from exporter.errors import UsageError
-from exporter.options import open_source
+from exporter.options import check_numbers, open_source
 
 log = logging.getLogger(__name__)
 
 
 def build_scraper(args: argparse.Namespace, min_interval: float = 0.0) -> Scraper:
     """Load and validate the config (ConfigError propagates: exit 2), then connect it to the target."""
+    check_numbers(args)
     if not args.config:
         raise UsageError("--config is required (a jmx_exporter-format YAML file, e.g. rules/trino.yml)")
     watcher = ConfigWatcher(args.config)
