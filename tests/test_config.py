@@ -17,6 +17,9 @@ ENV = {"PJE_TEST_EMPTY_PASSWORD": "  ", "PJE_TEST_USER": " monitor ", "PJE_TEST_
 
 # One row per place that raises ConfigError; "{file}" stands for the path given to load_config.
 INVALID = {
+    # a secret that is not a string must not be echoed back in the message
+    "invalid-password-number.yml":
+        "{file}:1: password: expected a string, got a number (quote it; the value is not shown)",
     "invalid-not-utf8.yml": "{file}:2: not UTF-8 text (byte 19 is 0xff)",
     "invalid-control-character.yml":
         "{file}:2: invalid YAML: special characters are not allowed (character #x0007)",
