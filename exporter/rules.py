@@ -288,9 +288,10 @@ class RuleEngine:
         """Whether this bean could give a sample now or later, when only its values change (False: skip it).
 
         Provable only when every rule is value-blind and none has a ``value`` template (so strings never export):
-        then a bean whose records match no exporting rule, with nulls and unreadable values probed as numbers,
-        exports nothing for any numeric value. CompositeData and TabularData can grow new records, so a bean with
-        such an attribute counts as exporting. Otherwise every bean the include/exclude lists select counts.
+        then a bean whose records match no exporting rule exports nothing for any numeric value. Nulls, unreadable
+        values and text of types other than String are probed as numbers. CompositeData and TabularData can grow
+        new records, so a bean with such an attribute counts as exporting. Otherwise every bean the
+        include/exclude lists select counts.
         """
         if not self.config.selects_bean(bean.domain, bean.properties):
             return False
@@ -304,7 +305,8 @@ class RuleEngine:
             cls = value.__class__
             if cls is Composite or cls is Tabular or attribute.java_type in _OPEN_TYPES:
                 return True
-            if value is None or cls is Unsupported:
+            # A null, unreadable or (for a type that is not String) text value may be a number next time.
+            if value is None or cls is Unsupported or (cls is str and attribute.java_type != "java.lang.String"):
                 if _never_exported_type(attribute.java_type):
                     continue
                 attribute = Attribute(attribute.name, attribute.java_type, 0, attribute.description)

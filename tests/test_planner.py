@@ -146,6 +146,8 @@ def engine(text: str) -> RuleEngine:
         (DISCOVERED, bean("trino.execution:name=QueryManager", attr("RunningQueries", None, "int")), True),
         # strings never export without a 'value' template
         (DISCOVERED, bean("trino.execution:name=QueryManager", RunningQueries="x"), False),
+        # ... but text of another type (an Object attribute) may be a number next time
+        (DISCOVERED, bean("trino.execution:name=QueryManager", attr("RunningQueries", "x", "java.lang.Object")), True),
         # a value-dependent rule: every selected bean counts
         ("rules:\n  - pattern: 'RunningQueries: 1$'\n    name: busy\n", UNRELATED[0], True),
         ("rules:\n  - pattern: 'State: '\n    name: s\n", bean("a:type=T", State="UP"), True),
