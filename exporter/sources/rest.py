@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import orjson
+
 from exporter.mbeans import MBean
 from exporter.sources import airlift
 from exporter.sources.base import BeanRequest, Snapshot, SourceError
@@ -117,7 +119,10 @@ class RestSource:
         status, body = self._get(MBEAN_PATH, deadline)
         if status != 200:
             raise SourceError(_status_message(status, url, body))
-        beans, problems = airlift.parse_bean_list(airlift.loads(body, url), url)
+        parsed = _parse_list_bean_by_bean(body, url)
+        if parsed is None:
+            parsed = airlift.parse_bean_list(airlift.loads(body, url), url)
+        beans, problems = parsed
         return Snapshot(tuple(beans), len(body), 1, tuple(problems))
 
     def _fetch_named(self, names: tuple[str, ...], deadline: float) -> Snapshot:
@@ -186,6 +191,46 @@ class RestSource:
             return self._pool.get(path, headers, deadline, self.options.max_body_bytes)
         except HttpError as exc:
             raise SourceError(f"{self.base}{path}: {exc}") from None
+
+
+_BEAN_START = b'{"objectName":'
+_SEPARATOR = b"}," + _BEAN_START
+
+
+def _parse_list_bean_by_bean(body: bytes, url: str) -> tuple[list[MBean], list[str]] | None:
+    """Parse a compact ``/v1/jmx/mbean`` list one bean at a time, or None when it does not split cleanly.
+
+    Decoding the whole 4-5 MB list at once holds every bean's decoded JSON (the 100-entry percentile maps
+    included) in memory next to the records made from it; one bean at a time, only the records stay. The list is
+    cut where one bean object ends and the next begins (``},{"objectName":``, airlift's compact form); if that text
+    also occurs inside a value, some piece is not a JSON object and the caller decodes the whole list instead.
+    The result is what ``airlift.parse_bean_list`` gives for the same body.
+    """
+    text = body.strip()
+    if not (text.startswith(b"[" + _BEAN_START) and text.endswith(b"}]")):
+        return None
+    pieces = text[1:-1].split(_SEPARATOR)
+    beans: list[MBean] = []
+    problems: list[str] = []
+    last = len(pieces) - 1
+    for index, piece in enumerate(pieces):
+        if index > 0:
+            piece = _BEAN_START + piece
+        if index < last:
+            piece += b"}"
+        try:
+            item = orjson.loads(piece)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(item, dict):
+            return None
+        try:
+            beans.append(airlift.parse_bean(item))
+        except SourceError as exc:
+            problems.append(f"{url}[{index}]: {exc}")
+    if not beans:
+        return None  # let the whole-list parser say why
+    return beans, problems
 
 
 def _tls_context(options: HttpOptions) -> ssl.SSLContext:
