@@ -170,20 +170,57 @@ def concurrent(coordinator: Any, exporter: ExporterChild, per_scrape: float, cli
     return {"clients": clients, "requests": requests_made, "fetches": requests_made / per_scrape if per_scrape else 0}
 
 
-def soak(coordinator: Any, exporter: ExporterChild, total: int, batch: int = 100) -> dict[str, float]:
-    """Resident memory after the first ``batch`` scrapes and after ``total``, values changing every batch."""
-    after_first = 0.0
+def soak(coordinator: Any, exporter: ExporterChild, total: int, batch: int = 100) -> dict[str, Any]:
+    """Resident memory every 1,000 scrapes (and after the first ``batch``), values changing every batch."""
+    series: dict[int, float] = {}
     done = 0
     while done < total:
         coordinator.tick()
         for _ in range(min(batch, total - done)):
             exporter.scrape()
         done += min(batch, total - done)
-        if done == batch:
-            after_first = procinfo.memory(exporter.pid).rss_mib
+        if done in (batch, total) or done % 1000 == 0:
+            series[done] = procinfo.memory(exporter.pid).rss_mib
     final = procinfo.memory(exporter.pid)
-    return {"scrapes": total, "rss_after_first_mib": after_first, "rss_after_all_mib": final.rss_mib,
-            "hwm_mib": final.hwm_mib}  # fmt: skip
+    return {"scrapes": total, "rss_after_first_mib": series[min(series)], "rss_after_all_mib": final.rss_mib,
+            "hwm_mib": final.hwm_mib, "series": series}  # fmt: skip
+
+
+def interleaved_growth(packs: list[str], paths: list[str], scrapes: int, scratch: Path) -> dict[str, dict[str, float]]:
+    """Scale 1 against scale 2, both running, scrapes alternating: how much the unrelated beans cost.
+
+    Timing the two scales minutes apart measures the machine's mood as much as the exporter; alternating the
+    scrapes (each pair after a tick of both coordinators) makes the two medians comparable.
+    """
+    out: dict[str, dict[str, float]] = {}
+    with fixture(1) as small, fixture(2) as big:
+        for pack in packs:
+            config = pack_path(pack, scratch)
+            for path in paths:
+                log(f"growth {pack} {path}")
+                targets = [c.http_url if path == "rest" else c.jmx_url for c in (small, big)]
+                with ExporterChild(config, targets[0]) as one, ExporterChild(config, targets[1]) as two:
+                    for exporter in (one, two):
+                        for _ in range(3):
+                            exporter.scrape()
+                    times: dict[int, list[float]] = {0: [], 1: []}
+                    inside: dict[int, list[float]] = {0: [], 1: []}
+                    for index in range(scrapes):
+                        small.tick()
+                        big.tick()
+                        order = (0, 1) if index % 2 == 0 else (1, 0)
+                        for which in order:
+                            start = time.perf_counter()
+                            body = (one, two)[which].scrape()
+                            times[which].append(time.perf_counter() - start)
+                            inside[which].append(float(_DURATION.search(body).group(1)))  # type: ignore[union-attr]
+                    medians = [statistics.median(times[i]) for i in (0, 1)]
+                    insides = [statistics.median(inside[i]) for i in (0, 1)]
+                    out[f"{pack}/{path}"] = {
+                        "scale1_ms": medians[0] * 1000, "scale2_ms": medians[1] * 1000,
+                        "growth": medians[1] / medians[0] - 1, "inside_growth": insides[1] / insides[0] - 1,
+                    }  # fmt: skip
+    return out
 
 
 @contextmanager
@@ -216,8 +253,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                 soaks[pack] = soak(coordinator, exporter, args.soak)
                         rows.append(row)
                         log(f"  median {row.median_s * 1000:.1f} ms, floor {result.median_s * 1000:.1f} ms")
+        ab = interleaved_growth(args.growth_packs, args.paths, args.scrapes, Path(scratch)) if args.growth_packs else {}
     dicts = [dict(asdict(r), ratio=r.ratio, inside_ratio=r.inside_ratio) for r in rows]
-    return {"rows": dicts, "soak": soaks, "growth": growth(rows)}
+    return {"rows": dicts, "soak": soaks, "growth": growth(rows), "interleaved": ab}
 
 
 def growth(rows: list[Row]) -> dict[str, float]:
@@ -251,14 +289,20 @@ def table(report: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     out = ["\n".join(lines)]
     if report["growth"]:
-        out.append("\nGrowth of the median when the unrelated beans double (scale 1 -> 2):\n")
+        out.append("\nGrowth of the median when the unrelated beans double (rows above, scale 1 -> 2):\n")
         out.extend(f"- {key}: {value * 100:+.0f}%" for key, value in report["growth"].items())
+    if report.get("interleaved"):
+        out.append("\nThe same, measured with both scales running and their scrapes alternating:\n")
+        for key, g in report["interleaved"].items():
+            out.append(f"- {key}: {g['scale1_ms']:.1f} ms -> {g['scale2_ms']:.1f} ms ({g['growth'] * 100:+.0f}%; "
+                       f"inside the exporter {g['inside_growth'] * 100:+.0f}%)")  # fmt: skip
     if report["soak"]:
         out.append("\nResident memory of the REST exporter (VmRSS) with values changing every 100 scrapes:\n")
         for pack, s in report["soak"].items():
             first, last = s["rss_after_first_mib"], s["rss_after_all_mib"]
+            steps = ", ".join(f"{rss:.1f}" for rss in s["series"].values())
             out.append(f"- {PACKS[pack]}: {first:.1f} MiB after 100 scrapes, {last:.1f} MiB after "
-                       f"{s['scrapes']:.0f} (peak {s['hwm_mib']:.1f})")  # fmt: skip
+                       f"{s['scrapes']:.0f} (peak {s['hwm_mib']:.1f}); every 1,000: {steps}")  # fmt: skip
     return "\n".join(out)
 
 
@@ -274,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paths", default="rest,jmx", type=lambda s: s.split(","))
     parser.add_argument("--soak", type=int, default=5000, help="scrapes in the memory soak (0: none)")
     parser.add_argument("--soak-packs", default="trino,coordinator", type=lambda s: s.split(","))
+    parser.add_argument("--growth-packs", default="trino,coordinator", type=lambda s: [p for p in s.split(",") if p],
+                        help="packs for the interleaved scale 1 / scale 2 comparison (empty: none)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
     unknown = set(args.packs) - set(PACKS) or set(args.paths) - {"rest", "jmx"}

@@ -209,17 +209,15 @@ def _parse_list_bean_by_bean(body: bytes, url: str) -> tuple[list[MBean], list[s
     text = body.strip()
     if not (text.startswith(b"[" + _BEAN_START) and text.endswith(b"}]")):
         return None
-    pieces = text[1:-1].split(_SEPARATOR)
+    view = memoryview(text)  # pieces are decoded in place, without copies
     beans: list[MBean] = []
     problems: list[str] = []
-    last = len(pieces) - 1
-    for index, piece in enumerate(pieces):
-        if index > 0:
-            piece = _BEAN_START + piece
-        if index < last:
-            piece += b"}"
+    start, end, index = 1, len(text) - 1, 0
+    while True:
+        cut = text.find(_SEPARATOR, start, end)
+        stop = end if cut < 0 else cut + 1
         try:
-            item = orjson.loads(piece)
+            item = orjson.loads(view[start:stop])
         except orjson.JSONDecodeError:
             return None
         if not isinstance(item, dict):
@@ -228,6 +226,9 @@ def _parse_list_bean_by_bean(body: bytes, url: str) -> tuple[list[MBean], list[s
             beans.append(airlift.parse_bean(item))
         except SourceError as exc:
             problems.append(f"{url}[{index}]: {exc}")
+        if cut < 0:
+            break
+        start, index = cut + 2, index + 1
     if not beans:
         return None  # let the whole-list parser say why
     return beans, problems
