@@ -86,6 +86,18 @@ class ConfigWatcher:
             log.info("config reloaded path=%s rules=%d", self.path, len(config.rules))
 
 
+# Family names of the exporter's own metrics (counters without _total); rules may not produce these.
+SELF_METRIC_NAMES = frozenset({
+    "jmx_scrape_duration_seconds",
+    "jmx_scrape_error",
+    "jmx_scrape_cached_beans",
+    "jmx_config_reload_success",
+    "jmx_config_reload_failure",
+    "jmx_exporter_build_info",
+    "presto_jmx_exporter_target_up",
+})
+
+
 class _Rendering:
     """A family layout and its prerendered texts, valid for scrapes whose verdicts are these same objects."""
 
@@ -250,7 +262,8 @@ class Scraper:
         rows = engine.collect(snapshot.beans)
         rendering = self._rendering
         if rendering is None or not rendering.reusable_for(engine, rows):
-            rendering = self._rendering = _Rendering(engine, rows.verdicts, build_layout(rows.samples()))
+            layout = build_layout(rows.samples(), SELF_METRIC_NAMES)
+            rendering = self._rendering = _Rendering(engine, rows.verdicts, layout)
         numbers = rows.numbers
         return rendering, [numbers[i] for i in rendering.layout.order]
 

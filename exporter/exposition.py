@@ -68,8 +68,13 @@ def _escape_label(value: str) -> str:
     return value
 
 
+# Line breaks other than \n are legal in HELP, but parsers built on str.splitlines() (prometheus_client's) split
+# the line there; MBean descriptions are free text, so they become spaces.
+_OTHER_LINE_BREAKS = str.maketrans({c: " " for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
 def _escape_help(text: str, openmetrics: bool) -> str:
-    text = text.replace("\\", "\\\\").replace("\n", "\\n")
+    text = text.translate(_OTHER_LINE_BREAKS).replace("\\", "\\\\").replace("\n", "\\n")
     return text.replace('"', '\\"') if openmetrics else text
 
 

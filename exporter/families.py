@@ -54,10 +54,16 @@ def build_families(samples: Iterable[Sample]) -> list[Family]:
     return build_layout(list(samples)).families
 
 
-def build_layout(samples: Sequence[Sample]) -> Layout:
-    """``build_families`` that also records which input sample each output sample is."""
+def build_layout(samples: Sequence[Sample], reserved: frozenset[str] = frozenset()) -> Layout:
+    """``build_families`` that also records which input sample each output sample is.
+
+    Samples named like a ``reserved`` family (the exporter's own metrics) are left out: two families of one name
+    would make Prometheus reject the whole scrape.
+    """
     groups: dict[str, list[int]] = {}
     for index, sample in enumerate(samples):
+        if sample.name in reserved:
+            continue
         group = groups.get(sample.name)
         if group is None:
             groups[sample.name] = [index]

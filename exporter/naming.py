@@ -20,8 +20,12 @@ def safe_name(name: str) -> str:
 
 
 def safe_label_name(name: str) -> str:
-    """A label name: ``safe_name``, with ``:`` (legal only in metric names) escaped to ``_`` as client_java does."""
-    return safe_name(name).replace(":", "_")
+    """A label name: ``safe_name``, with ``:`` (legal only in metric names) escaped to ``_`` as client_java does.
+
+    The escape comes first so that runs of ``_`` still collapse: ``_:`` must not become ``__``, a prefix Prometheus
+    reserves for itself.
+    """
+    return safe_name(name.replace(":", "_"))
 
 
 def snake_case(name: str) -> str:

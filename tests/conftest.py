@@ -8,10 +8,12 @@ Java runtime (or JPype) these fixtures skip with the reason.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from exporter.jvm import JvmNotFoundError, find_jvm_library
 from tests.fixture.process import FixtureCoordinator, start_coordinator
@@ -72,3 +74,9 @@ def coordinator_factory() -> Iterator[Callable[..., FixtureCoordinator]]:
     finally:
         for coordinator in started:
             coordinator.stop()
+
+
+# Property tests explore with fixed seeds so a CI run is reproducible; set HYPOTHESIS_PROFILE=explore to search anew.
+hypothesis_settings.register_profile("repeatable", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))

@@ -88,3 +88,10 @@ def test_promtool_accepts_the_text_format() -> None:
 )
 def test_content_negotiation(accept: str | None, expected: bool) -> None:
     assert wants_openmetrics(accept) is expected
+
+
+def test_help_with_unicode_line_breaks_stays_one_line() -> None:
+    family = SimpleFamily("x", "gauge", "a\x85b\u2028c\rd", (SimpleSample((), 1.0),))
+    text = render_text([family])
+    assert text.splitlines()[0] == "# HELP x a b c d"
+    assert [f.name for f in parse_text(text)] == ["x"]

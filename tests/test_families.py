@@ -132,3 +132,10 @@ def test_examples() -> None:
     assert snake_case("HTTPServerCount") == "httpserver_count"
     assert snake_case("Already_Snake") == "already_snake"
     assert snake_case("a1B") == "a1_b"
+
+
+def test_label_names_never_get_the_reserved_double_underscore_prefix() -> None:
+    from exporter.naming import safe_label_name
+
+    # found by the property tests: ':' escaped after collapsing gave '__', which Prometheus reserves
+    assert [safe_label_name(n) for n in ("_:", "a::b", ":x", "a:_b")] == ["_", "a_b", "_x", "a_b"]

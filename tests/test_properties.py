@@ -384,10 +384,8 @@ def test_a_negative_or_nan_counter_is_valid_openmetrics(workdir: Path, number: o
 
 
 @pytest.mark.parametrize("name", ["jmx_scrape_error", "jmx_scrape_duration_seconds", "presto_jmx_exporter_target_up"])
-@pytest.mark.xfail(strict=True, reason="a rule whose metric is named like one of the exporter's own metrics gives two "
-                   "families of that name (two '# TYPE' lines, which Prometheus rejects); the rule's samples should "
-                   "be dropped or the clash refused when the config loads (collector.py)")
 def test_a_rule_named_like_a_self_metric_does_not_duplicate_it(workdir: Path, name: str) -> None:
     config = f"rules:\n  - pattern: 'trino.test<name=Counters><>(\\w+)'\n    name: {name}\n"
     result = scrape(workdir, config, _one_bean({"name": "Failures", "type": "long", "value": 7}))
     check_exposition(result)
+    assert result.body().decode("utf-8").count(f"# TYPE {name} ") == 1

@@ -213,3 +213,12 @@ def test_config_reload_keeps_the_old_config_when_the_new_one_is_broken(running: 
     assert values["renamed_FreeDistributedBytes"] == 1024.0
     assert values["jmx_config_reload_failure_total"] == 1.0
     assert values["jmx_scrape_error"] == 0.0
+
+
+def test_reserved_names_are_exactly_the_self_metric_families(running: Running) -> None:
+    from exporter.collector import SELF_METRIC_NAMES
+
+    text = running.get("/metrics").text
+    own = {line.split()[2].removesuffix("_total") for line in text.splitlines()
+           if line.startswith("# TYPE ") and not line.split()[2].startswith("trino_")}
+    assert own == SELF_METRIC_NAMES
