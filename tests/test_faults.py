@@ -285,28 +285,17 @@ CASES = {
     "over-the-cap": Case({"mode": "huge", "bytes": 2 << 20}, f"exceeds the cap of {1 << 20} bytes"),
     "connection-dropped": Case({"mode": "close"}, "the server closed the connection"),
 }
-_NONE_EXISTS = ("so the log says 'none of the N requested MBeans exists on the target' (N alternating between the "
-                "listed names and those present, so two lines) instead of naming the cause (sources/rest.py)")
-NAMED_XFAIL = {
-    "http-404": "per-bean fetches take HTTP 404 for every bean as 'no such MBean', " + _NONE_EXISTS,
-    "http-500": "per-bean fetches take HTTP 500 for every bean as 'no such MBean', " + _NONE_EXISTS,
-    "wrong-shape": "per-bean answers that are not MBeans are dropped silently, " + _NONE_EXISTS,
-}
 
 
 @pytest.mark.jvm
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_rest_fault(
-    request: pytest.FixtureRequest,
     coordinator: FixtureCoordinator,
     exporter: Serve,
     baseline: dict[tuple[str, tuple[tuple[str, str], ...]], str],
     shape: str,
     case: Case,
 ) -> None:
-    case_id = request.node.callspec.id.split("-", 1)[1]
-    if shape == "named" and case_id in NAMED_XFAIL:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=NAMED_XFAIL[case_id]))
     assert_complete(exporter.scrape(), baseline)
     coordinator.fault(**case.fault)
     try:
@@ -320,9 +309,6 @@ def test_rest_fault(
 
 
 @pytest.mark.jvm
-@pytest.mark.xfail(strict=True, reason="with include patterns a failed scrape by bean name makes the next one a "
-                   "discovery of the whole list, whose error names another URL: one fault, two log lines "
-                   "(exporter/planner.py, collector.py)")
 def test_rest_one_log_line_per_fault_when_beans_are_discovered(coordinator: FixtureCoordinator, tmp_path: Path) -> None:
     with serving(write(tmp_path, DISCOVERED_CONFIG), coordinator.http_url) as server:
         baseline = rule_series(server.scrape())
