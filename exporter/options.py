@@ -56,6 +56,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     add(group, "--scrape-timeout", "upper bound in seconds on one whole scrape (Prometheus gives up after 10s)",
         default=8.0, type=float)
     add(group, "--max-body-bytes", "largest answer accepted from the target", default=64 * 1024 * 1024, type=int)
+    add(group, "--discovery-interval", "seconds between reads of the whole bean list when the rules do not name "
+        "their beans; 0 reads everything on every scrape", default=300.0, type=float, metavar="SECONDS")
     jmx = parser.add_argument_group("JMX targets (pip install 'presto-jmx-exporter[jmx]')")
     add(jmx, "--jmx-username", "JMX user name (overrides the config's username)")
     add(jmx, "--jmx-password-file", "file holding the JMX password (overrides the config's password)", metavar="FILE")
@@ -75,6 +77,7 @@ def check_numbers(args: argparse.Namespace) -> None:
         ("scrape_timeout", 0.0, False),
         ("max_body_bytes", 0, False),
         ("min_interval", 0.0, True),
+        ("discovery_interval", 0.0, True),
     ):
         value = getattr(args, option, None)
         if value is None:

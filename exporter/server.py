@@ -31,6 +31,7 @@ class ExporterServer(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
     allow_reuse_address = True
+    request_queue_size = 128  # 20 scrapers connecting at once overflowed the default backlog of 5
 
     def __init__(
         self,

@@ -21,4 +21,5 @@ def build_scraper(args: argparse.Namespace, min_interval: float = 0.0) -> Scrape
     for warning in watcher.config.warnings:
         log.warning("%s", warning)
     source = open_source(args, watcher.config)
-    return Scraper(watcher, source, timeout=args.scrape_timeout, min_interval=min_interval)
+    return Scraper(watcher, source, timeout=args.scrape_timeout, min_interval=min_interval,
+                   discovery_interval=args.discovery_interval)
