@@ -58,6 +58,12 @@ def trino_coordinator() -> Iterator[FixtureCoordinator]:
     yield from _session_coordinator("trino")
 
 
+@pytest.fixture(scope="module")
+def private_trino_coordinator() -> Iterator[FixtureCoordinator]:
+    """A trino coordinator of the test module's own, free to fault, tick, stop and restart."""
+    yield from _session_coordinator("trino")
+
+
 @pytest.fixture
 def coordinator_factory() -> Iterator[Callable[..., FixtureCoordinator]]:
     """``start(profile, scale=0, **options)`` for a private coordinator; all are stopped after the test."""

@@ -31,7 +31,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.ratelimit import RateLimitedLog
 from tests.conftest import require_jvm
-from tests.fixture.process import FixtureCoordinator, start_coordinator
+from tests.fixture.process import FixtureCoordinator
 from tests.test_server import free_port
 from tests.waiting import wait_until
 
@@ -223,14 +223,9 @@ def write(tmp_path: Path, text: str, name: str = "config.yml") -> Path:
 
 
 @pytest.fixture(scope="module")
-def coordinator() -> Iterator[FixtureCoordinator]:
+def coordinator(private_trino_coordinator: FixtureCoordinator) -> FixtureCoordinator:
     """A private trino coordinator for this module: faulted, stopped and restarted by the tests below."""
-    require_jvm()
-    started = start_coordinator("trino")
-    try:
-        yield started
-    finally:
-        started.stop()
+    return private_trino_coordinator
 
 
 @pytest.fixture(scope="module", params=["list", "named"])

@@ -24,8 +24,7 @@ from exporter.sources.base import BeanRequest
 from exporter.sources.dump import DumpSource
 from exporter.sources.rest import HttpOptions, RestSource
 from tests.canned_server import CannedServer, Reply
-from tests.conftest import require_jvm
-from tests.fixture.process import FixtureCoordinator, start_coordinator
+from tests.fixture.process import FixtureCoordinator
 
 ROOT = Path(__file__).resolve().parents[1]
 DUMP = ROOT / "examples" / "dumps" / "trino-coordinator.json"
@@ -50,13 +49,8 @@ class Clock:
 
 
 @pytest.fixture(scope="module")
-def coordinator() -> Iterator[FixtureCoordinator]:
-    require_jvm()
-    started = start_coordinator("trino")
-    try:
-        yield started
-    finally:
-        started.stop()
+def coordinator(private_trino_coordinator: FixtureCoordinator) -> FixtureCoordinator:
+    return private_trino_coordinator
 
 
 @pytest.fixture

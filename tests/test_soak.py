@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import require_jvm
-from tests.fixture.process import FixtureCoordinator, start_coordinator
+from tests.fixture.process import FixtureCoordinator
 from tests.test_faults import Serve, parse, rule_series, serving
 from tests.waiting import wait_until
 
@@ -51,14 +50,9 @@ def proc_status(pid: int) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def coordinator() -> Iterator[FixtureCoordinator]:
+def coordinator(private_trino_coordinator: FixtureCoordinator) -> FixtureCoordinator:
     """A private coordinator: the soak ticks it."""
-    require_jvm()
-    started = start_coordinator("trino")
-    try:
-        yield started
-    finally:
-        started.stop()
+    return private_trino_coordinator
 
 
 @pytest.fixture(scope="module")
