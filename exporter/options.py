@@ -52,7 +52,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     add(group, "--insecure-skip-verify", "do not verify the coordinator's TLS certificate", action="store_true")
     add(group, "--client-cert", "client certificate (PEM) for mutual TLS", metavar="FILE")
     add(group, "--client-key", "private key (PEM) of the client certificate", metavar="FILE")
-    add(group, "--connect-timeout", "seconds to wait for a connection to the target", default=2.0, type=float)
+    add(group, "--connect-timeout", "seconds to wait for a connection to the target, name lookup included",
+        default=2.0, type=float)
     add(group, "--scrape-timeout", "upper bound in seconds on one whole scrape (Prometheus gives up after 10s)",
         default=8.0, type=float)
     add(group, "--max-body-bytes", "largest answer accepted from the target", default=64 * 1024 * 1024, type=int)

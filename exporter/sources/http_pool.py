@@ -3,9 +3,9 @@
 The REST source sends one GET per bean on every scrape; ``requests`` spends about four times as much CPU per
 request as ``http.client`` (environment lookups, hooks, cookie jars, adapters), which for a handful of small beans
 costs more than the data. This client does only what the source needs: idle connections kept for reuse, a
-connect timeout, a read deadline, a body size cap checked while reading, TLS through an ``ssl.SSLContext``, and
-one short, secret-free line for every failure. Proxy environment variables are not used: the coordinator is
-reached directly (a sidecar talks to its own pod).
+connect timeout that bounds the name lookup too, a read deadline, a body size cap checked while reading, TLS
+through an ``ssl.SSLContext``, and one short, secret-free line for every failure. Proxy environment variables are
+not used: the coordinator is reached directly (a sidecar talks to its own pod).
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping
+from functools import partial
 from urllib.parse import urlsplit
+
+from exporter.sources.resolver import BoundedResolver, ResolveTimeout, create_connection
 
 _CHUNK = 256 * 1024
 
@@ -30,7 +33,12 @@ class HttpPool:
     """Connections to the server of ``base_url`` (``http(s)://host[:port]``); safe to use from several threads."""
 
     def __init__(
-        self, base_url: str, context: ssl.SSLContext | None = None, connect_timeout: float = 2.0, max_idle: int = 16
+        self,
+        base_url: str,
+        context: ssl.SSLContext | None = None,
+        connect_timeout: float = 2.0,
+        max_idle: int = 16,
+        resolver: BoundedResolver | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         self._https = parts.scheme == "https"
@@ -39,6 +47,7 @@ class HttpPool:
         self._context = context if context is not None else (ssl.create_default_context() if self._https else None)
         self.connect_timeout = connect_timeout
         self._max_idle = max_idle
+        self.resolver = resolver if resolver is not None else BoundedResolver()
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -83,11 +92,16 @@ class HttpPool:
 
     def _open(self) -> http.client.HTTPConnection:
         self.connections_opened += 1
+        connection: http.client.HTTPConnection
         if self._https:
-            return http.client.HTTPSConnection(
+            connection = http.client.HTTPSConnection(
                 self._host, self._port, timeout=self.connect_timeout, context=self._context
             )
-        return http.client.HTTPConnection(self._host, self._port, timeout=self.connect_timeout)
+        else:
+            connection = http.client.HTTPConnection(self._host, self._port, timeout=self.connect_timeout)
+        # http.client's hook for opening the socket (3.8+): the name lookup must be bounded by the timeout too.
+        connection._create_connection = partial(create_connection, self.resolver)  # type: ignore[attr-defined]
+        return connection
 
     def _give_back(self, connection: http.client.HTTPConnection) -> None:
         with self._lock:
@@ -144,14 +158,14 @@ def describe(exc: BaseException, connected: bool = True) -> str:
     if isinstance(exc, ssl.SSLError):
         reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or str(exc)
         return f"TLS error: {str(reason).splitlines()[0][:200]}"
+    if isinstance(exc, ResolveTimeout):
+        return str(exc)
     if isinstance(exc, TimeoutError):
         return "timed out waiting for the response" if connected else "timed out connecting"
     if isinstance(exc, http.client.IncompleteRead):
         return "the response was cut off"
     if isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)):
         return "the server closed the connection"
-    if isinstance(exc, socket.gaierror):
-        return f"cannot connect: {exc.strerror or exc}"
     if isinstance(exc, OSError):
         return f"cannot connect: {exc.strerror or exc}"
     if isinstance(exc, http.client.HTTPException):
