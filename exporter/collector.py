@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from exporter import __version__
-from exporter.config import Config, ConfigError, load_config
+from exporter.config import Config, ConfigError, MetricType, load_config
 from exporter.exposition import Prerendered, SimpleFamily, SimpleSample, render_openmetrics, render_text
-from exporter.families import Layout, build_layout
+from exporter.families import Family, Layout, build_layout
 from exporter.planner import DEFAULT_DISCOVERY_INTERVAL, Planner
 from exporter.ratelimit import RateLimitedLog
 from exporter.rules import Collected, RuleEngine
@@ -95,6 +95,7 @@ SELF_METRIC_NAMES = frozenset({
     "jmx_config_reload_failure",
     "jmx_exporter_build_info",
     "presto_jmx_exporter_target_up",
+    "presto_jmx_exporter_openmetrics_omitted_samples",
 })
 
 
@@ -106,6 +107,14 @@ class _Rendering:
         self.verdicts = verdicts
         self.layout = layout
         self._texts: dict[bool, Prerendered] = {}
+        self._counter_slots = _counter_slots(layout.families)
+
+    def invalid_counters(self, values: Sequence[float]) -> tuple[tuple[int, ...], str]:
+        """Indices of COUNTER samples whose value is negative or NaN, and the first such family's name."""
+        invalid = tuple(index for index, _ in self._counter_slots if not values[index] >= 0)  # NaN fails >= too
+        if not invalid:
+            return (), ""
+        return invalid, dict(self._counter_slots)[invalid[0]]
 
     def reusable_for(self, engine: RuleEngine, rows: Collected) -> bool:
         # List equality checks identity first, so this costs one pointer comparison per sample.
@@ -118,12 +127,24 @@ class _Rendering:
         return prerendered
 
 
+def _counter_slots(families: Sequence[Family]) -> tuple[tuple[int, str], ...]:
+    """(sample index in exposition order, family name) of every COUNTER family sample."""
+    slots: list[tuple[int, str]] = []
+    start = 0
+    for family in families:
+        if family.type is MetricType.COUNTER:
+            slots.extend((start + offset, family.name) for offset in range(len(family.samples)))
+        start += len(family.samples)
+    return tuple(slots)
+
+
 @dataclass
 class ScrapeResult:
     """A finished scrape. The rendered bodies are built on first use and shared by every client.
 
     The MBean samples are ``values`` laid out by ``rendering`` (None when the scrape produced none); the exporter's
-    own metrics follow them in ``self_families``.
+    own metrics follow them in ``self_families``. ``invalid_counters`` are the indices of COUNTER values that are
+    negative or NaN: OpenMetrics forbids them, so its body leaves those samples out; the text format keeps them.
     """
 
     error: str | None
@@ -133,6 +154,7 @@ class ScrapeResult:
     self_families: Sequence[SimpleFamily] = ()
     rendering: _Rendering | None = field(default=None, repr=False)
     values: Sequence[float] = field(default=(), repr=False)
+    invalid_counters: tuple[int, ...] = ()
     _bodies: dict[tuple[bool, bool], bytes] = field(default_factory=dict, repr=False)
 
     def body(self, openmetrics: bool = False, compressed: bool = False) -> bytes:
@@ -143,7 +165,10 @@ class ScrapeResult:
                 cached = gzip.compress(self.body(openmetrics), compresslevel=1)
             else:
                 own = (render_openmetrics if openmetrics else render_text)(self.self_families)
-                beans = self.rendering.text(openmetrics).render(self.values) if self.rendering is not None else ""
+                beans = ""
+                if self.rendering is not None:
+                    leave_out = frozenset(self.invalid_counters) if openmetrics else ()
+                    beans = self.rendering.text(openmetrics).render(self.values, leave_out)
                 cached = (beans + own).encode("utf-8")
             self._bodies[key] = cached
         return cached
@@ -181,6 +206,7 @@ class Scraper:
         self.upstream_fetches = 0
         self.waiting = 0  # scrapes currently waiting on another's fetch
         self._errors = RateLimitedLog(log)
+        self._counter_warnings = RateLimitedLog(log)
 
     def scrape(self, timeout: float | None = None) -> ScrapeResult:
         """One scrape, coalesced with any scrape already under way; ``timeout`` can only shorten the budget."""
@@ -227,6 +253,7 @@ class Scraper:
             planner = self.planner = Planner(self.watcher.config, engine, self.discovery_interval, self._clock)
         rendering: _Rendering | None = None
         values: list[float] = []
+        invalid: tuple[int, ...] = ()
         error: str | None = None
         target_up = False
         # A scrape allocates a few hundred thousand objects that live until its end and form no cycles: the cyclic
@@ -244,18 +271,24 @@ class Scraper:
                 self._errors.warning("skipped part of the target's answer: %s", problem)
             rendering, values = self._lay_out(engine, snapshot)
             del snapshot  # free the records before the collector runs again
+            invalid, family = rendering.invalid_counters(values)
+            if invalid:
+                self._counter_warnings.warning(
+                    "%d COUNTER sample(s) are negative or NaN, first in %s: OpenMetrics answers leave them out "
+                    "(a counter never goes below zero; should the rule's type be GAUGE?)", len(invalid), family
+                )
             self._errors.recovered("scrape of %s succeeded again", self.source.description)
         except SourceError as exc:
             error = str(exc)
             self._errors.error("scrape failed: %s", error)
         except Exception as exc:  # a bug must cost one scrape, not the process
-            rendering, values = None, []
+            rendering, values, invalid = None, [], ()
             error = f"internal error: {type(exc).__name__}: {exc}"
             log.exception("scrape failed with an internal error")
         finally:
             if paused:
                 gc.enable()
-        return self._result(rendering, values, error, self._clock() - start, target_up)
+        return self._result(rendering, values, error, self._clock() - start, target_up, invalid)
 
     def _lay_out(self, engine: RuleEngine, snapshot: Snapshot) -> tuple[_Rendering, list[float]]:
         """Apply the rules; reuse the last layout when the verdicts are the same objects in the same order."""
@@ -274,11 +307,14 @@ class Scraper:
         error: str | None,
         duration: float,
         target_up: bool,
+        invalid: tuple[int, ...] = (),
     ) -> ScrapeResult:
-        own = self._self_metrics(duration, error, target_up)
-        return ScrapeResult(error, duration, self._clock(), target_up, own, rendering, values)
+        own = self._self_metrics(duration, error, target_up, len(invalid))
+        return ScrapeResult(error, duration, self._clock(), target_up, own, rendering, values, invalid)
 
-    def _self_metrics(self, duration: float, error: str | None, target_up: bool) -> list[SimpleFamily]:
+    def _self_metrics(
+        self, duration: float, error: str | None, target_up: bool, invalid_counters: int
+    ) -> list[SimpleFamily]:
         reuse = f" Results are reused for up to {self.min_interval:g}s." if self.min_interval > 0 else ""
         watcher = self.watcher
         return [
@@ -309,5 +345,11 @@ class Scraper:
                 "presto_jmx_exporter_target_up",
                 "1 if the last fetch from the Presto/Trino target succeeded, 0 if the target could not be read.",
                 1.0 if target_up else 0.0,
+            ),
+            _gauge(
+                "presto_jmx_exporter_openmetrics_omitted_samples",
+                "Samples of the last scrape left out of OpenMetrics answers: COUNTER values that were negative or "
+                "NaN.",
+                float(invalid_counters),
             ),
         ]

@@ -9,7 +9,7 @@ families are laid out as the last one's only formats its numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Protocol
@@ -153,9 +153,12 @@ class Prerendered:
     def __init__(self, families: Iterable[FamilyLike], openmetrics: bool = False) -> None:
         header = _openmetrics_header if openmetrics else _text_header
         heads: list[str] = []
+        self._family_headers: dict[int, str] = {}  # sample index -> header of the family it opens
         newline = ""
         for family in families:
             text, name = header(family)
+            if family.samples:
+                self._family_headers[len(heads)] = text
             for sample in family.samples:
                 # Each head carries the newline that ends the previous sample line.
                 heads.append(f"{newline}{text}{name}{_labels(sample.labels)} ")
@@ -165,7 +168,8 @@ class Prerendered:
     def __len__(self) -> int:
         return len(self._heads)
 
-    def render(self, values: Sequence[float]) -> str:
+    def render(self, values: Sequence[float], leave_out: Collection[int] = ()) -> str:
+        """The families with ``values``; the samples at the indices in ``leave_out`` are omitted (not their HELP)."""
         if len(values) != len(self._heads):
             raise ValueError(f"{len(values)} values for {len(self._heads)} samples")
         if not values:
@@ -179,4 +183,15 @@ class Prerendered:
             odd = [i for i, value in enumerate(values) if value.__class__ is not float or not -inf < value < 1e6]
         for index in odd:
             texts[index] = _format_value(values[index])
+        if leave_out:
+            return self._render_leaving_out(texts, leave_out)
         return "".join(chain.from_iterable(zip(self._heads, texts, strict=True))) + "\n"
+
+    def _render_leaving_out(self, texts: list[str], leave_out: Collection[int]) -> str:
+        out: list[str] = []
+        for index, (head, text) in enumerate(zip(self._heads, texts, strict=True)):
+            if index in leave_out:
+                out.append(self._family_headers.get(index, ""))  # the family keeps its TYPE and HELP lines
+            else:
+                out += (head[1:] if index else head, text, "\n")  # head[1:]: without the previous line's newline
+        return "".join(out)

@@ -43,6 +43,7 @@ REPEATS = 5
 SELF_METRICS = frozenset({
     "jmx_scrape_duration_seconds", "jmx_scrape_error", "jmx_scrape_cached_beans", "jmx_config_reload_success_total",
     "jmx_config_reload_failure_total", "jmx_exporter_build_info", "presto_jmx_exporter_target_up",
+    "presto_jmx_exporter_openmetrics_omitted_samples",
 })
 POOL = "trino.memory:type=ClusterMemoryPool,name=general"
 QUERY_MANAGER = "trino.execution:name=QueryManager"

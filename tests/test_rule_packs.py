@@ -41,6 +41,7 @@ SELF_METRICS = frozenset(
         "jmx_config_reload_failure_total",
         "jmx_exporter_build_info",
         "presto_jmx_exporter_target_up",
+        "presto_jmx_exporter_openmetrics_omitted_samples",
     }
 )
 
