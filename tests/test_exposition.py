@@ -8,7 +8,14 @@ import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from exporter.exposition import SimpleFamily, SimpleSample, render_openmetrics, render_text, wants_openmetrics
+from exporter.exposition import (
+    Prerendered,
+    SimpleFamily,
+    SimpleSample,
+    render_openmetrics,
+    render_text,
+    wants_openmetrics,
+)
 from tests.promtool import lint_metrics, needs_promtool
 
 FAMILIES = [
@@ -95,3 +102,22 @@ def test_help_with_unicode_line_breaks_stays_one_line() -> None:
     text = render_text([family])
     assert text.splitlines()[0] == "# HELP x a b c d"
     assert [f.name for f in parse_text(text)] == ["x"]
+
+
+@pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
+@pytest.mark.parametrize("leave_out", [(), (0,), (1,), (2,), (5,), (0, 1), (2, 3, 4, 5), (0, 1, 2, 3, 4, 5)])
+def test_prerendered_is_the_renderer_with_new_values_and_samples_left_out(
+    openmetrics: bool, leave_out: tuple[int, ...]
+) -> None:
+    values = [7.0, -1.0, 2e6, 0.25, math.nan, 3]
+    flat = [sample for family in FAMILIES for sample in family.samples]
+    assert len(flat) == len(values)
+    kept = iter([(i, SimpleSample(s.labels, v)) for i, (s, v) in enumerate(zip(flat, values, strict=True))])
+    expected_families = []
+    for family in FAMILIES:
+        samples = [next(kept) for _ in family.samples]
+        chosen = tuple(sample for index, sample in samples if index not in leave_out)
+        expected_families.append(SimpleFamily(family.name, family.type, family.help, chosen))
+    render = render_openmetrics if openmetrics else render_text
+    expected = render(expected_families).removesuffix("# EOF\n")
+    assert Prerendered(FAMILIES, openmetrics).render(values, frozenset(leave_out)) == expected
