@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from exporter import __version__
@@ -29,6 +29,7 @@ from exporter.planner import DEFAULT_DISCOVERY_INTERVAL, Planner
 from exporter.ratelimit import RateLimitedLog
 from exporter.rules import Collected, RuleEngine
 from exporter.sources.base import Snapshot, Source, SourceError
+from exporter.steady import SteadyPlan
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,8 @@ class Scraper:
         self._clock = clock
         self.planner = Planner(watcher.config, watcher.engine, discovery_interval, clock)
         self._rendering: _Rendering | None = None
+        self._steady: tuple[_Rendering, SteadyPlan | None] | None = None
+        self.steady_reads = 0  # scrapes whose values were read without records (exporter/steady.py)
         self._lock = threading.Lock()
         self._flight: _Flight | None = None
         self.last: ScrapeResult | None = None
@@ -263,13 +266,25 @@ class Scraper:
         gc.disable()
         try:
             plan = planner.plan()
+            request = plan.request
+            # A whole list that teaches the planner nothing may be read without records (exporter/steady.py).
+            steady = engine.steady_safe and request.object_names is None and not plan.discovery
+            if steady:
+                request = replace(request, deferred=True)
             self.upstream_fetches += 1
-            snapshot = self.source.fetch(plan.request, deadline)
-            target_up = True
-            planner.learn(plan, snapshot.beans)
-            for problem in snapshot.problems:
-                self._errors.warning("skipped part of the target's answer: %s", problem)
-            rendering, values = self._lay_out(engine, snapshot)
+            snapshot = self.source.fetch(request, deadline)
+            read = self._read_steady(engine, snapshot) if steady else None
+            if read is not None:
+                rendering, values = read
+                target_up = True
+            else:
+                beans = snapshot.beans  # a deferred body is parsed here, and a bad one raises SourceError
+                target_up = True
+                planner.learn(plan, beans)
+                for problem in snapshot.problems:
+                    self._errors.warning("skipped part of the target's answer: %s", problem)
+                rendering, values = self._lay_out(engine, snapshot, steady and snapshot.listing is not None)
+                del beans
             del snapshot  # free the records before the collector runs again
             invalid, family = rendering.invalid_counters(values)
             if invalid:
@@ -290,14 +305,34 @@ class Scraper:
                 gc.enable()
         return self._result(rendering, values, error, self._clock() - start, target_up, invalid)
 
-    def _lay_out(self, engine: RuleEngine, snapshot: Snapshot) -> tuple[_Rendering, list[float]]:
-        """Apply the rules; reuse the last layout when the verdicts are the same objects in the same order."""
+    def _lay_out(self, engine: RuleEngine, snapshot: Snapshot, plan_steady: bool) -> tuple[_Rendering, list[float]]:
+        """Apply the rules; reuse the last layout when the verdicts are the same objects in the same order.
+
+        ``plan_steady``: the snapshot is a whole-list answer the next scrape may read directly; note how.
+        """
         rows = engine.collect(snapshot.beans)
         rendering = self._rendering
         if rendering is None or not rendering.reusable_for(engine, rows):
             layout = build_layout(rows.samples(), SELF_METRIC_NAMES)
             rendering = self._rendering = _Rendering(engine, rows.verdicts, layout)
+        self._steady = None
+        if plan_steady and rendering.layout.stable and not snapshot.problems:
+            self._steady = (rendering, SteadyPlan.build(snapshot.beans, rows))
         numbers = rows.numbers
+        return rendering, [numbers[i] for i in rendering.layout.order]
+
+    def _read_steady(self, engine: RuleEngine, snapshot: Snapshot) -> tuple[_Rendering, list[float]] | None:
+        """The last layout and this answer's values when only values changed since the last full scrape."""
+        if self._steady is None or snapshot.listing is None:
+            return None
+        rendering, plan = self._steady
+        if plan is None or rendering is not self._rendering or rendering.engine is not engine:
+            return None
+        numbers = plan.read(snapshot.listing, engine)
+        if numbers is None:
+            self._steady = None
+            return None
+        self.steady_reads += 1
         return rendering, [numbers[i] for i in rendering.layout.order]
 
     def _result(

@@ -162,14 +162,16 @@ class Collected:
     """One scrape's samples as parallel rows, without building Sample objects.
 
     ``verdicts[i]`` is the rule verdict (the same object from scrape to scrape while the outcome is reused),
-    ``numbers[i]`` the sample value; ``samples()`` builds the full Sample list when it is needed.
+    ``numbers[i]`` the sample value; ``samples()`` builds the full Sample list when it is needed. ``origins[i]`` is
+    the top-level attribute whose value alone made ``numbers[i]`` through a remembered verdict, None otherwise.
     """
 
-    __slots__ = ("extras", "numbers", "verdicts")
+    __slots__ = ("extras", "numbers", "origins", "verdicts")
 
     def __init__(self) -> None:
         self.verdicts: list[_Matched] = []
         self.numbers: list[float] = []
+        self.origins: list[Attribute | None] = []
         # (object name, match head or None, raw value, Java type): what it takes to rebuild Sample.match.
         self.extras: list[tuple[str, str | None, object, str]] = []
 
@@ -262,18 +264,33 @@ class RuleEngine:
         self._fresh_memo: dict[tuple[object, ...], _Memo] = {}
         self.rule_runs = 0  # records the rule list was run for (memo and rule-cache hits are not counted)
 
+    @property
+    def steady_safe(self) -> bool:
+        """Whether a bean keeps its samples' verdicts while its attributes keep their names, Java types,
+        descriptions and value classes: every rule is value-blind, none caches, and no ``value`` template exports
+        text (see ``exporter/steady.py``)."""
+        return self._blind and self._strings_drop
+
     def evaluate(self, beans: Iterable[MBean]) -> list[Sample]:
         """The samples for these beans (one scrape). Updates the rule cache when a rule has ``cache: true``."""
         return self.collect(beans).samples()
 
-    def collect(self, beans: Iterable[MBean]) -> Collected:
-        """``evaluate`` without building Sample objects (the scrape path); updates the rule cache and the memo."""
+    def collect(self, beans: Iterable[MBean], some: bool = False) -> Collected:
+        """``evaluate`` without building Sample objects (the scrape path); updates the rule cache and the memo.
+
+        ``some``: these are only some of the scrape's beans (the others were read without the engine), so the
+        verdicts remembered for the others are kept.
+        """
         rows = Collected()
         self._fresh_memo = {}
         try:
             cache = self._run(beans, rows, None)
         finally:
-            self._memo, self._fresh_memo = self._fresh_memo, {}
+            if some:
+                self._memo.update(self._fresh_memo)
+                self._fresh_memo = {}
+            else:
+                self._memo, self._fresh_memo = self._fresh_memo, {}
         if cache is not None:
             self._cache = cache
         return rows
@@ -328,6 +345,7 @@ class RuleEngine:
         fast = self._blind and trace is None
         memo_get, fresh_memo = self._memo.get, self._fresh_memo
         add_verdict, add_number, add_extra = samples.verdicts.append, samples.numbers.append, samples.extras.append
+        add_origin = samples.origins.append
         if len(self._default_labels) > 50_000:
             self._default_labels = {}
         for bean in beans:
@@ -369,6 +387,7 @@ class RuleEngine:
                             add_verdict(matched)
                             add_number(number)
                             add_extra((object_name, memo.head, value, attribute.java_type))
+                            add_origin(attribute)
                         continue
                 state.attribute = name
                 if (keep is not None and name not in keep) or name in drop:
@@ -598,6 +617,7 @@ class RuleEngine:
         samples.verdicts.append(matched)
         samples.numbers.append(number)
         samples.extras.append((state.bean.object_name, head, value, java_type))
+        samples.origins.append(None)
         if trace is not None:
             sample = Sample(matched.name, matched.labels, number, matched.type, matched.help, state.bean.object_name,
                             matched.match)

@@ -91,13 +91,17 @@ def _attributes(raw: Iterable[Any]) -> Iterable[Attribute]:
         if not isinstance(java_type, str):
             java_type = ""
         description = entry.get("description")
-        if "value" in entry:
-            value = convert_value(entry["value"], java_type)
-        elif entry.get("readable") is False:
-            value = Unsupported("no value in the JSON (the server could not serialise it, or capture left it out)")
-        else:
-            value = None
+        value = attribute_value(entry, java_type)
         yield Attribute(name, java_type, value, description if isinstance(description, str) else "")
+
+
+def attribute_value(entry: dict[str, Any], java_type: str) -> Value:
+    """The record value of one decoded attribute object whose (string) Java type is ``java_type``."""
+    if "value" in entry:
+        return convert_value(entry["value"], java_type)
+    if entry.get("readable") is False:
+        return Unsupported("no value in the JSON (the server could not serialise it, or capture left it out)")
+    return None
 
 
 def convert_value(raw: Any, java_type: str) -> Value:
@@ -127,6 +131,11 @@ def convert_value(raw: Any, java_type: str) -> Value:
     if java_type in _NOT_EXPORTED_STRING_TYPES:
         return Unsupported(f"{java_type} is not exported")
     return _untyped(raw, java_type)
+
+
+def class_depends_on_value(raw_class: type, java_type: str) -> bool:
+    """Whether ``convert_value`` may give values of different classes for raws of this class and Java type."""
+    return raw_class is str or (raw_class is float and java_type in _INTEGER_TYPES)
 
 
 def _date_seconds(raw: Any) -> Value:

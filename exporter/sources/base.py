@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from exporter.mbeans import MBean
 
@@ -18,20 +19,57 @@ class BeanRequest:
 
     ``object_names`` lists the exact beans wanted when they are known in advance (None means "every bean");
     ``patterns`` are ObjectName patterns a source that can query on the server side may use to narrow a full list.
+    ``deferred`` lets a source that read a whole list answer with its ``Snapshot.listing`` and leave the parsing
+    to the first read of ``beans`` (a bad body then raises SourceError there).
     """
 
     object_names: tuple[str, ...] | None = None
     patterns: tuple[str, ...] = ()
+    deferred: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+class Listing(Protocol):
+    """A whole-list answer not parsed yet (``exporter.sources.listing.BeanListing``)."""
+
+    def parse(self) -> tuple[list[MBean], list[str]]: ...
+
+    def items(self) -> Iterator[dict[str, Any]]: ...
+
+
 class Snapshot:
-    """The beans read in one fetch, with what it cost and what was skipped."""
+    """The beans read in one fetch, with what it cost and what was skipped.
 
-    beans: tuple[MBean, ...]
-    bytes_read: int = 0
-    requests: int = 0
-    problems: tuple[str, ...] = field(default=())
+    With a ``listing`` and no ``beans``, ``beans`` and ``problems`` are parsed from it when first read.
+    """
+
+    __slots__ = ("_beans", "_problems", "bytes_read", "listing", "requests")
+
+    def __init__(
+        self,
+        beans: tuple[MBean, ...] | None = (),
+        bytes_read: int = 0,
+        requests: int = 0,
+        problems: tuple[str, ...] = (),
+        listing: Listing | None = None,
+    ) -> None:
+        self._beans = None if listing is not None and not beans else beans
+        self._problems = problems
+        self.bytes_read = bytes_read
+        self.requests = requests
+        self.listing = listing
+
+    @property
+    def beans(self) -> tuple[MBean, ...]:
+        if self._beans is None:
+            beans, problems = self.listing.parse()  # type: ignore[union-attr]
+            self._beans, self._problems = tuple(beans), tuple(problems)
+        return self._beans
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        if self._beans is None:
+            self.beans  # noqa: B018 - parses
+        return self._problems
 
 
 class Source(Protocol):

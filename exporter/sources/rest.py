@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-import orjson
-
 from exporter.mbeans import MBean
 from exporter.sources import airlift
 from exporter.sources.base import BeanRequest, Snapshot, SourceError
 from exporter.sources.http_pool import HttpError, HttpPool
+from exporter.sources.listing import BeanListing
 
 log = logging.getLogger(__name__)
 
@@ -107,22 +106,22 @@ class RestSource:
     def fetch(self, request: BeanRequest, deadline: float) -> Snapshot:
         """Fetch the requested beans (each by name, in parallel) or the whole list."""
         if request.object_names is None:
-            return self._fetch_all(deadline)
+            return self._fetch_all(request, deadline)
         return self._fetch_named(request.object_names, deadline)
 
     def close(self) -> None:
         self._workers.shutdown(wait=False, cancel_futures=True)
         self._pool.close()
 
-    def _fetch_all(self, deadline: float) -> Snapshot:
+    def _fetch_all(self, request: BeanRequest, deadline: float) -> Snapshot:
         url = self.base + MBEAN_PATH
         status, body = self._get(MBEAN_PATH, deadline)
         if status != 200:
             raise SourceError(_status_message(status, url, body))
-        parsed = _parse_list_bean_by_bean(body, url)
-        if parsed is None:
-            parsed = airlift.parse_bean_list(airlift.loads(body, url), url)
-        beans, problems = parsed
+        listing = BeanListing(body, url)
+        if request.deferred:
+            return Snapshot(bytes_read=len(body), requests=1, listing=listing)
+        beans, problems = listing.parse()
         return Snapshot(tuple(beans), len(body), 1, tuple(problems))
 
     def _fetch_named(self, names: tuple[str, ...], deadline: float) -> Snapshot:
@@ -191,47 +190,6 @@ class RestSource:
             return self._pool.get(path, headers, deadline, self.options.max_body_bytes)
         except HttpError as exc:
             raise SourceError(f"{self.base}{path}: {exc}") from None
-
-
-_BEAN_START = b'{"objectName":'
-_SEPARATOR = b"}," + _BEAN_START
-
-
-def _parse_list_bean_by_bean(body: bytes, url: str) -> tuple[list[MBean], list[str]] | None:
-    """Parse a compact ``/v1/jmx/mbean`` list one bean at a time, or None when it does not split cleanly.
-
-    Decoding the whole 4-5 MB list at once holds every bean's decoded JSON (the 100-entry percentile maps
-    included) in memory next to the records made from it; one bean at a time, only the records stay. The list is
-    cut where one bean object ends and the next begins (``},{"objectName":``, airlift's compact form); if that text
-    also occurs inside a value, some piece is not a JSON object and the caller decodes the whole list instead.
-    The result is what ``airlift.parse_bean_list`` gives for the same body.
-    """
-    text = body.strip()
-    if not (text.startswith(b"[" + _BEAN_START) and text.endswith(b"}]")):
-        return None
-    view = memoryview(text)  # pieces are decoded in place, without copies
-    beans: list[MBean] = []
-    problems: list[str] = []
-    start, end, index = 1, len(text) - 1, 0
-    while True:
-        cut = text.find(_SEPARATOR, start, end)
-        stop = end if cut < 0 else cut + 1
-        try:
-            item = orjson.loads(view[start:stop])
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(item, dict):
-            return None
-        try:
-            beans.append(airlift.parse_bean(item))
-        except SourceError as exc:
-            problems.append(f"{url}[{index}]: {exc}")
-        if cut < 0:
-            break
-        start, index = cut + 2, index + 1
-    if not beans:
-        return None  # let the whole-list parser say why
-    return beans, problems
 
 
 def _tls_context(options: HttpOptions) -> ssl.SSLContext:

@@ -1,0 +1,220 @@
+"""Read a scrape's values straight from the coordinator's answer when only the values changed.
+
+Most of a big scrape is bookkeeping that comes out the same every time: turning 19,000 decoded attributes into
+records, and the rule engine finding each one's remembered verdict. With value-blind rules
+(:attr:`exporter.rules.RuleEngine.steady_safe`) a bean's samples can only change when its attributes' names, Java
+types, descriptions or value kinds do. So after a full scrape a :class:`SteadyPlan` notes, for every bean of the
+whole-list answer, that signature and which attribute each of its samples came from; the next scrape checks each
+decoded bean against its signature and reads the numbers directly. Beans whose samples the engine must work out
+afresh each time (CompositeData, TabularData, attribute filters, ``java.lang:type=Runtime``) still go through
+records and the engine, just those beans. Anything unexpected (a bean added, gone, reordered, an attribute that
+changed kind) makes ``read`` return None and the scrape takes the full path, which is the reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from exporter.javanum import to_double
+from exporter.mbeans import Attribute, Composite, MBean, Tabular, Value
+from exporter.rules import Collected, RuleEngine
+from exporter.sources import airlift
+from exporter.sources.base import Listing, SourceError
+from exporter.sources.listing import NotSplittable
+
+Signature = tuple[tuple[str, str, str, type], ...]
+
+
+def _record_signature(attributes: Sequence[Attribute]) -> Signature:
+    return tuple((a.name, a.java_type, a.description, a.value.__class__) for a in attributes)
+
+
+def _read_entries(entries: Any) -> tuple[Signature, list[Value]] | None:
+    """The signature and values of the records these attribute objects give; None if some entry would be skipped."""
+    if entries.__class__ is not list:
+        return None
+    signature = []
+    values: list[Value] = []
+    for entry in entries:
+        if entry.__class__ is not dict:
+            return None
+        name = entry.get("name")
+        if name.__class__ is not str or not name:
+            return None
+        java_type = entry.get("type")
+        if java_type.__class__ is not str:
+            java_type = ""
+        description = entry.get("description")
+        if description.__class__ is not str:
+            description = ""
+        value = airlift.attribute_value(entry, java_type)
+        signature.append((name, java_type, description, value.__class__))
+        values.append(value)
+    return tuple(signature), values
+
+
+class _Absent:
+    """The class of a missing ``value`` field."""
+
+
+_ABSENT = _Absent()
+
+
+def _raw_view(entries: list[Any]) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    """Names, types, descriptions and raw values of attribute objects; raises on an entry that is not one."""
+    return (
+        [entry["name"] for entry in entries],
+        [entry.get("type") for entry in entries],
+        [entry.get("description") for entry in entries],
+        [entry.get("value", _ABSENT) for entry in entries],
+    )
+
+
+class _Learned:
+    """A bean's attribute objects as they were when they matched the plan: the same names, types, descriptions and
+    raw value classes give records with the same signature, once the ``uncertain`` conversions are checked."""
+
+    __slots__ = ("classes", "descriptions", "names", "types", "uncertain")
+
+    def __init__(self, entries: list[Any], signature: Signature) -> None:
+        self.names, self.types, self.descriptions, raws = _raw_view(entries)
+        self.classes = [raw.__class__ for raw in raws]
+        self.uncertain = [
+            (index, java_type, cls)
+            for index, ((_, java_type, _, cls), raw) in enumerate(zip(signature, raws, strict=True))
+            if airlift.class_depends_on_value(raw.__class__, java_type)
+        ]
+
+    def values(self, entries: Any) -> list[Any] | None:
+        """The raw values, if these attribute objects still fit; else None."""
+        try:
+            names, types, descriptions, raws = _raw_view(entries)
+        except (TypeError, KeyError, AttributeError):
+            return None
+        if names != self.names or types != self.types or descriptions != self.descriptions:
+            return None
+        if [raw.__class__ for raw in raws] != self.classes:
+            return None
+        for index, java_type, cls in self.uncertain:
+            if airlift.convert_value(raws[index], java_type).__class__ is not cls:
+                return None
+        return raws
+
+
+class _Bean:
+    """One bean of the answer: read directly (``signature`` set) or through the engine (``signature`` None)."""
+
+    __slots__ = ("learned", "object_name", "signature", "slots")
+
+    def __init__(self, object_name: str, signature: Signature | None, slots: list[tuple[int, int, str]]) -> None:
+        self.object_name = object_name
+        self.signature = signature
+        self.slots = slots  # (sample index, attribute index, Java type) of the samples read directly
+        self.learned: _Learned | None = None
+
+    def values(self, entries: Any) -> list[Any] | None:
+        """The record values of the slots' attributes, or None when the attributes no longer fit the plan."""
+        learned = self.learned
+        if learned is not None:
+            raws = learned.values(entries)
+            if raws is None:
+                return None
+            convert = airlift.convert_value
+            return [convert(raws[index], java_type) for _, index, java_type in self.slots]
+        read = _read_entries(entries)
+        if read is None or read[0] != self.signature:
+            return None
+        self.learned = _Learned(entries, read[0])
+        values = read[1]
+        return [values[index] for _, index, _ in self.slots]
+
+
+class SteadyPlan:
+    """How the samples of one full scrape were made from its beans, so the next answer can be read directly."""
+
+    def __init__(self, beans: list[_Bean], rows: Collected, engine_positions: list[int]) -> None:
+        self._beans = beans
+        self._verdicts = rows.verdicts
+        self._engine_positions = engine_positions  # sample indices made by the engine, in order
+        self._engine_verdicts = [rows.verdicts[i] for i in engine_positions]
+
+    @classmethod
+    def build(cls, beans: Sequence[MBean], rows: Collected) -> SteadyPlan | None:
+        """The plan for a full scrape of ``beans`` (all of a whole-list answer, none skipped) that gave ``rows``."""
+        position: dict[int, tuple[int, int]] = {}
+        for bean_index, bean in enumerate(beans):
+            for attribute_index, attribute in enumerate(bean.attributes):
+                position[id(attribute)] = (bean_index, attribute_index)
+        direct: list[list[tuple[int, int, str]]] = [[] for _ in beans]
+        by_engine: set[int] = set()
+        owner = {bean.object_name: index for index, bean in enumerate(beans)}
+        if len(owner) != len(beans):
+            return None  # a name twice: samples could not be told apart by bean
+        for sample_index, origin in enumerate(rows.origins):
+            if origin is not None and id(origin) in position:
+                bean_index, attribute_index = position[id(origin)]
+                direct[bean_index].append((sample_index, attribute_index, origin.java_type))
+            else:
+                bean_index = owner.get(rows.extras[sample_index][0], -1)
+                if bean_index < 0:
+                    return None
+                by_engine.add(bean_index)
+        plan_beans: list[_Bean] = []
+        for index, bean in enumerate(beans):
+            opens = any(a.value.__class__ is Composite or a.value.__class__ is Tabular for a in bean.attributes)
+            if index in by_engine or opens:
+                plan_beans.append(_Bean(bean.object_name, None, []))
+            else:
+                plan_beans.append(_Bean(bean.object_name, _record_signature(bean.attributes), direct[index]))
+        engine_positions = [
+            i for i, extra in enumerate(rows.extras) if plan_beans[owner[extra[0]]].signature is None
+        ]  # fmt: skip
+        return cls(plan_beans, rows, engine_positions)
+
+    def read(self, listing: Listing, engine: RuleEngine) -> list[float] | None:
+        """This answer's sample values in the planned order, or None when it must take the full path."""
+        numbers: list[float] = [0.0] * len(self._verdicts)
+        verdicts = self._verdicts
+        through_engine: list[MBean] = []
+        beans = self._beans
+        count = 0
+        try:
+            for item in listing.items():
+                if count >= len(beans):
+                    return None
+                planned = beans[count]
+                count += 1
+                if item.get("objectName") != planned.object_name:
+                    return None
+                if planned.signature is None:
+                    through_engine.append(airlift.parse_bean(item))
+                    continue
+                entries = item.get("attributes")
+                if entries is None:
+                    entries = []
+                values = planned.values(entries)
+                if values is None:
+                    return None
+                for (sample_index, _, _), value in zip(planned.slots, values, strict=True):
+                    numbers[sample_index] = _number(verdicts[sample_index], value)
+        except (NotSplittable, SourceError):
+            return None
+        if count != len(beans):
+            return None
+        if through_engine:
+            rows = engine.collect(through_engine, some=True)
+            if rows.verdicts != self._engine_verdicts:
+                return None
+            for position, number in zip(self._engine_positions, rows.numbers, strict=True):
+                numbers[position] = number
+        return numbers
+
+
+def _number(matched: Any, value: Value) -> float:
+    """What the engine's remembered-verdict path computes for a plain value."""
+    if matched.fixed_value is not None:
+        return matched.fixed_value * matched.value_factor  # type: ignore[no-any-return]
+    if value.__class__ is bool:
+        return 1.0 if value else 0.0
+    return to_double(value) * matched.value_factor  # type: ignore[arg-type, no-any-return]

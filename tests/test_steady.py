@@ -1,0 +1,206 @@
+"""Reading values without records (exporter/steady.py) gives exactly what the full path gives.
+
+A long-lived scraper reads a real HTTP server on 127.0.0.1 whose answer changes between scrapes: values only
+(the steady read must be taken), or the structure (a bean or attribute added or gone, a value that changes kind,
+a new description). After every change its answer is compared with a fresh scraper's first scrape of the same
+body, which always takes the full path.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from exporter.collector import ConfigWatcher, Scraper, ScrapeResult
+from exporter.sources.rest import RestSource
+from tests.canned_server import CannedServer, Reply
+
+ROOT = Path(__file__).resolve().parents[1]
+SELF_PREFIX = "# HELP jmx_scrape_duration_seconds "
+CONFIGS = {
+    "everything": "{}\n",
+    "rules": (
+        "lowercaseOutputName: true\n"
+        "rules:\n"
+        "  - pattern: 'trino.memory<type=ClusterMemoryPool, name=(\\w+)><>(\\w+):'\n"
+        "    name: pool_$2\n    labels: {pool: $1}\n    valueFactor: 0.5\n"
+        "  - pattern: 'trino.execution<name=QueryManager><>(\\w+):'\n    name: queries_$1\n    type: COUNTER\n"
+        "  - pattern: 'java.lang<type=Memory><HeapMemoryUsage>(\\w+):'\n    name: heap_$1\n"
+        "  - pattern: '.*'\n"
+    ),
+    "string values": "rules:\n  - pattern: '(.*)<(.*)><>(\\w+): (.*)'\n    name: s_$3\n    value: 1\n",
+}
+
+
+class ChangingServer:
+    """A real HTTP server answering ``/v1/jmx/mbean`` with whatever document the test set last."""
+
+    def __init__(self, document: list[dict[str, Any]]) -> None:
+        self.body = orjson.dumps(document)
+        self.server = CannedServer(lambda path: Reply(body=self.body, headers={"Content-Type": "application/json"}))
+
+    def set(self, document: list[dict[str, Any]]) -> None:
+        self.body = orjson.dumps(document)
+
+
+@pytest.fixture
+def changing() -> Iterator[Callable[[list[dict[str, Any]]], ChangingServer]]:
+    servers: list[ChangingServer] = []
+
+    def start(document: list[dict[str, Any]]) -> ChangingServer:
+        server = ChangingServer(document)
+        server.server.__enter__()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.server.__exit__(None, None, None)
+
+
+def _scraper(tmp_path: Path, config: str, url: str) -> tuple[Scraper, RestSource]:
+    path = tmp_path / "config.yml"
+    if not path.exists():
+        path.write_text(config)
+    source = RestSource(url)
+    return Scraper(ConfigWatcher(path), source, timeout=20), source
+
+
+def _beans_part(result: ScrapeResult, openmetrics: bool = False) -> str:
+    assert result.error is None, result.error
+    text = result.body(openmetrics).decode("utf-8")
+    return text[: text.index(SELF_PREFIX)] if not openmetrics else text[: text.index("# TYPE jmx_scrape_duration")]
+
+
+def _reference(tmp_path: Path, config: str, url: str) -> ScrapeResult:
+    scraper, source = _scraper(tmp_path, config, url)
+    try:
+        return scraper.scrape()
+    finally:
+        source.close()
+
+
+def _move_values(document: list[dict[str, Any]], rng: random.Random) -> None:
+    for bean in document:
+        for attribute in bean.get("attributes", ()):
+            value = attribute.get("value")
+            if value.__class__ is int:
+                attribute["value"] = value + rng.randrange(1, 1000)
+            elif value.__class__ is float:
+                attribute["value"] = value * rng.uniform(0.5, 2.0) + 1.0
+            elif value.__class__ is bool:
+                attribute["value"] = rng.random() < 0.5
+            elif value.__class__ is dict:
+                for key, item in value.items():
+                    if item.__class__ in (int, float):
+                        value[key] = item + rng.randrange(1, 50)
+
+
+def _numeric(document: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [a for b in document for a in b.get("attributes", ()) if a.get("value").__class__ in (int, float)]
+
+
+def _change_structure(document: list[dict[str, Any]], rng: random.Random) -> str:
+    """Change one thing besides values; returns what, for the failure message."""
+    kind = rng.choice([
+        "null", "nan string", "fractional long", "new attribute", "gone attribute", "gone bean", "new bean",
+        "description", "swap beans", "type",
+    ])
+    attribute = rng.choice(_numeric(document))
+    if kind == "null":
+        attribute["value"] = None
+    elif kind == "nan string":
+        attribute["type"], attribute["value"] = "double", "NaN"
+    elif kind == "fractional long":
+        attribute["type"], attribute["value"] = "long", 2.5
+    elif kind == "new attribute":
+        rng.choice(document).setdefault("attributes", []).append({"name": "Added", "type": "long", "value": 7})
+    elif kind == "gone attribute":
+        bean = rng.choice([b for b in document if b.get("attributes")])
+        bean["attributes"].pop(rng.randrange(len(bean["attributes"])))
+    elif kind == "gone bean":
+        document.pop(rng.randrange(len(document)))
+    elif kind == "new bean":
+        document.insert(rng.randrange(len(document)), {
+            "objectName": f"trino.test:name=Added{rng.randrange(10**6)}",
+            "attributes": [{"name": "Count", "type": "long", "value": 1}],
+        })
+    elif kind == "description":
+        attribute["description"] = "changed"
+    elif kind == "swap beans":
+        i, j = rng.sample(range(len(document)), 2)
+        document[i], document[j] = document[j], document[i]
+    else:
+        attribute["type"] = "java.lang.String"
+    return kind
+
+
+@pytest.mark.parametrize("profile", ["trino", "prestosql", "prestodb"])
+@pytest.mark.parametrize("config", list(CONFIGS), ids=list(CONFIGS))
+def test_a_long_lived_scraper_matches_a_fresh_one_through_every_change(
+    tmp_path: Path, changing: Callable[[list[dict[str, Any]]], ChangingServer], profile: str, config: str
+) -> None:
+    rng = random.Random(f"{profile}/{config}")
+    document = orjson.loads((ROOT / "examples" / "dumps" / f"{profile}-coordinator.json").read_bytes())
+    server = changing(document)
+    scraper, source = _scraper(tmp_path, CONFIGS[config], server.server.url)
+    steady_capable = scraper.watcher.engine.steady_safe
+    assert steady_capable == (config != "string values")  # a 'value' template may export text
+    try:
+        for step in range(24):
+            structural = step % 4 == 3
+            what = _change_structure(document, rng) if structural else "values"
+            _move_values(document, rng)
+            server.set(document)
+            reads = scraper.steady_reads
+            result = scraper.scrape()
+            expected = _reference(tmp_path, CONFIGS[config], server.server.url)
+            assert _beans_part(result) == _beans_part(expected), f"step {step}: {what}"
+            assert _beans_part(result, True) == _beans_part(expected, True), f"step {step}: {what}"
+            # Two full scrapes plan the first read (the second is when every verdict is remembered).
+            if steady_capable and not structural and step % 4 != 0 and step >= 2:
+                assert scraper.steady_reads == reads + 1, f"step {step} was not read directly"
+        if not steady_capable:
+            assert scraper.steady_reads == 0
+    finally:
+        source.close()
+
+
+def test_a_bean_that_changes_between_kinds_falls_back_and_returns(
+    tmp_path: Path, changing: Callable[[list[dict[str, Any]]], ChangingServer]
+) -> None:
+    document = [{"objectName": "trino.test:name=A", "attributes": [
+        {"name": "Count", "type": "long", "value": 1},
+        {"name": "Ratio", "type": "double", "value": 0.5},
+        {"name": "Up", "type": "boolean", "value": True},
+    ]}]
+    server = changing(document)
+    scraper, source = _scraper(tmp_path, "{}\n", server.server.url)
+    try:
+        for _ in range(3):
+            scraper.scrape()
+        assert scraper.steady_reads == 1
+        values = [
+            (1, "NaN", True), (2, 0.25, False), (3, "Infinity", True), (4, None, True), (5, 1.0, True), (6, 2.0, False)
+        ]  # fmt: skip
+        for count, ratio, up in values:
+            changed = copy.deepcopy(document)
+            changed[0]["attributes"][0]["value"] = count
+            changed[0]["attributes"][1]["value"] = ratio
+            changed[0]["attributes"][2]["value"] = up
+            server.set(changed)
+            result = scraper.scrape()
+            assert _beans_part(result) == _beans_part(_reference(tmp_path, "{}\n", server.server.url))
+        text = result.body().decode()
+        assert re.search(r"^trino_test_A_Count 6\.0$", text, re.M), text
+        assert re.search(r"^trino_test_A_Up 0\.0$", text, re.M), text
+        assert scraper.steady_reads >= 3  # back on the direct read after each change of kind settled
+    finally:
+        source.close()
