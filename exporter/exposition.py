@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Protocol
 
-from prometheus_client.utils import floatToGoString
-
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
@@ -84,15 +82,37 @@ def _labels(labels: tuple[tuple[str, str], ...]) -> str:
     return "{" + ",".join(f'{name}="{_escape_label(value)}"' for name, value in labels) + "}"
 
 
+def go_float(value: float) -> str:
+    """A sample value as Prometheus clients write it (prometheus_client's ``floatToGoString``): ``+Inf``, ``-Inf``
+    and ``NaN``; positive numbers whose integer part has 7 to 16 digits in exponent form (``1.5e+06``); else
+    Python's shortest round-trip ``repr``.
+
+    Our own copy of that behaviour: importing ``prometheus_client`` for this one function would load its whole
+    registry and exposition machinery (about 2 MB more resident memory at start-up)."""
+    value = float(value)
+    if value != value:
+        return "NaN"
+    if value == _INF:
+        return "+Inf"
+    if value == -_INF:
+        return "-Inf"
+    text = repr(value)
+    point = text.find(".")
+    if value > 0 and point > 6:
+        digits = text[0] + "." + text[1:point] + text[point + 1 :]
+        return f"{digits.rstrip('0').rstrip('.')}e+{point - 1:02d}"
+    return text
+
+
 def _format_value(value: float) -> str:
     if value.__class__ is float:
-        # floatToGoString only differs from repr() for infinities, NaN and positive values of 1e6 and more.
+        # go_float only differs from repr() for infinities, NaN and positive values of 1e6 and more.
         if -_INF < value < 1e6:
             return repr(value)
-        return floatToGoString(value)
+        return go_float(value)
     if value.__class__ is int:
-        return f"{value}.0" if -(2**53) < value < 2**53 else floatToGoString(value)
-    return floatToGoString(value)
+        return f"{value}.0" if -(2**53) < value < 2**53 else go_float(value)
+    return go_float(value)
 
 
 _INF = float("inf")

@@ -5,13 +5,17 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
+from prometheus_client.utils import floatToGoString
 
 from exporter.exposition import (
     Prerendered,
     SimpleFamily,
     SimpleSample,
+    go_float,
     render_openmetrics,
     render_text,
     wants_openmetrics,
@@ -121,3 +125,23 @@ def test_prerendered_is_the_renderer_with_new_values_and_samples_left_out(
     render = render_openmetrics if openmetrics else render_text
     expected = render(expected_families).removesuffix("# EOF\n")
     assert Prerendered(FAMILIES, openmetrics).render(values, frozenset(leave_out)) == expected
+
+
+@given(st.floats() | st.integers(min_value=-(2**70), max_value=2**70).map(float))
+def test_go_float_is_prometheus_clients_formatting(value: float) -> None:
+    assert go_float(value) == floatToGoString(value)
+
+
+@pytest.mark.parametrize("value", [1e6, 1234567.0, 1.5e6, 999999.0, 1e15, 1234567890123.0, 1e16, 2.5e22, 0.0, -0.0,
+                                   -1e7, 5e-324, 1e-7, math.inf, -math.inf, math.nan])
+def test_go_float_on_the_edges(value: float) -> None:
+    assert go_float(value) == floatToGoString(value)
+
+
+def test_the_exporter_does_not_load_prometheus_client() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, exporter.commands.serve, exporter.commands.scrape; print('prometheus_client' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

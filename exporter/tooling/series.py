@@ -12,9 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from prometheus_client.utils import floatToGoString
-
 from exporter.config import MetricType
+from exporter.exposition import go_float
 from exporter.families import Family
 from exporter.rules import Sample
 
@@ -64,7 +63,7 @@ def format_labels(labels: Labels) -> str:
 
 
 def format_value(value: float) -> str:
-    return floatToGoString(value)
+    return go_float(value)
 
 
 def format_series(name: str, labels: Labels, value: float | None = None) -> str:
