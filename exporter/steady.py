@@ -78,7 +78,13 @@ class _Learned:
     __slots__ = ("classes", "descriptions", "names", "types", "uncertain")
 
     def __init__(self, entries: list[Any], signature: Signature) -> None:
-        self.names, self.types, self.descriptions, raws = _raw_view(entries)
+        _, types, descriptions, raws = _raw_view(entries)
+        # The signature's strings where they are equal, so this answer's decoded strings are not kept as well.
+        self.names = [name for name, _, _, _ in signature]
+        self.types = [t for _, t, _, _ in signature] if all(t.__class__ is str for t in types) else types
+        self.descriptions = (
+            [d for _, _, d, _ in signature] if all(d.__class__ is str for d in descriptions) else descriptions
+        )
         self.classes = [raw.__class__ for raw in raws]
         self.uncertain = [
             (index, java_type, cls)
@@ -103,13 +109,14 @@ class _Learned:
 
 
 class _Bean:
-    """One bean of the answer: read directly (``signature`` set) or through the engine (``signature`` None)."""
+    """One bean of the answer: read directly (``direct``) or through the engine."""
 
-    __slots__ = ("learned", "object_name", "signature", "slots")
+    __slots__ = ("direct", "learned", "object_name", "signature", "slots")
 
     def __init__(self, object_name: str, signature: Signature | None, slots: list[tuple[int, int, str]]) -> None:
         self.object_name = object_name
-        self.signature = signature
+        self.direct = signature is not None
+        self.signature = signature  # until the first read replaces it with ``learned``
         self.slots = slots  # (sample index, attribute index, Java type) of the samples read directly
         self.learned: _Learned | None = None
 
@@ -125,7 +132,8 @@ class _Bean:
         read = _read_entries(entries)
         if read is None or read[0] != self.signature:
             return None
-        self.learned = _Learned(entries, read[0])
+        self.learned = _Learned(entries, self.signature)
+        self.signature = None
         values = read[1]
         return [values[index] for _, index, _ in self.slots]
 
@@ -168,7 +176,7 @@ class SteadyPlan:
             else:
                 plan_beans.append(_Bean(bean.object_name, _record_signature(bean.attributes), direct[index]))
         engine_positions = [
-            i for i, extra in enumerate(rows.extras) if plan_beans[owner[extra[0]]].signature is None
+            i for i, extra in enumerate(rows.extras) if not plan_beans[owner[extra[0]]].direct
         ]  # fmt: skip
         return cls(plan_beans, rows, engine_positions)
 
@@ -187,7 +195,7 @@ class SteadyPlan:
                 count += 1
                 if item.get("objectName") != planned.object_name:
                     return None
-                if planned.signature is None:
+                if not planned.direct:
                     through_engine.append(airlift.parse_bean(item))
                     continue
                 entries = item.get("attributes")
