@@ -235,7 +235,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rows: list[Row] = []
     soaks: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as scratch:
-        for scale in args.scales:
+        for scale in args.scales if args.packs else ():
             with fixture(scale) as coordinator:
                 for pack in args.packs:
                     config = pack_path(pack, Path(scratch))
@@ -314,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--scales", default="1,2", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--scrapes", type=int, default=15, help="timed scrapes per row (each after a tick)")
-    parser.add_argument("--packs", default="trino,coordinator,everything", type=lambda s: s.split(","))
+    parser.add_argument("--packs", default="trino,coordinator,everything", help="packs for the table rows (empty: "
+                        "only the interleaved comparison)", type=lambda s: [p for p in s.split(",") if p])
     parser.add_argument("--paths", default="rest,jmx", type=lambda s: s.split(","))
     parser.add_argument("--soak", type=int, default=5000, help="scrapes in the memory soak (0: none)")
     parser.add_argument("--soak-packs", default="trino,coordinator", type=lambda s: s.split(","))
