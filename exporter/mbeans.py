@@ -11,6 +11,11 @@ Values are normalised to a small closed set:
 - :class:`Tabular` for TabularData,
 - :class:`Unsupported` for what jmx_exporter does not export (arrays, maps, unknown objects, unreadable values),
 - ``None`` for a null value.
+
+The records are treated as immutable and hash by value, but they are not ``frozen`` dataclasses: a frozen
+dataclass sets each field through ``object.__setattr__``, which made building the 19,000 records of a big
+coordinator take about 1.6 times as long (best CPU time of 21 runs on the scale-1 fixture answer: 35 ms against
+22 ms). Nothing assigns to them.
 """
 
 from __future__ import annotations
@@ -23,14 +28,14 @@ Value = Union[int, float, bool, str, "Composite", "Tabular", "Unsupported", None
 DOUBLE_TYPES = frozenset({"double", "float", "java.lang.Double", "java.lang.Float"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Composite:
     """CompositeData: named items, sorted by name."""
 
     items: tuple[tuple[str, Value], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Tabular:
     """TabularData: rows of composite items; ``index_names`` is empty when the source cannot know them (REST)."""
 
@@ -38,14 +43,14 @@ class Tabular:
     rows: tuple[Composite, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Unsupported:
     """A value jmx_exporter would not export; ``reason`` says why (for `explain`)."""
 
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Attribute:
     """One MBean attribute as read from the source."""
 
@@ -55,7 +60,7 @@ class Attribute:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class MBean:
     """One MBean.
 
