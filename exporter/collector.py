@@ -211,6 +211,11 @@ class Scraper:
         self._errors = RateLimitedLog(log)
         self._counter_warnings = RateLimitedLog(log)
 
+    @property
+    def steady_plan(self) -> SteadyPlan | None:
+        """The plan the next scrape may read values by (exporter/steady.py), if there is one."""
+        return self._steady[1] if self._steady is not None else None
+
     def scrape(self, timeout: float | None = None) -> ScrapeResult:
         """One scrape, coalesced with any scrape already under way; ``timeout`` can only shorten the budget."""
         budget = self.timeout if timeout is None else max(0.1, min(self.timeout, timeout))
@@ -310,13 +315,18 @@ class Scraper:
 
         ``plan_steady``: the snapshot is a whole-list answer the next scrape may read directly; note how.
         """
+        runs = engine.rule_runs
         rows = engine.collect(snapshot.beans)
         rendering = self._rendering
         if rendering is None or not rendering.reusable_for(engine, rows):
             layout = build_layout(rows.samples(), SELF_METRIC_NAMES)
             rendering = self._rendering = _Rendering(engine, rows.verdicts, layout)
         self._steady = None
-        if plan_steady and rendering.layout.stable and not snapshot.problems:
+        # Only a scrape in which every verdict was remembered shows which samples a value alone makes; one that
+        # ran rules (the first, or after a change) would send the beans it ran them for through the engine for
+        # good, so the plan waits for the next full scrape.
+        settled = engine.rule_runs == runs
+        if plan_steady and settled and rendering.layout.stable and not snapshot.problems:
             self._steady = (rendering, SteadyPlan.build(snapshot.beans, rows))
         numbers = rows.numbers
         return rendering, [numbers[i] for i in rendering.layout.order]

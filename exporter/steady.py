@@ -3,12 +3,13 @@
 Most of a big scrape is bookkeeping that comes out the same every time: turning 19,000 decoded attributes into
 records, and the rule engine finding each one's remembered verdict. With value-blind rules
 (:attr:`exporter.rules.RuleEngine.steady_safe`) a bean's samples can only change when its attributes' names, Java
-types, descriptions or value kinds do. So after a full scrape a :class:`SteadyPlan` notes, for every bean of the
-whole-list answer, that signature and which attribute each of its samples came from; the next scrape checks each
-decoded bean against its signature and reads the numbers directly. Beans whose samples the engine must work out
-afresh each time (CompositeData, TabularData, attribute filters, ``java.lang:type=Runtime``) still go through
-records and the engine, just those beans. Anything unexpected (a bean added, gone, reordered, an attribute that
-changed kind) makes ``read`` return None and the scrape takes the full path, which is the reference.
+types, descriptions or value kinds do. So after a full scrape in which every verdict was remembered, a
+:class:`SteadyPlan` notes, for every bean of the whole-list answer, that signature and which attribute each of its
+samples came from; the next scrape checks each decoded bean against its signature and reads the numbers directly.
+Beans whose samples the engine must work out afresh each time (CompositeData, TabularData, attribute filters,
+``java.lang:type=Runtime``) still go through records and the engine, just those beans. Anything unexpected (a
+bean added, gone, reordered, an attribute that changed kind) makes ``read`` return None and the scrape takes the
+full path, which is the reference.
 """
 
 from __future__ import annotations
@@ -34,24 +35,10 @@ def _read_entries(entries: Any) -> tuple[Signature, list[Value]] | None:
     """The signature and values of the records these attribute objects give; None if some entry would be skipped."""
     if entries.__class__ is not list:
         return None
-    signature = []
-    values: list[Value] = []
-    for entry in entries:
-        if entry.__class__ is not dict:
-            return None
-        name = entry.get("name")
-        if name.__class__ is not str or not name:
-            return None
-        java_type = entry.get("type")
-        if java_type.__class__ is not str:
-            java_type = ""
-        description = entry.get("description")
-        if description.__class__ is not str:
-            description = ""
-        value = airlift.attribute_value(entry, java_type)
-        signature.append((name, java_type, description, value.__class__))
-        values.append(value)
-    return tuple(signature), values
+    attributes = tuple(airlift.parse_attributes(entries))
+    if len(attributes) != len(entries):
+        return None
+    return _record_signature(attributes), [attribute.value for attribute in attributes]
 
 
 class _Absent:
@@ -147,6 +134,11 @@ class SteadyPlan:
         self._engine_positions = engine_positions  # sample indices made by the engine, in order
         self._engine_verdicts = [rows.verdicts[i] for i in engine_positions]
 
+    @property
+    def through_engine(self) -> int:
+        """How many beans each read sends through records and the engine."""
+        return sum(1 for bean in self._beans if not bean.direct)
+
     @classmethod
     def build(cls, beans: Sequence[MBean], rows: Collected) -> SteadyPlan | None:
         """The plan for a full scrape of ``beans`` (all of a whole-list answer, none skipped) that gave ``rows``."""
@@ -175,9 +167,7 @@ class SteadyPlan:
                 plan_beans.append(_Bean(bean.object_name, None, []))
             else:
                 plan_beans.append(_Bean(bean.object_name, _record_signature(bean.attributes), direct[index]))
-        engine_positions = [
-            i for i, extra in enumerate(rows.extras) if not plan_beans[owner[extra[0]]].direct
-        ]  # fmt: skip
+        engine_positions = [i for i, extra in enumerate(rows.extras) if not plan_beans[owner[extra[0]]].direct]
         return cls(plan_beans, rows, engine_positions)
 
     def read(self, listing: Listing, engine: RuleEngine) -> list[float] | None:

@@ -201,6 +201,38 @@ def test_a_bean_that_changes_between_kinds_falls_back_and_returns(
         text = result.body().decode()
         assert re.search(r"^trino_test_A_Count 6\.0$", text, re.M), text
         assert re.search(r"^trino_test_A_Up 0\.0$", text, re.M), text
+        # One more change of values only: the last scrape settled every verdict, so this one is read directly.
+        changed[0]["attributes"][0]["value"] = 7
+        server.set(changed)
+        result = scraper.scrape()
+        assert _beans_part(result) == _beans_part(_reference(tmp_path, "{}\n", server.server.url))
         assert scraper.steady_reads >= 3  # back on the direct read after each change of kind settled
+    finally:
+        source.close()
+
+
+def test_a_bean_that_changed_is_read_directly_again_once_its_verdicts_are_remembered(
+    tmp_path: Path, changing: Callable[[list[dict[str, Any]]], ChangingServer]
+) -> None:
+    document = orjson.loads((ROOT / "examples" / "dumps" / "trino-coordinator.json").read_bytes())
+    server = changing(document)
+    scraper, source = _scraper(tmp_path, "{}\n", server.server.url)
+    try:
+        for _ in range(3):
+            scraper.scrape()
+        plan = scraper.steady_plan
+        assert plan is not None and scraper.steady_reads == 1
+        through_engine = plan.through_engine
+        queries = next(b for b in document if b["objectName"] == "trino.execution:name=QueryManager")
+        queries["attributes"].append({"name": "Added", "type": "long", "value": 7})
+        server.set(document)
+        scraper.scrape()  # the change: the full path, running the rules for the new attribute
+        assert scraper.steady_reads == 1 and scraper.steady_plan is None
+        scraper.scrape()  # every verdict remembered: the plan is made
+        result = scraper.scrape()
+        assert scraper.steady_reads == 2
+        assert re.search(r"^trino_execution_QueryManager_Added 7\.0$", result.body().decode(), re.M)
+        plan = scraper.steady_plan
+        assert plan is not None and plan.through_engine == through_engine  # QueryManager is read directly again
     finally:
         source.close()

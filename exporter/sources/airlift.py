@@ -77,10 +77,11 @@ def parse_bean(item: Any) -> MBean:
         raw_attributes = []
     if not isinstance(raw_attributes, list):
         raise SourceError(f"{name}: 'attributes' is {_json_kind(raw_attributes)}, not an array")
-    return MBean(name, domain, properties, tuple(_attributes(raw_attributes)))
+    return MBean(name, domain, properties, tuple(parse_attributes(raw_attributes)))
 
 
-def _attributes(raw: Iterable[Any]) -> Iterable[Attribute]:
+def parse_attributes(raw: Iterable[Any]) -> Iterable[Attribute]:
+    """The records of a bean's decoded attribute objects; entries that are not objects or have no name are skipped."""
     for entry in raw:
         if not isinstance(entry, dict):
             continue
