@@ -108,14 +108,12 @@ class _Rendering:
         self.verdicts = verdicts
         self.layout = layout
         self._texts: dict[bool, Prerendered] = {}
-        self._counter_slots = _counter_slots(layout.families)
+        self._counters = _counter_families(layout.families)
 
     def invalid_counters(self, values: Sequence[float]) -> tuple[tuple[int, ...], str]:
         """Indices of COUNTER samples whose value is negative or NaN, and the first such family's name."""
-        invalid = tuple(index for index, _ in self._counter_slots if not values[index] >= 0)  # NaN fails >= too
-        if not invalid:
-            return (), ""
-        return invalid, dict(self._counter_slots)[invalid[0]]
+        invalid = tuple(index for index in self._counters if not values[index] >= 0)  # NaN fails >= too
+        return (invalid, self._counters[invalid[0]]) if invalid else ((), "")
 
     def reusable_for(self, engine: RuleEngine, rows: Collected) -> bool:
         # List equality checks identity first, so this costs one pointer comparison per sample.
@@ -128,15 +126,15 @@ class _Rendering:
         return prerendered
 
 
-def _counter_slots(families: Sequence[Family]) -> tuple[tuple[int, str], ...]:
-    """(sample index in exposition order, family name) of every COUNTER family sample."""
-    slots: list[tuple[int, str]] = []
+def _counter_families(families: Sequence[Family]) -> dict[int, str]:
+    """Family name by sample index (in exposition order) of every COUNTER family sample."""
+    counters: dict[int, str] = {}
     start = 0
     for family in families:
         if family.type is MetricType.COUNTER:
-            slots.extend((start + offset, family.name) for offset in range(len(family.samples)))
+            counters.update((start + offset, family.name) for offset in range(len(family.samples)))
         start += len(family.samples)
-    return tuple(slots)
+    return counters
 
 
 @dataclass

@@ -46,30 +46,30 @@ class Snapshot:
 
     def __init__(
         self,
-        beans: tuple[MBean, ...] | None = (),
+        beans: tuple[MBean, ...] = (),
         bytes_read: int = 0,
         requests: int = 0,
         problems: tuple[str, ...] = (),
         listing: Listing | None = None,
     ) -> None:
-        self._beans = None if listing is not None and not beans else beans
+        self._beans: tuple[MBean, ...] | None = None if listing is not None and not beans else beans
         self._problems = problems
         self.bytes_read = bytes_read
         self.requests = requests
         self.listing = listing
 
     @property
-    def beans(self) -> tuple[MBean, ...]:
-        if self._beans is None:
-            beans, problems = self.listing.parse()  # type: ignore[union-attr]
-            self._beans, self._problems = tuple(beans), tuple(problems)
-        return self._beans
+    def problems(self) -> tuple[str, ...]:
+        return self._problems if self._beans is not None else self._parse()[1]
 
     @property
-    def problems(self) -> tuple[str, ...]:
-        if self._beans is None:
-            self.beans  # noqa: B018 - parses
-        return self._problems
+    def beans(self) -> tuple[MBean, ...]:
+        return self._beans if self._beans is not None else self._parse()[0]
+
+    def _parse(self) -> tuple[tuple[MBean, ...], tuple[str, ...]]:
+        beans, problems = self.listing.parse()  # type: ignore[union-attr]
+        self._beans, self._problems = tuple(beans), tuple(problems)
+        return self._beans, self._problems
 
 
 class Source(Protocol):
