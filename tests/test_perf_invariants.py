@@ -25,6 +25,7 @@ from exporter.sources.dump import DumpSource
 from exporter.sources.rest import HttpOptions, RestSource
 from tests.canned_server import CannedServer, Reply
 from tests.fixture.process import FixtureCoordinator
+from tests.waiting import run_in_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 DUMP = ROOT / "examples" / "dumps" / "trino-coordinator.json"
@@ -93,11 +94,7 @@ def test_twenty_concurrent_scrapes_cost_the_coordinator_one_fetch(fresh: Fixture
             barrier.wait(10)
             results.append(scraper.scrape())
 
-        threads = [threading.Thread(target=scrape) for _ in range(20)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        run_in_threads(scrape, 20)
         fresh.clear_fault()
         assert len(results) == 20 and all(r.error is None for r in results)
         assert scraper.upstream_fetches == fetches + 1

@@ -25,7 +25,7 @@ from exporter.sources.http_pool import HttpPool
 from exporter.sources.resolver import BoundedResolver, ResolveTimeout
 from exporter.sources.rest import HttpOptions, RestSource
 from tests.canned_server import CannedServer, Reply
-from tests.waiting import wait_until
+from tests.waiting import run_in_threads, wait_until
 
 HUNG_HOST = "coordinator.test"
 BEAN = {
@@ -75,11 +75,7 @@ def test_a_hanging_lookup_times_out_and_callers_share_one_thread(hanging_dns: Ha
             errors.append(exc)
 
     started = time.monotonic()
-    callers = [threading.Thread(target=resolve) for _ in range(10)]
-    for caller in callers:
-        caller.start()
-    for caller in callers:
-        caller.join(5)
+    run_in_threads(resolve, 10, timeout=5)
     assert time.monotonic() - started < 3.0
     assert len(errors) == 10 and all(isinstance(e, ResolveTimeout) for e in errors)
     assert str(errors[0]) == f"timed out resolving {HUNG_HOST}"
@@ -92,8 +88,15 @@ def test_a_hanging_lookup_times_out_and_callers_share_one_thread(hanging_dns: Ha
 
 
 def test_real_names_and_addresses_resolve_without_a_lookup_thread() -> None:
-    resolver = BoundedResolver()
+    callers: list[threading.Thread] = []
+
+    def lookup(*args: Any) -> Sequence[tuple[Any, ...]]:
+        callers.append(threading.current_thread())
+        return socket.getaddrinfo(*args)
+
+    resolver = BoundedResolver(lookup=lookup)
     assert resolver.resolve("127.0.0.1", 80, 1.0)[0][4] == ("127.0.0.1", 80)
+    assert callers == [threading.current_thread()]  # an address needs no lookup thread
     assert any(info[4][0] in ("127.0.0.1", "::1") for info in resolver.resolve("localhost", 80, 5.0))
     with pytest.raises(socket.gaierror):
         resolver.resolve("coordinator.invalid", 80, 10.0)

@@ -7,7 +7,6 @@ import os
 import socket
 import ssl
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from exporter.sources.base import BeanRequest, SourceError
 from exporter.sources.rest import HttpOptions, RestSource, base_url
 from tests.canned_server import CannedServer, Reply
+from tests.waiting import run_in_threads
 
 POOL = "trino.memory:type=ClusterMemoryPool,name=general"
 POOL_BEAN = {
@@ -233,11 +233,7 @@ def test_parallel_fetches_share_the_source_safely() -> None:
             except BaseException as exc:  # collected and asserted below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=work) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        run_in_threads(work, 8)
         source.close()
     assert errors == []
     assert len(server.seen) == 40
