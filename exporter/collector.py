@@ -164,11 +164,11 @@ class ScrapeResult:
                 cached = gzip.compress(self.body(openmetrics), compresslevel=1)
             else:
                 own = (render_openmetrics if openmetrics else render_text)(self.self_families)
-                beans = ""
+                beans = b""
                 if self.rendering is not None:
                     leave_out = frozenset(self.invalid_counters) if openmetrics else ()
                     beans = self.rendering.text(openmetrics).render(self.values, leave_out)
-                cached = (beans + own).encode("utf-8")
+                cached = beans + own.encode("utf-8")
             self._bodies[key] = cached
         return cached
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Protocol
 
+import orjson
+
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
@@ -165,53 +167,74 @@ def _render(families: Iterable[FamilyLike], header: Callable[[FamilyLike], tuple
 class Prerendered:
     """Families with everything but their sample values rendered once; ``render`` fills in new values.
 
-    ``render(values)`` takes one value per family sample, in exposition order, and returns what ``render_text``
-    (or, with ``openmetrics``, ``render_openmetrics`` without its ``# EOF`` line) returns for the same families
-    with those values.
+    ``render(values)`` takes one value per family sample, in exposition order, and returns, UTF-8 encoded, what
+    ``render_text`` (or, with ``openmetrics``, ``render_openmetrics`` without its ``# EOF`` line) returns for the
+    same families with those values.
     """
 
     def __init__(self, families: Iterable[FamilyLike], openmetrics: bool = False) -> None:
         header = _openmetrics_header if openmetrics else _text_header
-        heads: list[str] = []
-        self._family_headers: dict[int, str] = {}  # sample index -> header of the family it opens
+        heads: list[bytes] = []
+        self._family_headers: dict[int, bytes] = {}  # sample index -> header of the family it opens
         newline = ""
         for family in families:
             text, name = header(family)
             if family.samples:
-                self._family_headers[len(heads)] = text
+                self._family_headers[len(heads)] = text.encode()
             for sample in family.samples:
                 # Each head carries the newline that ends the previous sample line.
-                heads.append(f"{newline}{text}{name}{_labels(sample.labels)} ")
+                heads.append(f"{newline}{text}{name}{_labels(sample.labels)} ".encode())
                 text, newline = "", "\n"
         self._heads = heads
 
     def __len__(self) -> int:
         return len(self._heads)
 
-    def render(self, values: Sequence[float], leave_out: Collection[int] = ()) -> str:
+    def render(self, values: Sequence[float], leave_out: Collection[int] = ()) -> bytes:
         """The families with ``values``; the samples at the indices in ``leave_out`` are omitted (not their HELP)."""
         if len(values) != len(self._heads):
             raise ValueError(f"{len(values)} values for {len(self._heads)} samples")
         if not values:
-            return ""
-        texts = list(map(repr, values))
-        # repr() is the Go format for finite floats below 1e6; fix up the others (NaN, infinities, big numbers).
-        inf = _INF
-        if set(map(type, values)) == {float}:
-            odd = [index for index, value in enumerate(values) if not -inf < value < 1e6]
-        else:
-            odd = [i for i, value in enumerate(values) if value.__class__ is not float or not -inf < value < 1e6]
-        for index in odd:
-            texts[index] = _format_value(values[index])
+            return b""
+        texts = format_values(values)
         if leave_out:
             return self._render_leaving_out(texts, leave_out)
-        return "".join(chain.from_iterable(zip(self._heads, texts, strict=True))) + "\n"
+        return b"".join(chain.from_iterable(zip(self._heads, texts, strict=True))) + b"\n"
 
-    def _render_leaving_out(self, texts: list[str], leave_out: Collection[int]) -> str:
-        out: list[str] = []
+    def _render_leaving_out(self, texts: list[bytes], leave_out: Collection[int]) -> bytes:
+        out: list[bytes] = []
         for index, (head, text) in enumerate(zip(self._heads, texts, strict=True)):
             if index in leave_out:
-                out.append(self._family_headers.get(index, ""))  # the family keeps its TYPE and HELP lines
+                out.append(self._family_headers.get(index, b""))  # the family keeps its TYPE and HELP lines
             else:
-                out += (head[1:] if index else head, text, "\n")  # head[1:]: without the previous line's newline
-        return "".join(out)
+                out += (head[1:] if index else head, text, b"\n")  # head[1:]: without the previous line's newline
+        return b"".join(out)
+
+
+def format_values(values: Sequence[float]) -> list[bytes]:
+    """Each value as the renderer writes it (``_format_value``), UTF-8 encoded.
+
+    One ``orjson.dumps`` call formats the whole list about ten times faster than ``repr`` one value at a time. For
+    floats with 1e-4 <= |v| < 1e6, and zero, orjson writes the same shortest round-trip digits in the same form as
+    ``repr`` (tests/test_exposition.py checks this); every other value (integers, which need their ``.0``, NaN,
+    infinities, tiny and big numbers) is formatted one by one.
+    """
+    if not values or not _ORJSON_WRITES_REPR:
+        return [_format_value(value).encode() for value in values]
+    try:
+        texts = orjson.dumps(values)[1:-1].split(b",")
+    except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, or a type orjson does not know
+        return [_format_value(value).encode() for value in values]
+    if set(map(type, values)) == {float}:
+        odd = [index for index, value in enumerate(values) if not 1e-4 <= abs(value) < 1e6]
+    else:
+        odd = [i for i, value in enumerate(values) if value.__class__ is not float or not 1e-4 <= abs(value) < 1e6]
+    for index in odd:
+        texts[index] = _format_value(values[index]).encode()
+    return texts
+
+
+# Checked once: an orjson release that wrote these differently would make format_values use repr() throughout.
+_ORJSON_WRITES_REPR = orjson.dumps([0.0001, 0.1, 123.456, 999999.5, -2.5, 0.0, -0.0, 1.0, 1e-4 + 1e-20]) == (
+    b"[0.0001,0.1,123.456,999999.5,-2.5,0.0,-0.0,1.0,0.00010000000000000002]"
+)

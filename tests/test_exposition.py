@@ -15,6 +15,8 @@ from exporter.exposition import (
     Prerendered,
     SimpleFamily,
     SimpleSample,
+    _format_value,
+    format_values,
     go_float,
     render_openmetrics,
     render_text,
@@ -124,7 +126,7 @@ def test_prerendered_is_the_renderer_with_new_values_and_samples_left_out(
         expected_families.append(SimpleFamily(family.name, family.type, family.help, chosen))
     render = render_openmetrics if openmetrics else render_text
     expected = render(expected_families).removesuffix("# EOF\n")
-    assert Prerendered(FAMILIES, openmetrics).render(values, frozenset(leave_out)) == expected
+    assert Prerendered(FAMILIES, openmetrics).render(values, frozenset(leave_out)) == expected.encode()
 
 
 @given(st.floats() | st.integers(min_value=-(2**70), max_value=2**70).map(float))
@@ -145,3 +147,19 @@ def test_the_exporter_does_not_load_prometheus_client() -> None:
     code = "import sys, exporter.commands.serve, exporter.commands.scrape; print('prometheus_client' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+_IN_ORJSONS_RANGE = st.floats(min_value=1e-4, max_value=1e6, exclude_max=True) | st.floats(
+    min_value=-1e6, max_value=-1e-4, exclude_min=True
+)
+
+
+@given(st.lists(_IN_ORJSONS_RANGE | st.floats() | st.integers(min_value=-(2**70), max_value=2**70) | st.booleans()))
+def test_format_values_writes_each_value_as_the_renderer_does(values: list[float]) -> None:
+    assert format_values(values) == [_format_value(value).encode() for value in values]
+
+
+@pytest.mark.parametrize("value", [1e-4, -1e-4, 9.999999999999999e-05, 1e-4 + 1e-20, 999999.9999999999, 1e6, 0.0,
+                                   -0.0, 1.0, 2**53 - 1, 2**53, 2**64, math.nan, math.inf, 5e-324, 0.1 + 0.2])
+def test_format_values_on_the_edges(value: float) -> None:
+    assert format_values([value, 0.5]) == [_format_value(value).encode(), b"0.5"]
