@@ -29,7 +29,7 @@ from exporter.planner import DEFAULT_DISCOVERY_INTERVAL, Planner
 from exporter.ratelimit import RateLimitedLog
 from exporter.rules import Collected, RuleEngine
 from exporter.sources.base import Snapshot, Source, SourceError
-from exporter.steady import SteadyPlan
+from exporter.steady import SteadyPlan, settled
 
 log = logging.getLogger(__name__)
 
@@ -313,18 +313,14 @@ class Scraper:
 
         ``plan_steady``: the snapshot is a whole-list answer the next scrape may read directly; note how.
         """
-        runs = engine.rule_runs
         rows = engine.collect(snapshot.beans)
         rendering = self._rendering
         if rendering is None or not rendering.reusable_for(engine, rows):
             layout = build_layout(rows.samples(), SELF_METRIC_NAMES)
             rendering = self._rendering = _Rendering(engine, rows.verdicts, layout)
         self._steady = None
-        # Only a scrape in which every verdict was remembered shows which samples a value alone makes; one that
-        # ran rules (the first, or after a change) would send the beans it ran them for through the engine for
-        # good, so the plan waits for the next full scrape.
-        settled = engine.rule_runs == runs
-        if plan_steady and settled and rendering.layout.stable and not snapshot.problems:
+        # A scrape that ran rules for beans the plan would read directly waits for the next (steady.settled).
+        if plan_steady and rendering.layout.stable and not snapshot.problems and settled(snapshot.beans, engine):
             self._steady = (rendering, SteadyPlan.build(snapshot.beans, rows))
         numbers = rows.numbers
         return rendering, [numbers[i] for i in rendering.layout.order]

@@ -144,6 +144,7 @@ class _Matched:
 
 
 _UNMATCHED = object()
+_RUNTIME = "java.lang:type=Runtime"
 
 
 class _Memo:
@@ -263,6 +264,7 @@ class RuleEngine:
         self._memo: dict[tuple[object, ...], _Memo] = {}
         self._fresh_memo: dict[tuple[object, ...], _Memo] = {}
         self.rule_runs = 0  # records the rule list was run for (memo and rule-cache hits are not counted)
+        self.ran_for: set[str] = set()  # object names of the beans the last collect ran the rule list for
 
     @property
     def steady_safe(self) -> bool:
@@ -283,6 +285,7 @@ class RuleEngine:
         """
         rows = Collected()
         self._fresh_memo = {}
+        self.ran_for = set()
         try:
             cache = self._run(beans, rows, None)
         finally:
@@ -359,7 +362,7 @@ class RuleEngine:
                     self._drop_all(bean, DropReason.SKIPPED, trace)
                 continue
             keep, drop = config.attribute_filter(domain, properties) if self._filters_attributes else (None, ())
-            runtime = bean.object_name == "java.lang:type=Runtime"
+            runtime = bean.object_name == _RUNTIME
             props_text = ", ".join([f"{k}={v}" for k, v in properties])
             prefix = f"{domain}<{props_text}><>"
             help_head = _help_head(domain, properties)
@@ -402,6 +405,16 @@ class RuleEngine:
                 self._value(state, properties, (), prefix, help_head, name, attribute.java_type,
                             attribute.description, attribute.value, samples, trace, fresh)
         return fresh
+
+    def remembers_by_name(self, bean: MBean) -> bool:
+        """Whether ``collect`` finds the verdicts of this bean's plain numbers by attribute name alone (its fast
+        path); the others go through the rules' match strings every scrape."""
+        if not self._blind or bean.object_name == _RUNTIME:
+            return False
+        if not self._filters_attributes:
+            return True
+        keep, drop = self.config.attribute_filter(bean.domain, bean.properties)
+        return keep is None and not drop
 
     def _skips(self, attribute: Attribute) -> bool:
         """Whether ``evaluate`` may pass over this top-level attribute: it can give no sample and touch no cache."""
@@ -549,6 +562,7 @@ class RuleEngine:
             subject = plain
             if trace is None:
                 self.rule_runs += 1
+                self.ran_for.add(state.bean.object_name)
             # After an "unmatched" verdict was cached, only the uncached rules are tried again (as jmx_exporter).
             for rule in self._rules if cached is None else self._uncached_rules:
                 if subjects is not None:

@@ -162,8 +162,7 @@ class SteadyPlan:
                 by_engine.add(bean_index)
         plan_beans: list[_Bean] = []
         for index, bean in enumerate(beans):
-            opens = any(a.value.__class__ is Composite or a.value.__class__ is Tabular for a in bean.attributes)
-            if index in by_engine or opens:
+            if index in by_engine or _opens(bean):
                 plan_beans.append(_Bean(bean.object_name, None, []))
             else:
                 plan_beans.append(_Bean(bean.object_name, _record_signature(bean.attributes), direct[index]))
@@ -207,6 +206,25 @@ class SteadyPlan:
             for position, number in zip(self._engine_positions, rows.numbers, strict=True):
                 numbers[position] = number
         return numbers
+
+
+def settled(beans: Sequence[MBean], engine: RuleEngine) -> bool:
+    """Whether a plan may be built from the scrape that just collected ``beans``.
+
+    Not from one that ran the rule list for a bean the plan would read directly (the first scrape, or one after a
+    change): that bean's samples would not show which attribute made them, and it would go through the engine for
+    as long as the plan lasts. Rules that ran for beans which go through the engine anyway (they open composite or
+    tabular values, or the engine never remembers their verdicts by name) do not count: such a bean may run them
+    every scrape, for a string inside a table that changes each time, and the plan would never be made.
+    """
+    ran_for = engine.ran_for
+    if not ran_for:
+        return True
+    return all(_opens(bean) or not engine.remembers_by_name(bean) for bean in beans if bean.object_name in ran_for)
+
+
+def _opens(bean: MBean) -> bool:
+    return any(a.value.__class__ is Composite or a.value.__class__ is Tabular for a in bean.attributes)
 
 
 def _number(matched: Any, value: Value) -> float:

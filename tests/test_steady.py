@@ -236,3 +236,31 @@ def test_a_bean_that_changed_is_read_directly_again_once_its_verdicts_are_rememb
         assert plan is not None and plan.through_engine == through_engine  # QueryManager is read directly again
     finally:
         source.close()
+
+
+def test_a_table_whose_text_changes_every_scrape_does_not_keep_the_others_from_the_direct_read(
+    tmp_path: Path, changing: Callable[[list[dict[str, Any]]], ChangingServer]
+) -> None:
+    # The rules run for the table's changing string every scrape, as for the fixture's "generation" label; the
+    # table goes through the engine anyway, so the plan for the other beans must still be made.
+    document = orjson.loads((ROOT / "examples" / "dumps" / "trino-coordinator.json").read_bytes())
+    table = next(
+        a for b in document for a in b.get("attributes", ()) if a.get("type") == "javax.management.openmbean.TabularData"
+    )
+    generation = next(row for row in table["value"] if row["key"] == "generation")
+    server = changing(document)
+    scraper, source = _scraper(tmp_path, "{}\n", server.server.url)
+    rng = random.Random(7)
+    try:
+        for step in range(6):
+            generation["value"] = str(step)
+            _move_values(document, rng)
+            server.set(document)
+            runs = scraper.watcher.engine.rule_runs
+            result = scraper.scrape()
+            assert _beans_part(result) == _beans_part(_reference(tmp_path, "{}\n", server.server.url)), step
+            if step >= 1:
+                assert scraper.watcher.engine.rule_runs > runs, step  # the table's new string ran the rules
+        assert scraper.steady_reads == 4  # the first two scrapes take the full path, then every one is direct
+    finally:
+        source.close()
