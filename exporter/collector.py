@@ -161,16 +161,20 @@ class ScrapeResult:
         cached = self._bodies.get(key)
         if cached is None:
             if compressed:
-                cached = gzip.compress(self.body(openmetrics), compresslevel=1)
+                # The plain body is not kept for it: Prometheus asks for gzip, and 17,000 series are 1.8 MB.
+                cached = gzip.compress(self._bodies.get((openmetrics, False)) or self._render(openmetrics), 1)
             else:
-                own = (render_openmetrics if openmetrics else render_text)(self.self_families)
-                beans = b""
-                if self.rendering is not None:
-                    leave_out = frozenset(self.invalid_counters) if openmetrics else ()
-                    beans = self.rendering.text(openmetrics).render(self.values, leave_out)
-                cached = beans + own.encode("utf-8")
+                cached = self._render(openmetrics)
             self._bodies[key] = cached
         return cached
+
+    def _render(self, openmetrics: bool) -> bytes:
+        own = (render_openmetrics if openmetrics else render_text)(self.self_families)
+        beans = b""
+        if self.rendering is not None:
+            leave_out = frozenset(self.invalid_counters) if openmetrics else ()
+            beans = self.rendering.text(openmetrics).render(self.values, leave_out)
+        return beans + own.encode("utf-8")
 
 
 class _Flight:

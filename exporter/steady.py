@@ -98,7 +98,7 @@ class _Learned:
 class _Bean:
     """One bean of the answer: read directly (``direct``) or through the engine."""
 
-    __slots__ = ("direct", "learned", "object_name", "signature", "slots")
+    __slots__ = ("direct", "learned", "object_name", "others", "plain", "signature", "slots")
 
     def __init__(self, object_name: str, signature: Signature | None, slots: list[tuple[int, int, str]]) -> None:
         self.object_name = object_name
@@ -106,23 +106,49 @@ class _Bean:
         self.signature = signature  # until the first read replaces it with ``learned``
         self.slots = slots  # (sample index, attribute index, Java type) of the samples read directly
         self.learned: _Learned | None = None
+        # Once learned, the slots split in two: ``plain`` ones whose number is float(raw), the ``others``.
+        self.plain: list[tuple[int, int]] = []
+        self.others: list[tuple[int, int, str]] = slots
 
-    def values(self, entries: Any) -> list[Any] | None:
-        """The record values of the slots' attributes, or None when the attributes no longer fit the plan."""
+    def read_into(self, entries: Any, numbers: list[float], verdicts: Sequence[Any]) -> bool:
+        """Write the slots' sample numbers into ``numbers``; False when the attributes no longer fit the plan."""
         learned = self.learned
-        if learned is not None:
-            raws = learned.values(entries)
-            if raws is None:
-                return None
-            convert = airlift.convert_value
-            return [convert(raws[index], java_type) for _, index, java_type in self.slots]
-        read = _read_entries(entries)
-        if read is None or read[0] != self.signature:
-            return None
-        self.learned = _Learned(entries, self.signature)
-        self.signature = None
-        values = read[1]
-        return [values[index] for _, index, _ in self.slots]
+        if learned is None:
+            read = _read_entries(entries)
+            if read is None or read[0] != self.signature:
+                return False
+            self.learned = _Learned(entries, self.signature)
+            self.signature = None
+            self._split(self.learned, verdicts)
+            values = read[1]
+            for sample_index, index, _ in self.slots:
+                numbers[sample_index] = _number(verdicts[sample_index], values[index])
+            return True
+        raws = learned.values(entries)
+        if raws is None:
+            return False
+        # orjson decodes integers beyond 64 bits as floats, so float() cannot overflow here.
+        for sample_index, index in self.plain:
+            numbers[sample_index] = float(raws[index])
+        convert = airlift.convert_value
+        for sample_index, index, java_type in self.others:
+            numbers[sample_index] = _number(verdicts[sample_index], convert(raws[index], java_type))
+        return True
+
+    def _split(self, learned: _Learned, verdicts: Sequence[Any]) -> None:
+        """Pick the slots whose number is ``float(raw)``: a plain int or float of a numeric Java type, and a verdict
+        that neither fixes the value nor scales it. Their raw classes are checked on every read."""
+        plain: list[tuple[int, int]] = []
+        others: list[tuple[int, int, str]] = []
+        for sample_index, index, java_type in self.slots:
+            verdict = verdicts[sample_index]
+            cls = learned.classes[index]
+            if (cls is int or cls is float) and java_type in airlift.NUMBER_TYPES and verdict.fixed_value is None \
+                    and verdict.value_factor == 1.0:
+                plain.append((sample_index, index))
+            else:
+                others.append((sample_index, index, java_type))
+        self.plain, self.others = plain, others
 
 
 class SteadyPlan:
@@ -190,11 +216,8 @@ class SteadyPlan:
                 entries = item.get("attributes")
                 if entries is None:
                     entries = []
-                values = planned.values(entries)
-                if values is None:
+                if not planned.read_into(entries, numbers, verdicts):
                     return None
-                for (sample_index, _, _), value in zip(planned.slots, values, strict=True):
-                    numbers[sample_index] = _number(verdicts[sample_index], value)
         except (NotSplittable, SourceError):
             return None
         if count != len(beans):

@@ -244,9 +244,8 @@ def test_a_table_whose_text_changes_every_scrape_does_not_keep_the_others_from_t
     # The rules run for the table's changing string every scrape, as for the fixture's "generation" label; the
     # table goes through the engine anyway, so the plan for the other beans must still be made.
     document = orjson.loads((ROOT / "examples" / "dumps" / "trino-coordinator.json").read_bytes())
-    table = next(
-        a for b in document for a in b.get("attributes", ()) if a.get("type") == "javax.management.openmbean.TabularData"
-    )
+    tabular = "javax.management.openmbean.TabularData"
+    table = next(a for b in document for a in b.get("attributes", ()) if a.get("type") == tabular)
     generation = next(row for row in table["value"] if row["key"] == "generation")
     server = changing(document)
     scraper, source = _scraper(tmp_path, "{}\n", server.server.url)
@@ -264,3 +263,4 @@ def test_a_table_whose_text_changes_every_scrape_does_not_keep_the_others_from_t
         assert scraper.steady_reads == 4  # the first two scrapes take the full path, then every one is direct
     finally:
         source.close()
+

@@ -26,6 +26,8 @@ _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.in
 _INTEGER_TYPES = frozenset(
     {"long", "int", "short", "byte", "java.lang.Long", "java.lang.Integer", "java.lang.Short", "java.lang.Byte"}
 )
+# Types for which convert_value keeps an int or float JSON value a number equal to it (to_double: float(raw)).
+NUMBER_TYPES = DOUBLE_TYPES | _INTEGER_TYPES
 _COMPOSITE_TYPES = frozenset(
     {"javax.management.openmbean.CompositeData", "javax.management.openmbean.CompositeDataSupport"}
 )
