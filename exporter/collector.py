@@ -29,7 +29,7 @@ from exporter.planner import DEFAULT_DISCOVERY_INTERVAL, Planner
 from exporter.ratelimit import RateLimitedLog
 from exporter.rules import Collected, RuleEngine
 from exporter.sources.base import Snapshot, Source, SourceError
-from exporter.steady import SteadyPlan, settled
+from exporter.steady import SteadyPlan
 
 log = logging.getLogger(__name__)
 
@@ -274,13 +274,13 @@ class Scraper:
         try:
             plan = planner.plan()
             request = plan.request
-            # A whole list that teaches the planner nothing may be read without records (exporter/steady.py).
-            steady = engine.steady_safe and request.object_names is None and not plan.discovery
-            if steady:
+            # A whole list may be read without records (exporter/steady.py), unless it is to teach the planner.
+            whole = engine.steady_safe and request.object_names is None
+            if whole:
                 request = replace(request, deferred=True)
             self.upstream_fetches += 1
             snapshot = self.source.fetch(request, deadline)
-            read = self._read_steady(engine, snapshot) if steady else None
+            read = self._read_steady(engine, snapshot) if whole and not plan.discovery else None
             if read is not None:
                 rendering, values = read
                 target_up = True
@@ -290,7 +290,7 @@ class Scraper:
                 planner.learn(plan, beans)
                 for problem in snapshot.problems:
                     self._errors.warning("skipped part of the target's answer: %s", problem)
-                rendering, values = self._lay_out(engine, snapshot, steady and snapshot.listing is not None)
+                rendering, values = self._lay_out(engine, snapshot, whole and snapshot.listing is not None)
                 del beans
             del snapshot  # free the records before the collector runs again
             invalid, family = rendering.invalid_counters(values)
@@ -323,8 +323,7 @@ class Scraper:
             layout = build_layout(rows.samples(), SELF_METRIC_NAMES)
             rendering = self._rendering = _Rendering(engine, rows.verdicts, layout)
         self._steady = None
-        # A scrape that ran rules for beans the plan would read directly waits for the next (steady.settled).
-        if plan_steady and rendering.layout.stable and not snapshot.problems and settled(snapshot.beans, engine):
+        if plan_steady and rendering.layout.stable and not snapshot.problems:
             self._steady = (rendering, SteadyPlan.build(snapshot.beans, rows))
         numbers = rows.numbers
         return rendering, [numbers[i] for i in rendering.layout.order]

@@ -148,14 +148,15 @@ _RUNTIME = "java.lang:type=Runtime"
 
 
 class _Memo:
-    """A remembered rule outcome for one record: ``matched`` None means "no sample"; ``head`` rebuilds the match
-    string (``head + value text``) when the value may differ from the one the verdict was made with."""
+    """A remembered rule outcome for one record: ``matched`` None means "no sample"; ``cut`` rebuilds the match
+    string (``matched.match[:cut] + value text``) when the value may differ from the one the verdict was made with.
+    (An offset, not that prefix: 17,000 prefixes of about 130 characters each are 2 MB kept between scrapes.)"""
 
-    __slots__ = ("description", "head", "matched")
+    __slots__ = ("cut", "description", "matched")
 
-    def __init__(self, matched: _Matched | None, head: str | None, description: str) -> None:
+    def __init__(self, matched: _Matched | None, cut: int | None, description: str) -> None:
         self.matched = matched
-        self.head = head
+        self.cut = cut
         self.description = description
 
 
@@ -164,7 +165,8 @@ class Collected:
 
     ``verdicts[i]`` is the rule verdict (the same object from scrape to scrape while the outcome is reused),
     ``numbers[i]`` the sample value; ``samples()`` builds the full Sample list when it is needed. ``origins[i]`` is
-    the top-level attribute whose value alone made ``numbers[i]`` through a remembered verdict, None otherwise.
+    the top-level attribute whose value alone made ``numbers[i]`` through a verdict remembered by attribute name (found
+    in the memo, or made by the rules in this collect and remembered), None otherwise.
     """
 
     __slots__ = ("extras", "numbers", "origins", "verdicts")
@@ -173,7 +175,7 @@ class Collected:
         self.verdicts: list[_Matched] = []
         self.numbers: list[float] = []
         self.origins: list[Attribute | None] = []
-        # (object name, match head or None, raw value, Java type): what it takes to rebuild Sample.match.
+        # (object name, match cut or None, raw value, Java type): what it takes to rebuild Sample.match.
         self.extras: list[tuple[str, str | None, object, str]] = []
 
     def __len__(self) -> int:
@@ -182,10 +184,10 @@ class Collected:
     def samples(self) -> list[Sample]:
         """The Sample objects, exactly as ``RuleEngine.evaluate`` returns them."""
         out = []
-        for matched, number, (object_name, head, raw, java_type) in zip(
+        for matched, number, (object_name, cut, raw, java_type) in zip(
             self.verdicts, self.numbers, self.extras, strict=True
         ):
-            match = matched.match if head is None else head + java_text(raw, java_type)
+            match = matched.match if cut is None else matched.match[:cut] + java_text(raw, java_type)
             out.append(Sample(matched.name, matched.labels, number, matched.type, matched.help, object_name, match))
         return out
 
@@ -234,6 +236,7 @@ class _Bean:
 
     bean: MBean
     attribute: str  # the top-level attribute being processed
+    record: Attribute | None = None  # that attribute's record, when the fast path may remember it by name
 
 
 class RuleEngine:
@@ -264,7 +267,6 @@ class RuleEngine:
         self._memo: dict[tuple[object, ...], _Memo] = {}
         self._fresh_memo: dict[tuple[object, ...], _Memo] = {}
         self.rule_runs = 0  # records the rule list was run for (memo and rule-cache hits are not counted)
-        self.ran_for: set[str] = set()  # object names of the beans the last collect ran the rule list for
 
     @property
     def steady_safe(self) -> bool:
@@ -285,7 +287,6 @@ class RuleEngine:
         """
         rows = Collected()
         self._fresh_memo = {}
-        self.ran_for = set()
         try:
             cache = self._run(beans, rows, None)
         finally:
@@ -389,10 +390,11 @@ class RuleEngine:
                                 number = to_double(value) * matched.value_factor  # type: ignore[arg-type]
                             add_verdict(matched)
                             add_number(number)
-                            add_extra((object_name, memo.head, value, attribute.java_type))
+                            add_extra((object_name, memo.cut, value, attribute.java_type))
                             add_origin(attribute)
                         continue
                 state.attribute = name
+                state.record = attribute if bean_fast else None
                 if (keep is not None and name not in keep) or name in drop:
                     if trace is not None:
                         trace.append(Outcome(bean.object_name, name, prefix + name, None,
@@ -405,16 +407,6 @@ class RuleEngine:
                 self._value(state, properties, (), prefix, help_head, name, attribute.java_type,
                             attribute.description, attribute.value, samples, trace, fresh)
         return fresh
-
-    def remembers_by_name(self, bean: MBean) -> bool:
-        """Whether ``collect`` finds the verdicts of this bean's plain numbers by attribute name alone (its fast
-        path); the others go through the rules' match strings every scrape."""
-        if not self._blind or bean.object_name == _RUNTIME:
-            return False
-        if not self._filters_attributes:
-            return True
-        keep, drop = self.config.attribute_filter(bean.domain, bean.properties)
-        return keep is None and not drop
 
     def _skips(self, attribute: Attribute) -> bool:
         """Whether ``evaluate`` may pass over this top-level attribute: it can give no sample and touch no cache."""
@@ -532,7 +524,7 @@ class RuleEngine:
     ) -> None:
         matched: _Matched | None = None
         cached = None
-        head: str | None = None
+        cut: int | None = None
         if fresh is not None:
             key = (prefix, attr_name)
             cached = self._cache.get(key)
@@ -543,6 +535,7 @@ class RuleEngine:
                 fresh[key] = _UNMATCHED  # no rule is left to try: unmatched again, as the loop below would find
                 return
         memo_key: tuple[object, ...] | None = None
+        by_name = False
         if matched is None:
             text = java_text(value, java_type)
             plain = prefix + attr_name + ": " + text
@@ -554,7 +547,7 @@ class RuleEngine:
                     self._fresh_memo[memo_key] = memo
                     if memo.matched is None:
                         return
-                    matched, head = memo.matched, memo.head
+                    matched, cut = memo.matched, memo.cut
                     memo_key = None
         if matched is None:
             # Match strings by _CompiledRule.variant; most configurations use only the plain one.
@@ -562,7 +555,6 @@ class RuleEngine:
             subject = plain
             if trace is None:
                 self.rule_runs += 1
-                self.ran_for.add(state.bean.object_name)
             # After an "unmatched" verdict was cached, only the uncached rules are tried again (as jmx_exporter).
             for rule in self._rules if cached is None else self._uncached_rules:
                 if subjects is not None:
@@ -616,8 +608,8 @@ class RuleEngine:
                 return
             if memo_key is not None:
                 # By name: the next value will differ, so keep what precedes it to rebuild the match string.
-                by_name_head = matched.match[: len(matched.match) - len(text)] if len(memo_key) == 2 else None
-                self._remember(memo_key, matched, by_name_head, description)
+                by_name_cut = len(matched.match) - len(text) if len(memo_key) == 2 else None
+                self._remember(memo_key, matched, by_name_cut, description)
         cls = value.__class__
         if matched.fixed_value is not None:
             number = matched.fixed_value * matched.value_factor
@@ -630,18 +622,21 @@ class RuleEngine:
             return
         samples.verdicts.append(matched)
         samples.numbers.append(number)
-        samples.extras.append((state.bean.object_name, head, value, java_type))
-        samples.origins.append(None)
+        samples.extras.append((state.bean.object_name, cut, value, java_type))
+        # A top-level number of a fast-path bean whose verdict was just remembered by name: the next scrape's fast
+        # path finds it there, so this sample, too, is made by the attribute's value alone.
+        record = state.record
+        samples.origins.append(record if by_name and record is not None and not attr_keys else None)
         if trace is not None:
             sample = Sample(matched.name, matched.labels, number, matched.type, matched.help, state.bean.object_name,
                             matched.match)
             trace.append(Outcome(state.bean.object_name, state.attribute, matched.match, matched.rule_index, sample))
 
     def _remember(
-        self, key: tuple[object, ...] | None, matched: _Matched | None, head: str | None, description: str
+        self, key: tuple[object, ...] | None, matched: _Matched | None, cut: int | None, description: str
     ) -> None:
         if key is not None:
-            self._fresh_memo[key] = _Memo(matched, head, description)
+            self._fresh_memo[key] = _Memo(matched, cut, description)
 
     def _drop(
         self, state: _Bean, trace: list[Outcome] | None, match: str, rule_index: int, reason: DropReason,

@@ -3,9 +3,10 @@
 Most of a big scrape is bookkeeping that comes out the same every time: turning 19,000 decoded attributes into
 records, and the rule engine finding each one's remembered verdict. With value-blind rules
 (:attr:`exporter.rules.RuleEngine.steady_safe`) a bean's samples can only change when its attributes' names, Java
-types, descriptions or value kinds do. So after a full scrape in which every verdict was remembered, a
-:class:`SteadyPlan` notes, for every bean of the whole-list answer, that signature and which attribute each of its
-samples came from; the next scrape checks each decoded bean against its signature and reads the numbers directly.
+types, descriptions or value kinds do. So after a full scrape of the whole list, a :class:`SteadyPlan` notes, for
+every bean, that signature and which attribute each of its samples came from (``Collected.origins``: the engine
+sets it for every top-level number whose verdict it remembers by name, whether the rules ran for it in this scrape
+or an earlier one); the next scrape checks each decoded bean against its signature and reads the numbers directly.
 Beans whose samples the engine must work out afresh each time (CompositeData, TabularData, attribute filters,
 ``java.lang:type=Runtime``) still go through records and the engine, just those beans. Anything unexpected (a
 bean added, gone, reordered, an attribute that changed kind) makes ``read`` return None and the scrape takes the
@@ -104,7 +105,8 @@ class _Bean:
         self.object_name = object_name
         self.direct = signature is not None
         self.signature = signature  # until the first read replaces it with ``learned``
-        self.slots = slots  # (sample index, attribute index, Java type) of the samples read directly
+        # (sample index, attribute index, Java type) of the samples read directly, until the first read splits them
+        self.slots = slots
         self.learned: _Learned | None = None
         # Once learned, the slots split in two: ``plain`` ones whose number is float(raw), the ``others``.
         self.plain: list[tuple[int, int]] = []
@@ -117,12 +119,12 @@ class _Bean:
             read = _read_entries(entries)
             if read is None or read[0] != self.signature:
                 return False
-            self.learned = _Learned(entries, self.signature)
-            self.signature = None
-            self._split(self.learned, verdicts)
             values = read[1]
             for sample_index, index, _ in self.slots:
                 numbers[sample_index] = _number(verdicts[sample_index], values[index])
+            self.learned = _Learned(entries, self.signature)
+            self.signature = None
+            self._split(self.learned, verdicts)
             return True
         raws = learned.values(entries)
         if raws is None:
@@ -149,6 +151,7 @@ class _Bean:
             else:
                 others.append((sample_index, index, java_type))
         self.plain, self.others = plain, others
+        self.slots = []  # split in two: not kept twice
 
 
 class SteadyPlan:
@@ -229,21 +232,6 @@ class SteadyPlan:
             for position, number in zip(self._engine_positions, rows.numbers, strict=True):
                 numbers[position] = number
         return numbers
-
-
-def settled(beans: Sequence[MBean], engine: RuleEngine) -> bool:
-    """Whether a plan may be built from the scrape that just collected ``beans``.
-
-    Not from one that ran the rule list for a bean the plan would read directly (the first scrape, or one after a
-    change): that bean's samples would not show which attribute made them, and it would go through the engine for
-    as long as the plan lasts. Rules that ran for beans which go through the engine anyway (they open composite or
-    tabular values, or the engine never remembers their verdicts by name) do not count: such a bean may run them
-    every scrape, for a string inside a table that changes each time, and the plan would never be made.
-    """
-    ran_for = engine.ran_for
-    if not ran_for:
-        return True
-    return all(_opens(bean) or not engine.remembers_by_name(bean) for bean in beans if bean.object_name in ran_for)
 
 
 def _opens(bean: MBean) -> bool:

@@ -12,6 +12,7 @@ TabularData over REST loses its index columns; the rule engine then guesses them
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
@@ -83,7 +84,12 @@ def parse_bean(item: Any) -> MBean:
 
 
 def parse_attributes(raw: Iterable[Any]) -> Iterable[Attribute]:
-    """The records of a bean's decoded attribute objects; entries that are not objects or have no name are skipped."""
+    """The records of a bean's decoded attribute objects; entries that are not objects or have no name are skipped.
+
+    Names, types and descriptions are interned: they recur across beans of one kind and across scrapes, and the rule
+    memo and the steady plan keep them for as long as the exporter runs (one copy each instead of one per record).
+    """
+    intern = sys.intern
     for entry in raw:
         if not isinstance(entry, dict):
             continue
@@ -91,11 +97,10 @@ def parse_attributes(raw: Iterable[Any]) -> Iterable[Attribute]:
         if not isinstance(name, str) or not name:
             continue
         java_type = entry.get("type")
-        if not isinstance(java_type, str):
-            java_type = ""
+        java_type = intern(java_type) if isinstance(java_type, str) else ""
         description = entry.get("description")
         value = attribute_value(entry, java_type)
-        yield Attribute(name, java_type, value, description if isinstance(description, str) else "")
+        yield Attribute(intern(name), java_type, value, intern(description) if isinstance(description, str) else "")
 
 
 def attribute_value(entry: dict[str, Any], java_type: str) -> Value:
