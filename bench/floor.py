@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -64,6 +65,29 @@ def measure(body: bytes, rounds: int) -> Floor:
         os.kill(process.pid, signal.SIGTERM)
         process.wait(10)
         path.unlink(missing_ok=True)
+
+
+def measure_routes(urls: list[str], rounds: int, tick: Callable[[], object]) -> Floor:
+    """The API floor: GET + ``orjson.loads`` of each URL in turn over one kept-alive connection, after a ``tick``
+    (as every timed scrape is), ``rounds`` times. What the coordinator's routes cost a client that needs these beans:
+    airlift answers one bean per request, so a pack of 7 beans is 7 round trips, however fast the client."""
+    with requests.Session() as session:
+        session.headers["X-Trino-User"] = "bench"
+        for url in urls:  # connect and warm up
+            orjson.loads(session.get(url).content)
+        walls: list[float] = []
+        cpu = 0.0
+        size = 0
+        for _ in range(rounds):
+            tick()
+            start, started_cpu = time.perf_counter(), time.process_time()
+            bodies = [session.get(url).content for url in urls]
+            for body in bodies:
+                orjson.loads(body)
+            walls.append(time.perf_counter() - start)
+            cpu += time.process_time() - started_cpu
+            size = sum(map(len, bodies))
+    return Floor(size, statistics.median(walls), percentile(walls, 0.95), cpu / rounds)
 
 
 def _serve(path: Path) -> None:

@@ -8,7 +8,8 @@ attributes; scale 2 = twice the unrelated beans) and, for each pack and path, th
 (``python -m exporter serve``). Every timed scrape is a real ``GET /metrics`` after a fixture ``tick`` (all values
 move, as in production), measured from the outside: wall time, the exporter's CPU time (/proc), the requests and
 bytes the coordinator served, and the exporter's resident memory. The floor is measured in the same run: one GET of
-exactly the bytes the exporter needed plus ``orjson.loads`` (:mod:`bench.floor`). Also: 20 concurrent scrapes
+exactly the bytes the exporter needed plus ``orjson.loads`` (:mod:`bench.floor`); and the API floor: the same
+bytes through the coordinator's own routes, one GET per bean as airlift requires. Also: 20 concurrent scrapes
 against a slowed coordinator (how many upstream fetches they cost), and resident memory after 100 and after
 ``--soak`` scrapes with values changing every 100 scrapes. See bench/README.md for the columns.
 """
@@ -60,6 +61,7 @@ class Row:
     hwm_mib: float
     rss_mib: float
     floor: dict[str, float] = field(default_factory=dict)
+    api_floor: dict[str, float] = field(default_factory=dict)
     concurrent: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -69,6 +71,10 @@ class Row:
     @property
     def inside_ratio(self) -> float:
         return self.inside_s / self.floor["median_s"] if self.floor else float("nan")
+
+    @property
+    def api_ratio(self) -> float:
+        return self.median_s / self.api_floor["median_s"] if self.api_floor else float("nan")
 
 
 def pack_path(pack: str, scratch: Path) -> Path:
@@ -85,22 +91,27 @@ def route_totals(stats: dict[str, Any]) -> tuple[int, int]:
     return sum(r.get("requests", 0) for r in picked), sum(r.get("bytes", 0) for r in picked)
 
 
-def needed_body(coordinator: Any, config_path: Path) -> bytes:
-    """The bytes the exporter needs for this pack: the listed beans the server has, or the whole list."""
+def needed_urls(coordinator: Any, config_path: Path) -> list[str]:
+    """The coordinator URLs that answer what the exporter needs for this pack: the listed beans the server has, one
+    URL each (airlift has no route for several beans), or the whole list."""
     from exporter.config import load_config
 
     names = load_config(config_path).literal_object_names()
-    session = requests.Session()
-    session.headers["X-Trino-User"] = "bench"
     base = coordinator.http_url + "/v1/jmx/mbean"
     if names is None:
-        return session.get(base).content
-    bodies = []
-    for name in names:
-        response = session.get(f"{base}/{quote(name, safe='')}")
-        if response.status_code == 200:
-            bodies.append(response.content)
-    return b"[" + b",".join(bodies) + b"]"
+        return [base]
+    with requests.Session() as session:
+        session.headers["X-Trino-User"] = "bench"
+        urls = [f"{base}/{quote(name, safe='')}" for name in names]
+        return [url for url in urls if session.get(url).status_code == 200]
+
+
+def needed_body(urls: list[str]) -> bytes:
+    """The bytes those URLs answer, as one JSON array (or the whole list as it is)."""
+    with requests.Session() as session:
+        session.headers["X-Trino-User"] = "bench"
+        bodies = [session.get(url).content for url in urls]
+    return bodies[0] if len(urls) == 1 and urls[0].endswith("/mbean") else b"[" + b",".join(bodies) + b"]"
 
 
 def measure(coordinator: Any, exporter: ExporterChild, scrapes: int, http: bool) -> dict[str, Any]:
@@ -239,13 +250,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             with fixture(scale) as coordinator:
                 for pack in args.packs:
                     config = pack_path(pack, Path(scratch))
-                    result = floor.measure(needed_body(coordinator, config), max(args.scrapes, 15))
+                    urls = needed_urls(coordinator, config)
+                    result = floor.measure(needed_body(urls), max(args.scrapes, 15))
+                    api = floor.measure_routes(urls, max(args.scrapes, 15), coordinator.tick)
                     for path in args.paths:
                         target = coordinator.http_url if path == "rest" else coordinator.jmx_url
                         log(f"scale {scale} {pack} {path}")
                         with ExporterChild(config, target) as exporter:
                             figures = measure(coordinator, exporter, args.scrapes, http=path == "rest")
-                            row = Row(scale, pack, path, args.scrapes, floor=asdict(result), **figures)
+                            row = Row(scale, pack, path, args.scrapes, floor=asdict(result), api_floor=asdict(api),
+                                      **figures)
                             if path == "rest":
                                 row.concurrent = concurrent(coordinator, exporter, row.requests or 0.0)
                             if path == "rest" and scale == args.scales[0] and pack in args.soak_packs and args.soak:
@@ -254,7 +268,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         rows.append(row)
                         log(f"  median {row.median_s * 1000:.1f} ms, floor {result.median_s * 1000:.1f} ms")
         ab = interleaved_growth(args.growth_packs, args.paths, args.scrapes, Path(scratch)) if args.growth_packs else {}
-    dicts = [dict(asdict(r), ratio=r.ratio, inside_ratio=r.inside_ratio) for r in rows]
+    dicts = [dict(asdict(r), ratio=r.ratio, inside_ratio=r.inside_ratio, api_ratio=r.api_ratio) for r in rows]
     return {"rows": dicts, "soak": soaks, "growth": growth(rows), "interleaved": ab}
 
 
@@ -274,7 +288,8 @@ def growth(rows: list[Row]) -> dict[str, float]:
 
 def table(report: dict[str, Any]) -> str:
     head = ("scale", "pack", "path", "median ms", "p95 ms", "inside ms", "CPU ms", "req/scrape", "KiB/scrape",
-            "series", "floor ms", "ratio", "inside ratio", "peak RSS MiB", "RSS MiB", "20 concurrent")  # fmt: skip
+            "series", "floor ms", "ratio", "inside ratio", "API floor ms", "API ratio", "peak RSS MiB", "RSS MiB",
+            "20 concurrent")  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in report["rows"]:
         cells = (
@@ -283,6 +298,8 @@ def table(report: dict[str, Any]) -> str:
             "-" if r["requests"] is None else f"{r['requests']:.0f}",
             "-" if r["bytes"] is None else f"{r['bytes'] / 1024:.0f}", str(r["series"]),
             f"{r['floor']['median_s'] * 1000:.1f}", f"{r['ratio']:.2f}", f"{r['inside_ratio']:.2f}",
+            f"{r['api_floor']['median_s'] * 1000:.1f}" if r.get("api_floor") else "-",
+            f"{r['api_ratio']:.2f}" if r.get("api_floor") else "-",
             f"{r['hwm_mib']:.0f}", f"{r['rss_mib']:.0f}",
             f"{r['concurrent']['fetches']:.0f} fetch ({r['concurrent']['requests']} req)" if r["concurrent"] else "-",
         )  # fmt: skip
