@@ -176,7 +176,7 @@ class Collected:
         self.numbers: list[float] = []
         self.origins: list[Attribute | None] = []
         # (object name, match cut or None, raw value, Java type): what it takes to rebuild Sample.match.
-        self.extras: list[tuple[str, str | None, object, str]] = []
+        self.extras: list[tuple[str, int | None, object, str]] = []
 
     def __len__(self) -> int:
         return len(self.numbers)

@@ -110,7 +110,7 @@ class _Bean:
         self.learned: _Learned | None = None
         # Once learned, the slots split in two: ``plain`` ones whose number is float(raw), the ``others``.
         self.plain: list[tuple[int, int]] = []
-        self.others: list[tuple[int, int, str]] = slots
+        self.others: list[tuple[int, int, str]] = []
 
     def read_into(self, entries: Any, numbers: list[float], verdicts: Sequence[Any]) -> bool:
         """Write the slots' sample numbers into ``numbers``; False when the attributes no longer fit the plan."""
