@@ -788,6 +788,28 @@ def test_no_cache_is_kept_without_cache_rules() -> None:
     assert engine.cached_beans() == 0
 
 
+@pytest.mark.parametrize("scrape", [1, 2], ids=["rules run", "verdicts remembered"])
+def test_origins_name_the_attribute_whose_value_alone_made_a_sample(scrape: int) -> None:
+    # exporter/steady.py reads these samples straight from the next answer, so the first scrape, in which the rules
+    # ran, must name them as the later ones, in which the verdicts are remembered, do.
+    engine = RuleEngine(config("{}"))
+    plain = bean("a:type=T", N=1, R=0.5, Up=True)
+    opened = bean("a:type=C", attr("Usage", composite(used=1, max=2), "javax.management.openmbean.CompositeData"),
+                  Count=3)
+    runtime = bean("java.lang:type=Runtime", Uptime=7)
+    for _ in range(scrape):
+        rows = engine.collect([plain, opened, runtime])
+    origins = {(extra[0], origin.name if origin is not None else None) for extra, origin in zip(
+        rows.extras, rows.origins, strict=True)}
+    assert origins == {
+        ("a:type=T", "N"), ("a:type=T", "R"), ("a:type=T", "Up"),
+        ("a:type=C", None), ("a:type=C", "Count"),  # the composite's items: not one attribute's plain value
+        ("java.lang:type=Runtime", None),  # the engine never remembers this bean's verdicts by name
+    }
+    if scrape == 1:
+        assert engine.rule_runs == len(rows)
+
+
 # --- trace -------------------------------------------------------------------------------------------------------
 
 
