@@ -65,6 +65,11 @@ def changing() -> Iterator[Callable[[list[dict[str, Any]]], ChangingServer]]:
         server.server.__exit__(None, None, None)
 
 
+def _dump(profile: str) -> list[dict[str, Any]]:
+    """A shipped sample answer of ``/v1/jmx/mbean``, decoded afresh (the tests change it)."""
+    return orjson.loads((ROOT / "examples" / "dumps" / f"{profile}-coordinator.json").read_bytes())  # type: ignore[no-any-return]
+
+
 def _scraper(tmp_path: Path, config: str, url: str) -> tuple[Scraper, RestSource]:
     path = tmp_path / "config.yml"
     if not path.exists():
@@ -148,7 +153,7 @@ def test_a_long_lived_scraper_matches_a_fresh_one_through_every_change(
     tmp_path: Path, changing: Callable[[list[dict[str, Any]]], ChangingServer], profile: str, config: str
 ) -> None:
     rng = random.Random(f"{profile}/{config}")
-    document = orjson.loads((ROOT / "examples" / "dumps" / f"{profile}-coordinator.json").read_bytes())
+    document = _dump(profile)
     server = changing(document)
     scraper, source = _scraper(tmp_path, CONFIGS[config], server.server.url)
     steady_capable = scraper.watcher.engine.steady_safe
@@ -214,7 +219,7 @@ def test_a_bean_that_changes_between_kinds_falls_back_and_returns(
 def test_a_bean_that_changed_is_read_directly_from_the_next_scrape(
     tmp_path: Path, changing: Callable[[list[dict[str, Any]]], ChangingServer]
 ) -> None:
-    document = orjson.loads((ROOT / "examples" / "dumps" / "trino-coordinator.json").read_bytes())
+    document = _dump("trino")
     server = changing(document)
     scraper, source = _scraper(tmp_path, "{}\n", server.server.url)
     try:
@@ -246,7 +251,7 @@ def test_a_table_whose_text_changes_every_scrape_does_not_keep_the_others_from_t
 ) -> None:
     # The rules run for the table's changing string every scrape, as for the fixture's "generation" label; the
     # table goes through the engine anyway, and that must not keep the other beans from the direct read.
-    document = orjson.loads((ROOT / "examples" / "dumps" / "trino-coordinator.json").read_bytes())
+    document = _dump("trino")
     tabular = "javax.management.openmbean.TabularData"
     table = next(a for b in document for a in b.get("attributes", ()) if a.get("type") == tabular)
     generation = next(row for row in table["value"] if row["key"] == "generation")
