@@ -211,6 +211,12 @@ class Prerendered:
         return b"".join(out)
 
 
+# Checked once: an orjson release that wrote these differently would make format_values use repr() throughout.
+_ORJSON_WRITES_REPR = orjson.dumps([0.0001, 0.1, 123.456, 999999.5, -2.5, 0.0, -0.0, 1.0, 1e-4 + 1e-20]) == (
+    b"[0.0001,0.1,123.456,999999.5,-2.5,0.0,-0.0,1.0,0.00010000000000000002]"
+)
+
+
 def format_values(values: Sequence[float]) -> list[bytes]:
     """Each value as the renderer writes it (``_format_value``), UTF-8 encoded.
 
@@ -225,16 +231,7 @@ def format_values(values: Sequence[float]) -> list[bytes]:
         texts = orjson.dumps(values)[1:-1].split(b",")
     except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, or a type orjson does not know
         return [_format_value(value).encode() for value in values]
-    if set(map(type, values)) == {float}:
-        odd = [index for index, value in enumerate(values) if not 1e-4 <= abs(value) < 1e6]
-    else:
-        odd = [i for i, value in enumerate(values) if value.__class__ is not float or not 1e-4 <= abs(value) < 1e6]
+    odd = [i for i, value in enumerate(values) if value.__class__ is not float or not 1e-4 <= abs(value) < 1e6]
     for index in odd:
         texts[index] = _format_value(values[index]).encode()
     return texts
-
-
-# Checked once: an orjson release that wrote these differently would make format_values use repr() throughout.
-_ORJSON_WRITES_REPR = orjson.dumps([0.0001, 0.1, 123.456, 999999.5, -2.5, 0.0, -0.0, 1.0, 1e-4 + 1e-20]) == (
-    b"[0.0001,0.1,123.456,999999.5,-2.5,0.0,-0.0,1.0,0.00010000000000000002]"
-)
