@@ -144,7 +144,6 @@ class _Matched:
 
 
 _UNMATCHED = object()
-_RUNTIME = "java.lang:type=Runtime"
 
 
 class _Memo:
@@ -363,7 +362,7 @@ class RuleEngine:
                     self._drop_all(bean, DropReason.SKIPPED, trace)
                 continue
             keep, drop = config.attribute_filter(domain, properties) if self._filters_attributes else (None, ())
-            runtime = bean.object_name == _RUNTIME
+            runtime = bean.object_name == "java.lang:type=Runtime"
             props_text = ", ".join([f"{k}={v}" for k, v in properties])
             prefix = f"{domain}<{props_text}><>"
             help_head = _help_head(domain, properties)

@@ -191,7 +191,8 @@ class SteadyPlan:
                 by_engine.add(bean_index)
         plan_beans: list[_Bean] = []
         for index, bean in enumerate(beans):
-            if index in by_engine or _opens(bean):
+            opens = any(a.value.__class__ is Composite or a.value.__class__ is Tabular for a in bean.attributes)
+            if index in by_engine or opens:
                 plan_beans.append(_Bean(bean.object_name, None, []))
             else:
                 plan_beans.append(_Bean(bean.object_name, _record_signature(bean.attributes), direct[index]))
@@ -232,10 +233,6 @@ class SteadyPlan:
             for position, number in zip(self._engine_positions, rows.numbers, strict=True):
                 numbers[position] = number
         return numbers
-
-
-def _opens(bean: MBean) -> bool:
-    return any(a.value.__class__ is Composite or a.value.__class__ is Tabular for a in bean.attributes)
 
 
 def _number(matched: Any, value: Value) -> float:
