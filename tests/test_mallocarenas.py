@@ -38,9 +38,11 @@ ctypes.CDLL(None).malloc_stats()  # writes one "Arena N:" block per arena to std
 
 
 def _arenas(mode: str, env: dict[str, str] | None = None) -> tuple[str, int]:
+    # Only the case's own MALLOC_ARENA_MAX: one in the environment running the tests would decide every case.
+    inherited = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
     done = subprocess.run(
         [sys.executable, "-c", _SCRIPT, mode], cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        env={**inherited, "PYTHONPATH": str(ROOT), **(env or {})},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout.strip(), len(re.findall(r"^Arena \d+:", done.stderr, re.M))
