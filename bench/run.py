@@ -106,12 +106,13 @@ def needed_urls(coordinator: Any, config_path: Path) -> list[str]:
         return [url for url in urls if session.get(url).status_code == 200]
 
 
-def needed_body(urls: list[str]) -> bytes:
-    """The bytes those URLs answer, as one JSON array (or the whole list as it is)."""
+def needed_body(coordinator: Any, urls: list[str]) -> bytes:
+    """The bytes those URLs answer, as one JSON array (the whole list is one already)."""
     with requests.Session() as session:
         session.headers["X-Trino-User"] = "bench"
         bodies = [session.get(url).content for url in urls]
-    return bodies[0] if len(urls) == 1 and urls[0].endswith("/mbean") else b"[" + b",".join(bodies) + b"]"
+    whole = urls == [coordinator.http_url + "/v1/jmx/mbean"]
+    return bodies[0] if whole else b"[" + b",".join(bodies) + b"]"
 
 
 def measure(coordinator: Any, exporter: ExporterChild, scrapes: int, http: bool) -> dict[str, Any]:
@@ -251,7 +252,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for pack in args.packs:
                     config = pack_path(pack, Path(scratch))
                     urls = needed_urls(coordinator, config)
-                    result = floor.measure(needed_body(urls), max(args.scrapes, 15))
+                    result = floor.measure(needed_body(coordinator, urls), max(args.scrapes, 15))
                     api = floor.measure_routes(urls, max(args.scrapes, 15), coordinator.tick)
                     for path in args.paths:
                         target = coordinator.http_url if path == "rest" else coordinator.jmx_url
