@@ -23,8 +23,8 @@ from pathlib import Path
 
 from exporter import __version__
 from exporter.config import Config, ConfigError, MetricType, load_config
-from exporter.exposition import Prerendered, SimpleFamily, SimpleSample, render_openmetrics, render_text
-from exporter.families import Family, Layout, build_layout
+from exporter.exposition import FamilyShape, Prerendered, SimpleFamily, SimpleSample, render_openmetrics, render_text
+from exporter.families import Layout, build_layout
 from exporter.planner import DEFAULT_DISCOVERY_INTERVAL, Planner
 from exporter.ratelimit import RateLimitedLog
 from exporter.rules import Collected, RuleEngine
@@ -101,14 +101,20 @@ SELF_METRIC_NAMES = frozenset({
 
 
 class _Rendering:
-    """A family layout and its prerendered texts, valid for scrapes whose verdicts are these same objects."""
+    """A family layout and its prerendered texts, valid for scrapes whose verdicts are these same objects.
+
+    Of the layout's families it keeps only their shapes: the Sample objects, with their help and match strings,
+    would be several MB kept between scrapes for nothing.
+    """
 
     def __init__(self, engine: RuleEngine, verdicts: list[object], layout: Layout) -> None:
         self.engine = engine
         self.verdicts = verdicts
-        self.layout = layout
+        self.order = layout.order
+        self.stable = layout.stable
+        self._shapes = [FamilyShape.of(family) for family in layout.families]
         self._texts: dict[bool, Prerendered] = {}
-        self._counters = _counter_families(layout.families)
+        self._counters = _counter_families(self._shapes)
 
     def invalid_counters(self, values: Sequence[float]) -> tuple[tuple[int, ...], str]:
         """Indices of COUNTER samples whose value is negative or NaN, and the first such family's name."""
@@ -117,23 +123,23 @@ class _Rendering:
 
     def reusable_for(self, engine: RuleEngine, rows: Collected) -> bool:
         # List equality checks identity first, so this costs one pointer comparison per sample.
-        return self.layout.stable and self.engine is engine and self.verdicts == rows.verdicts
+        return self.stable and self.engine is engine and self.verdicts == rows.verdicts
 
     def text(self, openmetrics: bool) -> Prerendered:
         prerendered = self._texts.get(openmetrics)
         if prerendered is None:  # two threads may both build it: harmless
-            prerendered = self._texts[openmetrics] = Prerendered(self.layout.families, openmetrics)
+            prerendered = self._texts[openmetrics] = Prerendered(self._shapes, openmetrics)
         return prerendered
 
 
-def _counter_families(families: Sequence[Family]) -> dict[int, str]:
+def _counter_families(families: Sequence[FamilyShape]) -> dict[int, str]:
     """Family name by sample index (in exposition order) of every COUNTER family sample."""
     counters: dict[int, str] = {}
     start = 0
     for family in families:
         if family.type is MetricType.COUNTER:
-            counters.update((start + offset, family.name) for offset in range(len(family.samples)))
-        start += len(family.samples)
+            counters.update((start + offset, family.name) for offset in range(len(family.labels)))
+        start += len(family.labels)
     return counters
 
 
@@ -320,13 +326,13 @@ class Scraper:
         rows = engine.collect(snapshot.beans)
         rendering = self._rendering
         if rendering is None or not rendering.reusable_for(engine, rows):
-            layout = build_layout(rows.samples(), SELF_METRIC_NAMES)
+            layout = build_layout(rows.views(), SELF_METRIC_NAMES)
             rendering = self._rendering = _Rendering(engine, rows.verdicts, layout)
         self._steady = None
-        if plan_steady and rendering.layout.stable and not snapshot.problems:
+        if plan_steady and rendering.stable and not snapshot.problems:
             self._steady = (rendering, SteadyPlan.build(snapshot.beans, rows))
         numbers = rows.numbers
-        return rendering, [numbers[i] for i in rendering.layout.order]
+        return rendering, list(map(numbers.__getitem__, rendering.order))
 
     def _read_steady(self, engine: RuleEngine, snapshot: Snapshot) -> tuple[_Rendering, list[float]] | None:
         """The last layout and this answer's values when only values changed since the last full scrape."""
@@ -340,7 +346,7 @@ class Scraper:
             self._steady = None
             return None
         self.steady_reads += 1
-        return rendering, [numbers[i] for i in rendering.layout.order]
+        return rendering, list(map(numbers.__getitem__, rendering.order))
 
     def _result(
         self,

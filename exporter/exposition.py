@@ -25,15 +25,24 @@ class SampleLike(Protocol):
     value: float
 
 
-class FamilyLike(Protocol):
-    """What the renderer needs of a family: ``type`` renders as gauge, counter or untyped."""
+class FamilyHead(Protocol):
+    """What a family's HELP and TYPE lines need: ``type`` renders as gauge, counter or untyped."""
 
-    name: str
-    help: str
-    samples: Sequence[SampleLike]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def help(self) -> str: ...
 
     @property
     def type(self) -> object: ...
+
+
+class FamilyLike(FamilyHead, Protocol):
+    """What the renderer needs of a family."""
+
+    @property
+    def samples(self) -> Sequence[SampleLike]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +66,7 @@ def wants_openmetrics(accept: str | None) -> bool:
     return bool(accept) and "application/openmetrics-text" in accept  # type: ignore[operator]
 
 
-def type_name(family: FamilyLike) -> str:
+def type_name(family: FamilyHead) -> str:
     raw = getattr(family.type, "value", family.type)
     return str(raw).lower()
 
@@ -120,7 +129,7 @@ def _format_value(value: float) -> str:
 _INF = float("inf")
 
 
-def _text_name(family: FamilyLike) -> tuple[str, str]:
+def _text_name(family: FamilyHead) -> tuple[str, str]:
     kind = type_name(family)
     name = family.name
     if kind == "counter" and not name.endswith("_total"):
@@ -128,12 +137,12 @@ def _text_name(family: FamilyLike) -> tuple[str, str]:
     return name, kind
 
 
-def _text_header(family: FamilyLike) -> tuple[str, str]:
+def _text_header(family: FamilyHead) -> tuple[str, str]:
     name, kind = _text_name(family)
     return f"# HELP {name} {_escape_help(family.help, False)}\n# TYPE {name} {kind}\n", name
 
 
-def _openmetrics_header(family: FamilyLike) -> tuple[str, str]:
+def _openmetrics_header(family: FamilyHead) -> tuple[str, str]:
     kind = type_name(family)
     name = family.name
     sample_name = name
@@ -155,13 +164,28 @@ def render_openmetrics(families: Iterable[FamilyLike]) -> str:
     return _render(families, _openmetrics_header) + "# EOF\n"
 
 
-def _render(families: Iterable[FamilyLike], header: Callable[[FamilyLike], tuple[str, str]]) -> str:
+def _render(families: Iterable[FamilyLike], header: Callable[[FamilyHead], tuple[str, str]]) -> str:
     out: list[str] = []
     for family in families:
         text, name = header(family)
         out.append(text)
         out.extend([f"{name}{_labels(s.labels)} {_format_value(s.value)}\n" for s in family.samples])
     return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyShape:
+    """A family without its values: what ``Prerendered`` needs, and all a layout has to keep between scrapes (the
+    label tuples are the verdicts' own, so a shape costs one pointer per sample)."""
+
+    name: str
+    type: object
+    help: str
+    labels: tuple[tuple[tuple[str, str], ...], ...]
+
+    @classmethod
+    def of(cls, family: FamilyLike) -> FamilyShape:
+        return cls(family.name, family.type, family.help, tuple(sample.labels for sample in family.samples))
 
 
 class Prerendered:
@@ -172,18 +196,19 @@ class Prerendered:
     same families with those values.
     """
 
-    def __init__(self, families: Iterable[FamilyLike], openmetrics: bool = False) -> None:
+    def __init__(self, families: Iterable[FamilyLike | FamilyShape], openmetrics: bool = False) -> None:
         header = _openmetrics_header if openmetrics else _text_header
         heads: list[bytes] = []
         self._family_headers: dict[int, bytes] = {}  # sample index -> header of the family it opens
         newline = ""
         for family in families:
-            text, name = header(family)
-            if family.samples:
+            shape = family if isinstance(family, FamilyShape) else FamilyShape.of(family)
+            text, name = header(shape)
+            if shape.labels:
                 self._family_headers[len(heads)] = text.encode()
-            for sample in family.samples:
+            for labels in shape.labels:
                 # Each head carries the newline that ends the previous sample line.
-                heads.append(f"{newline}{text}{name}{_labels(sample.labels)} ".encode())
+                heads.append(f"{newline}{text}{name}{_labels(labels)} ".encode())
                 text, newline = "", "\n"
         self._heads = heads
 
