@@ -11,7 +11,7 @@ from exporter import options
 from exporter.commands.common import build_scraper
 from exporter.errors import UsageError
 from exporter.exitcodes import ExitCode
-from exporter.mallocarenas import use_one_malloc_arena
+from exporter.malloctuning import tune_malloc
 from exporter.server import ExporterServer, tls_context
 from exporter.webauth import Users
 
@@ -57,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--web-tls-cert and --web-tls-key go together, and --web-client-ca needs them")
     tls = tls_context(args.web_tls_cert, args.web_tls_key, args.web_client_ca) if args.web_tls_cert else None
     users = Users.load(args.web_users_file) if args.web_users_file else None
-    if use_one_malloc_arena():  # before any thread starts (exporter/mallocarenas.py)
-        log.debug("glibc limited to one malloc arena")
+    tuned = tune_malloc()  # before any thread starts (exporter/malloctuning.py)
+    if tuned:
+        log.debug("glibc malloc tuned: %s", ", ".join(tuned))
     scraper = build_scraper(args, min_interval=args.min_interval)
     try:
         server = ExporterServer(address, scraper, scraper.source.description, users=users, tls=tls)
