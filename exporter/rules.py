@@ -108,7 +108,11 @@ class Sample:
     @property
     def origin(self) -> str:
         """The value of the ``_objectname`` label used to tell colliding samples apart."""
-        return self.match[: self.match.rfind(":")]
+        return _origin(self.match)
+
+
+def _origin(match: str) -> str:
+    return match[: match.rfind(":")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,8 +272,7 @@ class SampleView:
 
     @property
     def origin(self) -> str:
-        match = self.match
-        return match[: match.rfind(":")]
+        return _origin(self.match)
 
 
 class _CompiledRule:

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from exporter.config import MetricType
-from exporter.families import build_families
-from exporter.mbeans import Unsupported
+from exporter.exposition import render_text
+from exporter.families import build_families, build_layout
+from exporter.mbeans import MBean, Unsupported
 from exporter.rules import Drop, DropReason, RuleEngine, Sample, java_text
 from tests.rulecase import Row, attr, bean, composite, config, exposed, tabular
 
@@ -911,3 +912,58 @@ def test_trace_does_not_change_the_cache() -> None:
 )
 def test_java_text(value: object, java_type: str, text: str) -> None:
     assert java_text(value, java_type) == text
+
+
+@pytest.mark.parametrize("scrape", [1, 2], ids=["rules run", "verdicts remembered"])
+def test_row_views_read_as_the_samples_do(scrape: int) -> None:
+    # The collector lays out from Collected.views(), whose help and match strings are built when read; every field
+    # must be what samples() gives, whichever way the verdict was made or found.
+    engine = RuleEngine(
+        config(r"""
+rules:
+- pattern: 'a<type=(\w+)><>Named'
+  name: named_$1
+  help: 'Named of $1'
+  labels: {kind: '$1'}
+- pattern: 'a<type=(\w+)><>snake_case'
+  name: snaked_$1
+  attrNameSnakeCase: true
+- pattern: '.*'
+"""))
+
+    def beans(step: int) -> list[MBean]:  # every value moves from scrape to scrape
+        return [
+            bean("a:type=T", attr("Described", 4 + step, description="what it counts"),
+                 attr("Same", 5 + step, description="Same"), Named=1.5 + step, SnakeCase=2 + step, Up=step % 2 == 0),
+            bean("a:type=C",
+                 attr("Usage", composite(used=1 + step, max=2), "javax.management.openmbean.CompositeData")),
+            bean("a:type=U", attr("Described", 6 + step, description="what it counts")),
+        ]
+
+    for step in range(scrape):
+        rows = engine.collect(beans(step))
+    fields = ("name", "labels", "value", "type", "help", "object_name", "match", "origin")
+    samples = rows.samples()
+    assert len(samples) == 8
+    assert [[getattr(v, f) for f in fields] for v in rows.views()] == [[getattr(s, f) for f in fields] for s in samples]
+    assert f"a<type=U><>Described: {6 + scrape - 1}" in {s.match for s in samples}
+    # value-blind rules: from the second scrape, verdicts are found by attribute name and their matches rebuilt
+    assert sum(1 for _, cut, _, _ in rows.extras if cut is not None) == (0 if scrape == 1 else len(samples))
+    assert {s.help for s in samples} >= {"Named of T", "what it counts a:name=null,type=T,attribute=Described",
+                                         "a:name=null,type=T,attribute=Same"}
+
+
+def test_a_layout_of_row_views_renders_as_one_of_samples() -> None:
+    # Colliding samples (the same name and labels from two beans) are told apart by _objectname, read from the
+    # views' match strings.
+    engine = RuleEngine(config(r"""
+rules:
+- pattern: 'a<type=\w+><>Hits: .*'
+  name: hits
+- pattern: '.*'
+"""))
+    rows = engine.collect([bean("a:type=X", Hits=1, Other=2), bean("a:type=Y", Hits=3, Other=4)])
+    from_views, from_samples = build_layout(rows.views()), build_layout(rows.samples())
+    assert render_text(from_views.families) == render_text(from_samples.families)
+    assert list(from_views.order) == list(from_samples.order)
+    assert '_objectname="a<type=Y><>Hits"' in render_text(from_views.families)
