@@ -397,6 +397,35 @@ def test_refused_or_missing_credentials_fail_the_scrape_naming_authentication(
         assert "s3cret" not in done.stdout + done.stderr
 
 
+@pytest.mark.jvm
+def test_serve_takes_new_credentials_from_a_reloaded_config(
+    coordinator_factory: Callable[..., FixtureCoordinator], tmp_path: Path
+) -> None:
+    # jmx_exporter reads username and password from its config on every scrape, so rotating the password by
+    # rewriting the config works without a restart; so it must here.
+    require_jvm()
+    coordinator = coordinator_factory("trino", jmx_auth=("monitor", "s3cret-pw"))
+    body = "username: monitor\npassword: {}\nincludeObjectNames: ['trino.memory:*']\nrules:\n  - pattern: '.*'\n"
+    config = write_config(tmp_path, body.format("the-old-one"))
+    serving = Serving(config, coordinator.jmx_url, 5.0)
+    try:
+        text, _ = serving.metrics()
+        assert metric(text, "jmx_scrape_error") == 1.0
+        config.write_text(body.format("s3cret-pw"))
+        wait_until(lambda: metric(serving.metrics()[0], "jmx_scrape_error") == 0.0, 30,
+                   "a successful scrape with the reloaded config's password")
+        text, _ = serving.metrics()
+        assert metric(text, "jmx_config_reload_success_total") == 1.0
+        assert metric(text, 'trino_memory_ClusterMemoryPool_FreeDistributedBytes{name="general"}') is not None
+    finally:
+        code = serving.stop()
+    assert code == 0
+    log = serving.log.read_text()
+    assert "the server rejected the credentials" in log
+    assert "the next scrape reconnects" in log
+    assert "s3cret" not in log
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # TLS: the JDK's own JMX agent with ssl and registry.ssl, in a child JVM
 

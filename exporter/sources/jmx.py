@@ -5,8 +5,9 @@ dump targets. All Java work happens on the source's worker thread (see :mod:`exp
 callers wait for it until their deadline, so a hung JMX server costs one failed scrape, never a hung ``/metrics``.
 
 The connection is kept across scrapes. A broken connection is replaced at once and the read retried within the
-same scrape; a call that overran the deadline makes the next scrape start a fresh connection. What crosses back to
-the caller is plain Python: MBean records, or an error message.
+same scrape; a call that overran the deadline makes the next scrape start a fresh connection, and so does a
+reloaded config whose ``username``, ``password`` or ``ssl`` changed (jmx_exporter reads them on every scrape). What
+crosses back to the caller is plain Python: MBean records, or an error message.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from exporter.errors import UsageError
@@ -97,8 +99,14 @@ def _quiet_jmx_client_logging() -> None:
 class JmxSource:
     """A JMX/RMI target (implements :class:`exporter.sources.base.Source`). The JVM must already run."""
 
-    def __init__(self, settings: JmxSettings, worker: JvmWorker | None = None) -> None:
+    def __init__(
+        self,
+        settings: JmxSettings,
+        worker: JvmWorker | None = None,
+        settings_for: Callable[[object], JmxSettings] | None = None,
+    ) -> None:
         self.settings = settings
+        self._settings_for = settings_for  # the settings a reloaded config gives
         self.description = settings.target.url
         self._worker = worker or JvmWorker("jmx", attach=_attach_daemon, detach=_detach)
         self._lock = threading.Lock()
@@ -128,6 +136,24 @@ class JmxSource:
         if isinstance(outcome, str):
             raise SourceError(outcome)
         return outcome
+
+    def config_reloaded(self, config: object) -> None:
+        """Use the reloaded ``config``'s credentials and TLS choice: when they changed, the next fetch connects
+        afresh with them. Settings it cannot give (an unreadable password file) leave the current ones in use."""
+        if self._settings_for is None:
+            return
+        try:
+            settings = self._settings_for(config)
+        except UsageError as exc:
+            log.error("the reloaded config's JMX settings are not used, the previous ones stay: %s", exc)
+            return
+        with self._lock:
+            if settings == self.settings or self._closed:
+                return
+            self.settings = settings
+            self._epoch += 1  # the open connection was made with the old settings
+        log.info("JMX credentials or TLS changed with the config; the next scrape reconnects to %s",
+                 settings.target.address)
 
     def close(self) -> None:
         """Close the connection (bounded wait) and stop the worker thread."""
@@ -216,4 +242,4 @@ def open_jmx_source(target: str, args: argparse.Namespace, config: object) -> Jm
     """Build the JMX source for ``--target`` (or the config's hostPort/jmxUrl); UsageError for a bad URL."""
     settings = settings_from(target, args, config)
     start_embedded_jvm(settings)
-    return JmxSource(settings)
+    return JmxSource(settings, settings_for=lambda reloaded: settings_from(target, args, reloaded))

@@ -112,8 +112,9 @@ def settings_from(target: str, args: object, config: object) -> JmxSettings:
     """Combine the target URL, the CLI options and the config's ``username``/``password``/``ssl``.
 
     CLI options win over the config when present on ``args``: ``jmx_username``, ``jmx_password_file`` (a file
-    holding the password, read once), ``jmx_ssl`` and ``jvm_option`` (extra flags for the embedded JVM, e.g. a
-    trust store). Timeouts come from ``connect_timeout`` and ``scrape_timeout``.
+    holding the password, read on every call: at start and at each config reload), ``jmx_ssl`` and ``jvm_option``
+    (extra flags for the embedded JVM, e.g. a trust store). Timeouts come from ``connect_timeout`` and
+    ``scrape_timeout``.
     """
     connect_timeout = float(getattr(args, "connect_timeout", None) or 2.0)
     call_timeout = float(getattr(args, "scrape_timeout", None) or 8.0)
