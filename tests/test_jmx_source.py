@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import logging
 import math
 import os
 import pickle
@@ -32,6 +33,7 @@ import requests
 from exporter.cli import main
 from exporter.errors import UsageError
 from exporter.mbeans import Composite, MBean, Tabular, Unsupported
+from exporter.sources.jmx import JmxSource
 from exporter.sources.jmx_target import JmxTarget, parse_target, settings_from
 from exporter.sources.jmx_worker import CallTimeout, JvmWorker, WorkerUnavailable
 from tests.conftest import require_jvm
@@ -137,6 +139,43 @@ def test_cli_options_win_over_the_config(tmp_path: Path) -> None:
     assert settings.jvm_options == ("-Djavax.net.ssl.trustStore=/t.p12",)
     with pytest.raises(UsageError, match="cannot read the JMX password file"):
         settings_from("jmx://h:1", Args(jmx_password_file=str(tmp_path / "nope")), Config())
+
+
+def test_a_reloaded_config_changes_the_settings_only_when_it_can_and_they_differ(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # config_reloaded never touches the JVM; the worker (with no JVM to attach to) only runs close().
+    secret = tmp_path / "jmx-password"
+    secret.write_text("first\n")
+
+    @dataclass
+    class Args:
+        jmx_password_file: str = str(secret)
+
+    @dataclass
+    class Config:
+        username: str = "alice"
+        ssl: bool = False
+
+    recorder = Recorder()
+    source = JmxSource(settings_from("jmx://h:1", Args(), Config()), JvmWorker("t", recorder.attach, recorder.detach),
+                       settings_for=lambda config: settings_from("jmx://h:1", Args(), config))
+    try:
+        epoch = source._epoch
+        source.config_reloaded(Config())  # the same settings: the connection stays
+        assert source._epoch == epoch
+        secret.write_text("rotated\n")  # the password file is read again at a reload
+        source.config_reloaded(Config())
+        assert source.settings.credentials == ("alice", "rotated") and source._epoch == epoch + 1
+        secret.unlink()
+        with caplog.at_level(logging.ERROR, logger="exporter.sources.jmx"):
+            source.config_reloaded(Config(ssl=True))
+        assert source.settings.credentials == ("alice", "rotated") and not source.settings.ssl
+        assert source._epoch == epoch + 1
+        assert "the previous ones stay" in caplog.text and "cannot read the JMX password file" in caplog.text
+        assert "rotated" not in caplog.text
+    finally:
+        source.close()
 
 
 # ---------------------------------------------------------------------------------------------------------------
