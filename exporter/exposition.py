@@ -256,7 +256,10 @@ def format_values(values: Sequence[float]) -> list[bytes]:
         texts = orjson.dumps(values)[1:-1].split(b",")
     except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, or a type orjson does not know
         return [_format_value(value).encode() for value in values]
-    odd = [i for i, value in enumerate(values) if value.__class__ is not float or not 1e-4 <= abs(value) < 1e6]
+    odd = [
+        i for i, value in enumerate(values)
+        if value.__class__ is not float or not (1e-4 <= abs(value) < 1e6 or value == 0.0)
+    ]  # fmt: skip
     for index in odd:
         texts[index] = _format_value(values[index]).encode()
     return texts
