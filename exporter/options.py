@@ -61,7 +61,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         "their beans; 0 reads everything on every scrape", default=300.0, type=float, metavar="SECONDS")
     jmx = parser.add_argument_group("JMX targets (pip install 'presto-jmx-exporter[jmx]')")
     add(jmx, "--jmx-username", "JMX user name (overrides the config's username)")
-    add(jmx, "--jmx-password-file", "file holding the JMX password (overrides the config's password)", metavar="FILE")
+    add(jmx, "--jmx-password-file", "file holding the JMX password (overrides the config's password; read again "
+        "when the config file is reloaded)", metavar="FILE")
     add(jmx, "--jmx-ssl", "reach the RMI registry and connector over TLS (like the config's ssl: true)",
         action="store_true")
     options_env = os.environ.get(env_name("--jvm-option"))
