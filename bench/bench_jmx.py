@@ -60,6 +60,9 @@ class CountingSource:
         )
         return snapshot
 
+    def config_reloaded(self, config: object) -> None:
+        self.inner.config_reloaded(config)
+
     def close(self) -> None:
         self.inner.close()
 

@@ -267,9 +267,7 @@ class Scraper:
         planner = self.planner
         if planner.engine is not engine:  # the config was reloaded: plan afresh
             planner = self.planner = Planner(self.watcher.config, engine, self.discovery_interval, self._clock)
-            reloaded = getattr(self.source, "config_reloaded", None)  # only sources that read the config have it
-            if reloaded is not None:
-                reloaded(self.watcher.config)
+            self.source.config_reloaded(self.watcher.config)
         rendering: _Rendering | None = None
         values: list[float] = []
         invalid: tuple[int, ...] = ()

@@ -81,6 +81,10 @@ class Source(Protocol):
         """Read the requested beans; raise SourceError when the target cannot be read at all."""
         ...
 
+    def config_reloaded(self, config: object) -> None:
+        """The config file was reloaded: take what the source reads from it (JMX credentials); never raises."""
+        ...
+
     def close(self) -> None:
         """Release connections and threads."""
         ...

@@ -27,6 +27,9 @@ class DumpSource:
         beans = tuple(bean for bean in snapshot.beans if canonical_key(bean.domain, bean.properties) in wanted)
         return Snapshot(beans, snapshot.bytes_read, snapshot.requests, snapshot.problems)
 
+    def config_reloaded(self, config: object) -> None:
+        """A dump reads nothing from the config."""
+
     def close(self) -> None:
         self._cached = None
 

@@ -109,6 +109,9 @@ class RestSource:
             return self._fetch_all(request, deadline)
         return self._fetch_named(request.object_names, deadline)
 
+    def config_reloaded(self, config: object) -> None:
+        """The REST source's settings come from the command line only."""
+
     def close(self) -> None:
         self._workers.shutdown(wait=False, cancel_futures=True)
         self._pool.close()
