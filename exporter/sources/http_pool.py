@@ -55,6 +55,13 @@ class HttpPool:
 
     def get(self, path: str, headers: Mapping[str, str], deadline: float, max_body: int) -> tuple[int, bytes]:
         """GET ``path``; returns (status, body). Raises HttpError; ``BodyTooLarge`` when the cap is passed."""
+        status, pieces = self.get_pieces(path, headers, deadline, max_body)
+        return status, b"".join(pieces)
+
+    def get_pieces(
+        self, path: str, headers: Mapping[str, str], deadline: float, max_body: int
+    ) -> tuple[int, list[bytes]]:
+        """``get``, with the body as the pieces it was read in (at most 256 KiB each), not joined."""
         connection = self._take()
         try:
             response = self._send(connection, path, headers, deadline)
@@ -132,7 +139,7 @@ class BodyTooLarge(HttpError):
     """The answer is bigger than the cap."""
 
 
-def _read(response: http.client.HTTPResponse, deadline: float, limit: int) -> bytes:
+def _read(response: http.client.HTTPResponse, deadline: float, limit: int) -> list[bytes]:
     declared = response.getheader("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(f"body of {int(declared)} bytes exceeds the cap of {limit} bytes")
@@ -150,7 +157,7 @@ def _read(response: http.client.HTTPResponse, deadline: float, limit: int) -> by
         chunks.append(chunk)
     if response.length:  # http.client's read(amt) returns b"" at an early end instead of raising
         raise HttpError("the response was cut off")
-    return b"".join(chunks)
+    return chunks
 
 
 def describe(exc: BaseException, connected: bool = True) -> str:

@@ -118,14 +118,15 @@ class RestSource:
 
     def _fetch_all(self, request: BeanRequest, deadline: float) -> Snapshot:
         url = self.base + MBEAN_PATH
-        status, body = self._get(MBEAN_PATH, deadline)
+        status, pieces = self._get_pieces(MBEAN_PATH, deadline)
         if status != 200:
-            raise SourceError(_status_message(status, url, body))
-        listing = BeanListing(body, url)
+            raise SourceError(_status_message(status, url, b"".join(pieces)))
+        listing = BeanListing(pieces, url)
+        size = sum(map(len, pieces))
         if request.deferred:
-            return Snapshot(bytes_read=len(body), requests=1, listing=listing)
+            return Snapshot(bytes_read=size, requests=1, listing=listing)
         beans, problems = listing.parse()
-        return Snapshot(tuple(beans), len(body), 1, tuple(problems))
+        return Snapshot(tuple(beans), size, 1, tuple(problems))
 
     def _fetch_named(self, names: tuple[str, ...], deadline: float) -> Snapshot:
         if not names:
@@ -186,11 +187,16 @@ class RestSource:
 
     def _get(self, path: str, deadline: float) -> tuple[int, bytes]:
         """GET ``path`` and read the whole body, bounded by the deadline and the body size cap."""
+        status, pieces = self._get_pieces(path, deadline)
+        return status, b"".join(pieces)
+
+    def _get_pieces(self, path: str, deadline: float) -> tuple[int, list[bytes]]:
+        """``_get``, with the body as the pieces it was read in."""
         headers = self._headers
         if self._token is not None:
             headers = {**headers, "Authorization": f"Bearer {self._token.token()}"}
         try:
-            return self._pool.get(path, headers, deadline, self.options.max_body_bytes)
+            return self._pool.get_pieces(path, headers, deadline, self.options.max_body_bytes)
         except HttpError as exc:
             raise SourceError(f"{self.base}{path}: {exc}") from None
 
