@@ -38,33 +38,59 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def measure(body: bytes, rounds: int) -> Floor:
-    """Serve ``body`` from a child process and time ``rounds`` GET + orjson.loads over one kept-alive connection."""
-    path = ROOT / "bench" / ".floor-body.json"
-    path.write_bytes(body)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.floor", str(path)], cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline())
-        url = f"http://127.0.0.1:{port}/"
-        session = requests.Session()
-        orjson.loads(session.get(url).content)  # connect and warm up
-        walls: list[float] = []
-        cpu = time.process_time()
-        for _ in range(rounds):
-            start = time.perf_counter()
-            document: Any = orjson.loads(session.get(url).content)
-            walls.append(time.perf_counter() - start)
-            del document
-        cpu = (time.process_time() - cpu) / rounds
-        session.close()
-        return Floor(len(body), statistics.median(walls), percentile(walls, 0.95), cpu)
-    finally:
-        os.kill(process.pid, signal.SIGTERM)
-        process.wait(10)
-        path.unlink(missing_ok=True)
+class FloorServer:
+    """``body`` served by a child process, fetched over one kept-alive connection: one ``round`` is one floor."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self._path = ROOT / "bench" / ".floor-body.json"
+        self._path.write_bytes(body)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "bench.floor", str(self._path)],
+            cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        self._session = requests.Session()
+        self.walls: list[float] = []
+        self.cpus: list[float] = []
+        try:
+            assert self._process.stdout is not None
+            self._url = f"http://127.0.0.1:{int(self._process.stdout.readline())}/"
+            self._fetch()  # connect and warm up
+        except BaseException:
+            self.close()
+            raise
+
+    def round(self) -> float:
+        """One floor, kept in ``walls`` and ``cpus``; returns its wall time."""
+        wall, cpu = self._fetch()
+        self.walls.append(wall)
+        self.cpus.append(cpu)
+        return wall
+
+    def _fetch(self) -> tuple[float, float]:
+        """One GET of the body plus ``orjson.loads`` of it: wall and CPU seconds."""
+        start, cpu = time.perf_counter(), time.process_time()
+        document: Any = orjson.loads(self._session.get(self._url).content)
+        wall = time.perf_counter() - start
+        del document
+        return wall, time.process_time() - cpu
+
+    def result(self) -> Floor:
+        """The rounds so far (the warm-up not counted)."""
+        return Floor(len(self.body), statistics.median(self.walls), percentile(self.walls, 0.95),
+                     sum(self.cpus) / len(self.cpus))  # fmt: skip
+
+    def close(self) -> None:
+        self._session.close()
+        os.kill(self._process.pid, signal.SIGTERM)
+        self._process.wait(10)
+        self._path.unlink(missing_ok=True)
+
+    def __enter__(self) -> FloorServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def measure_routes(urls: list[str], rounds: int, tick: Callable[[], object]) -> Floor:

@@ -7,8 +7,9 @@ For each scale it starts the fixture coordinator (Trino profile; scale 1 = 636 f
 attributes; scale 2 = twice the unrelated beans) and, for each pack and path, the exporter as a child process
 (``python -m exporter serve``). Every timed scrape is a real ``GET /metrics`` after a fixture ``tick`` (all values
 move, as in production), measured from the outside: wall time, the exporter's CPU time (/proc), the requests and
-bytes the coordinator served, and the exporter's resident memory. The floor is measured in the same run: one GET of
-exactly the bytes the exporter needed plus ``orjson.loads`` (:mod:`bench.floor`); and the API floor: the same
+bytes the coordinator served, and the exporter's resident memory. The floor is measured with each row, one round
+before or after each timed scrape: one GET of exactly the bytes the exporter needed plus ``orjson.loads``
+(:mod:`bench.floor`); and the API floor, once per pack: the same
 bytes through the coordinator's own routes, one GET per bean as airlift requires. Also: 20 concurrent scrapes
 against a slowed coordinator (how many upstream fetches they cost), and resident memory after 100 and after
 ``--soak`` scrapes with values changing every 100 scrapes. See bench/README.md for the columns.
@@ -115,8 +116,11 @@ def needed_body(coordinator: Any, urls: list[str]) -> bytes:
     return bodies[0] if whole else b"[" + b",".join(bodies) + b"]"
 
 
-def measure(coordinator: Any, exporter: ExporterChild, scrapes: int, http: bool) -> dict[str, Any]:
-    """``scrapes`` timed scrapes, each after a tick; returns medians and per-scrape costs."""
+def measure(
+    coordinator: Any, exporter: ExporterChild, scrapes: int, http: bool, floor_server: floor.FloorServer
+) -> dict[str, Any]:
+    """``scrapes`` timed scrapes, each after a tick and paired with one floor round (floor first every other time,
+    so both see the same machine); returns medians and per-scrape costs."""
     for _ in range(3):  # start-up, discovery, first layout
         exporter.scrape()
     walls: list[float] = []
@@ -124,15 +128,19 @@ def measure(coordinator: Any, exporter: ExporterChild, scrapes: int, http: bool)
     cpu_total = 0.0
     served = [0, 0]
     body = b""
-    for _ in range(scrapes):
+    for index in range(scrapes):
         coordinator.tick()
         coordinator.reset_stats()
+        if index % 2 == 0:
+            floor_server.round()
         cpu = procinfo.cpu_seconds(exporter.pid)
         start = time.perf_counter()
         body = exporter.scrape()
         walls.append(time.perf_counter() - start)
         inside.append(float(_DURATION.search(body).group(1)))  # type: ignore[union-attr]
         cpu_total += procinfo.cpu_seconds(exporter.pid) - cpu
+        if index % 2 == 1:
+            floor_server.round()
         if http:
             got = route_totals(coordinator.stats())
             served[0] += got[0]
@@ -252,13 +260,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for pack in args.packs:
                     config = pack_path(pack, Path(scratch))
                     urls = needed_urls(coordinator, config)
-                    result = floor.measure(needed_body(coordinator, urls), max(args.scrapes, 15))
+                    body = needed_body(coordinator, urls)
                     api = floor.measure_routes(urls, max(args.scrapes, 15), coordinator.tick)
                     for path in args.paths:
                         target = coordinator.http_url if path == "rest" else coordinator.jmx_url
                         log(f"scale {scale} {pack} {path}")
-                        with ExporterChild(config, target) as exporter:
-                            figures = measure(coordinator, exporter, args.scrapes, http=path == "rest")
+                        with ExporterChild(config, target) as exporter, floor.FloorServer(body) as floor_server:
+                            figures = measure(coordinator, exporter, args.scrapes, path == "rest", floor_server)
+                            result = floor_server.result()
                             row = Row(scale, pack, path, args.scrapes, floor=asdict(result), api_floor=asdict(api),
                                       **figures)
                             if path == "rest":
