@@ -57,28 +57,23 @@ class BeanListing:
         pending = bytearray()  # from the start of a bean not decoded yet to the end of the pieces added so far
         search_from = 0  # where a separator not looked at yet may start in ``pending``
         opened = False
-        last = len(self.pieces) - 1
-        for index, piece in enumerate(self.pieces):
+        for piece in self.pieces:
             pending += piece
             if not opened:
                 first = _first_non_blank(pending)
-                if len(pending) - first < len(_OPENING) and index < last:
-                    continue
+                if len(pending) - first < len(_OPENING):
+                    continue  # too little yet to tell
                 if not pending.startswith(_OPENING, first):
                     raise NotSplittable
                 del pending[: first + 1]
                 opened = True
-            end = len(pending)
-            if index == last:
-                end = _last_non_blank(pending)
-                if not pending.endswith(b"}]", 0, end):
-                    raise NotSplittable
-                end -= 1
-            consumed = yield from _complete_beans(pending, search_from, end, index == last)
+            consumed = yield from _complete_beans(pending, search_from, len(pending), final=False)
             del pending[:consumed]
             search_from = max(0, len(pending) - len(_SEPARATOR) + 1)  # a separator may straddle two pieces
-        if not opened:
+        end = _last_non_blank(pending)
+        if not opened or not pending.endswith(b"}]", 0, end):
             raise NotSplittable
+        yield from _complete_beans(pending, search_from, end - 1, final=True)
 
     def _parse_bean_by_bean(self) -> tuple[list[MBean], list[str]] | None:
         beans: list[MBean] = []
