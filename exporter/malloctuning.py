@@ -5,13 +5,15 @@
   back to the system: over 20,000 scrapes of the coordinator pack the resident size crept from 36 to 45 MiB while
   Python's count of live objects stayed the same. With one arena it stays flat, and little is lost to sharing it:
   the GIL already serialises nearly all of the exporter's allocations.
-- **Whole answers mapped, and given back.** By default glibc raises its mmap threshold to the size of each large
-  block freed, so after the first scrape a whole-list answer (4.5 MB at 19,000 attributes) is placed in the heap,
-  and whether its memory is given back when freed depends on what was placed above it: the resident size of an
-  export-everything server settled at 58 or at 62 MiB from one start to the next. A fixed threshold of 4 MiB maps
-  every block that big and unmaps it when freed. Fixing it also fixes the trim threshold, whose default (128 KiB)
-  would hand back and fault in again the heap's smaller per-scrape buffers (the 1.8 MB exposition) on every
-  scrape, about a fifth more time per scrape; so it is set to 64 MiB.
+- **Big blocks mapped, and given back.** By default glibc raises its mmap threshold to the size of each large
+  block freed, so after the first scrape a block as big as a whole-list answer (4.5 MB at 19,000 attributes) is
+  placed in the heap, and whether its memory is given back when freed depends on what was placed above it: the
+  resident size of an export-everything server settled at 58 or at 62 MiB from one start to the next. A fixed
+  threshold of 4 MiB maps every block that big and unmaps it when freed. (The REST source no longer joins a whole
+  list into one block: it decodes the 256 KiB pieces as read, see ``exporter.sources.listing``.) Fixing it also
+  fixes the trim threshold, whose default (128 KiB) would hand back and fault in again the heap's smaller
+  per-scrape buffers (the 1.8 MB exposition, the answer's pieces) on every scrape, about a fifth more time per
+  scrape; so it is set to 64 MiB.
 
 A setting in the environment (``MALLOC_ARENA_MAX``, ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or
 ``GLIBC_TUNABLES``) wins over ours; on a C library without ``mallopt`` (musl, macOS) nothing changes.
