@@ -37,12 +37,10 @@ class ExporterServer(ThreadingHTTPServer):
         self,
         address: tuple[str, int],
         scraper: Scraper,
-        target_description: str,
         users: Users | None = None,
         tls: ssl.SSLContext | None = None,
     ) -> None:
         self.scraper = scraper
-        self.target_description = target_description
         self.users = users
         self.tls = tls
         self.stopping = False
@@ -185,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(503, "text/plain; charset=utf-8", f"not ready: {result.error}\n".encode())
 
     def _landing(self) -> None:
-        target = html.escape(self.server.target_description)
+        target = html.escape(self.server.scraper.source.description)  # read each time: a reload may move it
         page = (
             "<!doctype html><html><head><title>presto-jmx-exporter</title></head><body>"
             f"<h1>presto-jmx-exporter {__version__}</h1>"

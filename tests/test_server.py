@@ -44,7 +44,7 @@ class Running:
 
     def __init__(self, config: Path, target: str, timeout: float = 3.0) -> None:
         self.scraper = Scraper(ConfigWatcher(config), RestSource(target), timeout=timeout)
-        self.server = ExporterServer(("127.0.0.1", 0), self.scraper, target)
+        self.server = ExporterServer(("127.0.0.1", 0), self.scraper)
         self.server.serve_in_thread()
         self.url = self.server.url
 

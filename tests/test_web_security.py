@@ -41,7 +41,7 @@ def serve(tmp_path: Path, users: Users | None = None, tls: ssl.SSLContext | None
     (tmp_path / "rules.yml").write_text(RULES)
     (tmp_path / "dump.json").write_bytes(BODY)
     scraper = Scraper(ConfigWatcher(tmp_path / "rules.yml"), DumpSource(tmp_path / "dump.json"))
-    server = ExporterServer(("127.0.0.1", 0), scraper, "dump.json", users=users, tls=tls)
+    server = ExporterServer(("127.0.0.1", 0), scraper, users=users, tls=tls)
     server.serve_in_thread()
     return server
 

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         log.debug("glibc malloc tuned: %s", ", ".join(tuned))
     scraper = build_scraper(args, min_interval=args.min_interval)
     try:
-        server = ExporterServer(address, scraper, scraper.source.description, users=users, tls=tls)
+        server = ExporterServer(address, scraper, users=users, tls=tls)
     except OSError as exc:
         scraper.source.close()
         raise UsageError(f"cannot listen on {args.listen}: {exc.strerror}") from None
