@@ -41,7 +41,7 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("target")
     add(group, "--target", "coordinator base URL (http(s)://host:port), a saved /v1/jmx/mbean JSON file, or a JMX "
         "URL (service:jmx:rmi:///jndi/rmi://host:port/jmxrmi or jmx://host:port); defaults to the config's "
-        "hostPort/jmxUrl", metavar="TARGET")
+        "hostPort/jmxUrl, followed when the config is reloaded", metavar="TARGET")
     add(group, "--user", "user name sent in the user header (and as the Basic auth user when a password is set)")
     add(group, "--user-header", "header that carries the user name; X-Presto-User for servers that use it",
         default="X-Trino-User", metavar="NAME")
@@ -107,7 +107,7 @@ def is_jmx_target(target: str) -> bool:
 
 def open_source(args: argparse.Namespace, config: object) -> Source:
     """Build the source named by --target (or the config's hostPort/jmxUrl); problems raise UsageError."""
-    target = args.target or _config_jmx_target(config)
+    target = args.target or config_jmx_target(config)
     if not target:
         raise UsageError("no target: give --target (a URL, a dump file or a JMX URL) or hostPort/jmxUrl in the config")
     if target.startswith(("http://", "https://")):
@@ -124,7 +124,8 @@ def open_source(args: argparse.Namespace, config: object) -> Source:
     return DumpSource(path)
 
 
-def _config_jmx_target(config: object) -> str | None:
+def config_jmx_target(config: object) -> str | None:
+    """The JMX URL the config's ``jmxUrl`` or ``hostPort`` names, if any (``jmxUrl`` wins, as in jmx_exporter)."""
     jmx_url = getattr(config, "jmx_url", None)
     if jmx_url:
         return str(jmx_url)

@@ -7,6 +7,7 @@ fixture coordinators that serve the same MBeans over JMX/RMI and over airlift's 
 
 from __future__ import annotations
 
+import argparse
 import base64
 import contextlib
 import logging
@@ -33,7 +34,7 @@ import requests
 from exporter.cli import main
 from exporter.errors import UsageError
 from exporter.mbeans import Composite, MBean, Tabular, Unsupported
-from exporter.sources.jmx import JmxSource
+from exporter.sources.jmx import JmxSource, reloaded_settings
 from exporter.sources.jmx_target import JmxTarget, parse_target, settings_from
 from exporter.sources.jmx_worker import CallTimeout, JvmWorker, WorkerUnavailable
 from tests.conftest import require_jvm
@@ -176,6 +177,38 @@ def test_a_reloaded_config_changes_the_settings_only_when_it_can_and_they_differ
         assert "rotated" not in caplog.text
     finally:
         source.close()
+
+
+def test_a_reloaded_config_moves_the_target_unless_the_command_line_named_it(caplog: pytest.LogCaptureFixture) -> None:
+    # jmx_exporter reads hostPort and jmxUrl on every scrape; --target on the command line is ours, and it stays.
+    @dataclass
+    class Config:
+        host_port: str | None = "127.0.0.1:1111"
+        jmx_url: str | None = None
+
+    started = "service:jmx:rmi:///jndi/rmi://127.0.0.1:1111/jmxrmi"
+    from_config, from_cli = argparse.Namespace(target=None), argparse.Namespace(target="jmx://127.0.0.1:1111")
+    for args in (from_config, from_cli):
+        source = JmxSource(reloaded_settings(started, args, Config()), JvmWorker("t", Recorder().attach, lambda: None),
+                           settings_for=lambda config, args=args: reloaded_settings(started, args, config))
+        try:
+            epoch = source._epoch
+            with caplog.at_level(logging.INFO, logger="exporter.sources.jmx"):
+                source.config_reloaded(Config(host_port="127.0.0.1:2222"))
+            if args is from_cli:
+                assert source.settings.target.port == 1111 and source._epoch == epoch
+                continue
+            assert (source.settings.target.port, source._epoch) == (2222, epoch + 1)
+            assert source.description == "service:jmx:rmi:///jndi/rmi://127.0.0.1:2222/jmxrmi"
+            assert "the JMX target changed with the config; the next scrape connects to 127.0.0.1:2222" in caplog.text
+            source.config_reloaded(Config(jmx_url="service:jmx:rmi:///jndi/rmi://127.0.0.1:3333/jmxrmi"))
+            assert source.settings.target.port == 3333  # jmxUrl wins over hostPort
+            with caplog.at_level(logging.ERROR, logger="exporter.sources.jmx"):
+                source.config_reloaded(Config(host_port=None))
+            assert source.settings.target.port == 3333 and source._epoch == epoch + 2
+            assert "the reloaded config has neither hostPort nor jmxUrl" in caplog.text
+        finally:
+            source.close()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -463,6 +496,27 @@ def test_serve_takes_new_credentials_from_a_reloaded_config(
     assert "the server rejected the credentials" in log
     assert "the next scrape reconnects" in log
     assert "s3cret" not in log
+
+
+@pytest.mark.jvm
+def test_serve_follows_a_host_port_changed_in_the_config(trino_coordinator: FixtureCoordinator, tmp_path: Path) -> None:
+    require_jvm()
+    body = "hostPort: {}\nincludeObjectNames: ['trino.memory:*']\nrules:\n  - pattern: '.*'\n"
+    config = write_config(tmp_path, body.format(f"127.0.0.1:{free_port()}"))  # nothing listens there
+    serving = Serving(config, None, 5.0)
+    try:
+        assert metric(serving.metrics()[0], "jmx_scrape_error") == 1.0
+        config.write_text(body.format(trino_coordinator.jmx_host_port))
+        wait_until(lambda: metric(serving.metrics()[0], "jmx_scrape_error") == 0.0, 30,
+                   "a successful scrape of the reloaded config's hostPort")
+        text, _ = serving.metrics()
+        assert metric(text, 'trino_memory_ClusterMemoryPool_FreeDistributedBytes{name="general"}') is not None
+        landing = requests.get(f"http://127.0.0.1:{serving.port}/", timeout=10).text
+        assert trino_coordinator.jmx_host_port in landing
+    finally:
+        code = serving.stop()
+    assert code == 0
+    assert f"the next scrape connects to {trino_coordinator.jmx_host_port}" in serving.log.read_text()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -781,12 +835,13 @@ def test_calls_from_many_threads_never_attach_them_to_the_jvm(trino_coordinator:
 class Serving:
     """``presto-jmx-exporter serve`` in a child process, stopped by PID at the end."""
 
-    def __init__(self, config: Path, target: str, scrape_timeout: float) -> None:
+    def __init__(self, config: Path, target: str | None, scrape_timeout: float) -> None:
         self.port = free_port()
         self.log = config.parent / "serve.log"
         self._log_file = self.log.open("wb")
+        where = ["--target", target] if target else []  # none: the config's hostPort or jmxUrl
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "exporter", "serve", "--config", str(config), "--target", target,
+            [sys.executable, "-m", "exporter", "serve", "--config", str(config), *where,
              "--listen", f"127.0.0.1:{self.port}", "--scrape-timeout", str(scrape_timeout), "--connect-timeout", "1"],
             stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, env=child_env(),
         )

@@ -138,8 +138,9 @@ class JmxSource:
         return outcome
 
     def config_reloaded(self, config: object) -> None:
-        """Use the reloaded ``config``'s credentials and TLS choice: when they changed, the next fetch connects
-        afresh with them. Settings it cannot give (an unreadable password file) leave the current ones in use."""
+        """Use the reloaded ``config``'s target, credentials and TLS choice: when they changed, the next fetch
+        connects afresh with them. Settings it cannot give (an unreadable password file, no target) leave the
+        current ones in use."""
         if self._settings_for is None:
             return
         try:
@@ -150,10 +151,15 @@ class JmxSource:
         with self._lock:
             if settings == self.settings or self._closed:
                 return
+            moved = settings.target != self.settings.target
             self.settings = settings
+            self.description = settings.target.url
             self._epoch += 1  # the open connection was made with the old settings
-        log.info("JMX credentials or TLS changed with the config; the next scrape reconnects to %s",
-                 settings.target.address)
+        if moved:
+            log.info("the JMX target changed with the config; the next scrape connects to %s", settings.target.address)
+        else:
+            log.info("JMX credentials or TLS changed with the config; the next scrape reconnects to %s",
+                     settings.target.address)
 
     def close(self) -> None:
         """Close the connection (bounded wait) and stop the worker thread."""
@@ -242,4 +248,16 @@ def open_jmx_source(target: str, args: argparse.Namespace, config: object) -> Jm
     """Build the JMX source for ``--target`` (or the config's hostPort/jmxUrl); UsageError for a bad URL."""
     settings = settings_from(target, args, config)
     start_embedded_jvm(settings)
-    return JmxSource(settings, settings_for=lambda reloaded: settings_from(target, args, reloaded))
+    return JmxSource(settings, settings_for=lambda reloaded: reloaded_settings(target, args, reloaded))
+
+
+def reloaded_settings(target: str, args: argparse.Namespace, config: object) -> JmxSettings:
+    """The settings a reloaded ``config`` gives. Like jmx_exporter, which reads ``hostPort`` and ``jmxUrl`` on every
+    scrape, the config's target is followed, unless ``--target`` named one (``target`` is where we started)."""
+    from exporter.options import config_jmx_target
+
+    if not getattr(args, "target", None):
+        target = config_jmx_target(config) or ""
+        if not target:
+            raise UsageError("the reloaded config has neither hostPort nor jmxUrl")
+    return settings_from(target, args, config)
