@@ -53,15 +53,9 @@ class HttpPool:
         self._closed = False
         self.connections_opened = 0
 
-    def get(self, path: str, headers: Mapping[str, str], deadline: float, max_body: int) -> tuple[int, bytes]:
-        """GET ``path``; returns (status, body). Raises HttpError; ``BodyTooLarge`` when the cap is passed."""
-        status, pieces = self.get_pieces(path, headers, deadline, max_body)
-        return status, b"".join(pieces)
-
-    def get_pieces(
-        self, path: str, headers: Mapping[str, str], deadline: float, max_body: int
-    ) -> tuple[int, list[bytes]]:
-        """``get``, with the body as the pieces it was read in (at most 256 KiB each), not joined."""
+    def get(self, path: str, headers: Mapping[str, str], deadline: float, max_body: int) -> tuple[int, list[bytes]]:
+        """GET ``path``; returns the status and the body as the pieces it was read in (at most 256 KiB each, not
+        joined: a whole bean list is decoded from them). Raises HttpError; ``BodyTooLarge`` past the cap."""
         connection = self._take()
         try:
             response = self._send(connection, path, headers, deadline)

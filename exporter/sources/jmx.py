@@ -257,7 +257,8 @@ def reloaded_settings(target: str, args: argparse.Namespace, config: object) -> 
     from exporter.options import config_jmx_target
 
     if not getattr(args, "target", None):
-        target = config_jmx_target(config) or ""
-        if not target:
+        followed = config_jmx_target(config)
+        if not followed:
             raise UsageError("the reloaded config has neither hostPort nor jmxUrl")
+        target = followed
     return settings_from(target, args, config)

@@ -196,7 +196,7 @@ class RestSource:
         if self._token is not None:
             headers = {**headers, "Authorization": f"Bearer {self._token.token()}"}
         try:
-            return self._pool.get_pieces(path, headers, deadline, self.options.max_body_bytes)
+            return self._pool.get(path, headers, deadline, self.options.max_body_bytes)
         except HttpError as exc:
             raise SourceError(f"{self.base}{path}: {exc}") from None
 
