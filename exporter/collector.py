@@ -13,7 +13,6 @@ up to the value are kept, and a scrape only formats its numbers.
 from __future__ import annotations
 
 import gc
-import gzip
 import logging
 import threading
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from exporter import __version__
+from exporter.compression import gzip_body
 from exporter.config import Config, ConfigError, MetricType, load_config
 from exporter.exposition import FamilyShape, Prerendered, SimpleFamily, SimpleSample, render_openmetrics, render_text
 from exporter.families import Layout, build_layout
@@ -168,7 +168,7 @@ class ScrapeResult:
         if cached is None:
             if compressed:
                 # The plain body is not kept for it: Prometheus asks for gzip, and 17,000 series are 1.8 MB.
-                cached = gzip.compress(self._bodies.get((openmetrics, False)) or self._render(openmetrics), 1)
+                cached = gzip_body(self._bodies.get((openmetrics, False)) or self._render(openmetrics))
             else:
                 cached = self._render(openmetrics)
             self._bodies[key] = cached
