@@ -175,12 +175,11 @@ class ScrapeResult:
         return cached
 
     def _render(self, openmetrics: bool) -> bytes:
-        own = (render_openmetrics if openmetrics else render_text)(self.self_families)
-        beans = b""
-        if self.rendering is not None:
-            leave_out = frozenset(self.invalid_counters) if openmetrics else ()
-            beans = self.rendering.text(openmetrics).render(self.values, leave_out)
-        return beans + own.encode("utf-8")
+        own = (render_openmetrics if openmetrics else render_text)(self.self_families).encode("utf-8")
+        if self.rendering is None:
+            return own
+        leave_out = frozenset(self.invalid_counters) if openmetrics else ()
+        return self.rendering.text(openmetrics).render(self.values, leave_out, tail=own)
 
 
 class _Flight:

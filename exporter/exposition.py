@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from typing import Protocol
 
 import orjson
@@ -215,24 +214,33 @@ class Prerendered:
     def __len__(self) -> int:
         return len(self._heads)
 
-    def render(self, values: Sequence[float], leave_out: Collection[int] = ()) -> bytes:
-        """The families with ``values``; the samples at the indices in ``leave_out`` are omitted (not their HELP)."""
+    def render(self, values: Sequence[float], leave_out: Collection[int] = (), tail: bytes = b"") -> bytes:
+        """The families with ``values``, then ``tail``; the samples at the indices in ``leave_out`` are omitted (not
+        their HELP)."""
         if len(values) != len(self._heads):
             raise ValueError(f"{len(values)} values for {len(self._heads)} samples")
         if not values:
-            return b""
+            return tail
         texts = format_values(values)
         if leave_out:
-            return self._render_leaving_out(texts, leave_out)
-        return b"".join(chain.from_iterable(zip(self._heads, texts, strict=True))) + b"\n"
+            return self._render_leaving_out(texts, leave_out, tail)
+        # Heads and values interleaved by slice assignment, then one join: a third of the time zip and chain take
+        # for 17,000 samples, and the closing newline and ``tail`` are not added by copying the whole text again.
+        count = len(texts)
+        parts = [tail] * (2 * count + 1)
+        parts[0 : 2 * count : 2] = self._heads
+        parts[1 : 2 * count : 2] = texts
+        parts[2 * count - 1] = texts[-1] + b"\n"
+        return b"".join(parts)
 
-    def _render_leaving_out(self, texts: list[bytes], leave_out: Collection[int]) -> bytes:
+    def _render_leaving_out(self, texts: list[bytes], leave_out: Collection[int], tail: bytes) -> bytes:
         out: list[bytes] = []
         for index, (head, text) in enumerate(zip(self._heads, texts, strict=True)):
             if index in leave_out:
                 out.append(self._family_headers.get(index, b""))  # the family keeps its TYPE and HELP lines
             else:
                 out += (head[1:] if index else head, text, b"\n")  # head[1:]: without the previous line's newline
+        out.append(tail)
         return b"".join(out)
 
 

@@ -127,6 +127,9 @@ def test_prerendered_is_the_renderer_with_new_values_and_samples_left_out(
     render = render_openmetrics if openmetrics else render_text
     expected = render(expected_families).removesuffix("# EOF\n")
     assert Prerendered(FAMILIES, openmetrics).render(values, frozenset(leave_out)) == expected.encode()
+    tail = b"# the self metrics\n"
+    assert Prerendered(FAMILIES, openmetrics).render(values, frozenset(leave_out), tail) == expected.encode() + tail
+    assert Prerendered([], openmetrics).render([], (), tail) == tail
 
 
 @given(st.floats() | st.integers(min_value=-(2**70), max_value=2**70).map(float))
