@@ -50,8 +50,11 @@ class CountingSource:
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.description = inner.description
         self.fetches: list[dict[str, int]] = []
+
+    @property
+    def description(self) -> str:
+        return str(self.inner.description)
 
     def fetch(self, request: Any, deadline: float) -> Any:
         snapshot = self.inner.fetch(request, deadline)

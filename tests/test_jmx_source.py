@@ -206,7 +206,7 @@ def test_a_reloaded_config_moves_the_target_unless_the_command_line_named_it(cap
             with caplog.at_level(logging.ERROR, logger="exporter.sources.jmx"):
                 source.config_reloaded(Config(host_port=None))
             assert source.settings.target.port == 3333 and source._epoch == epoch + 2
-            assert "the reloaded config has neither hostPort nor jmxUrl" in caplog.text
+            assert "the reloaded config has neither hostPort nor jmxUrl; set one, or give --target" in caplog.text
         finally:
             source.close()
 

@@ -75,14 +75,18 @@ class Snapshot:
 class Source(Protocol):
     """Reads MBeans from one target. Implementations must bound every fetch by ``deadline`` (a monotonic time)."""
 
-    description: str
+    @property
+    def description(self) -> str:
+        """The target as shown in logs and on the landing page; it may change when the config is reloaded."""
+        ...
 
     def fetch(self, request: BeanRequest, deadline: float) -> Snapshot:
         """Read the requested beans; raise SourceError when the target cannot be read at all."""
         ...
 
     def config_reloaded(self, config: object) -> None:
-        """The config file was reloaded: take what the source reads from it (JMX credentials); never raises."""
+        """The config file was reloaded: take what the source reads from it (a JMX target's ``hostPort`` or
+        ``jmxUrl``, credentials and ``ssl``); never raises."""
         ...
 
     def close(self) -> None:

@@ -6,8 +6,8 @@ callers wait for it until their deadline, so a hung JMX server costs one failed 
 
 The connection is kept across scrapes. A broken connection is replaced at once and the read retried within the
 same scrape; a call that overran the deadline makes the next scrape start a fresh connection, and so does a
-reloaded config whose ``username``, ``password`` or ``ssl`` changed (jmx_exporter reads them on every scrape). What
-crosses back to the caller is plain Python: MBean records, or an error message.
+reloaded config whose ``hostPort``, ``jmxUrl``, ``username``, ``password`` or ``ssl`` changed (jmx_exporter reads
+them on every scrape). What crosses back to the caller is plain Python: MBean records, or an error message.
 """
 
 from __future__ import annotations
@@ -107,13 +107,16 @@ class JmxSource:
     ) -> None:
         self.settings = settings
         self._settings_for = settings_for  # the settings a reloaded config gives
-        self.description = settings.target.url
         self._worker = worker or JvmWorker("jmx", attach=_attach_daemon, detach=_detach)
         self._lock = threading.Lock()
         self._epoch = 0  # bumped when a call overruns: the session in use then is not trusted any more
         self._session: Session | None = None  # only ever touched on worker threads
         self._closed = False
         self.connects = 0
+
+    @property
+    def description(self) -> str:
+        return self.settings.target.url
 
     def fetch(self, request: BeanRequest, deadline: float) -> Snapshot:
         """Read the requested beans; SourceError with a one-line cause when the target cannot be read."""
@@ -153,7 +156,6 @@ class JmxSource:
                 return
             moved = settings.target != self.settings.target
             self.settings = settings
-            self.description = settings.target.url
             self._epoch += 1  # the open connection was made with the old settings
         if moved:
             log.info("the JMX target changed with the config; the next scrape connects to %s", settings.target.address)
@@ -259,6 +261,6 @@ def reloaded_settings(target: str, args: argparse.Namespace, config: object) -> 
     if not getattr(args, "target", None):
         followed = config_jmx_target(config)
         if not followed:
-            raise UsageError("the reloaded config has neither hostPort nor jmxUrl")
+            raise UsageError("the reloaded config has neither hostPort nor jmxUrl; set one, or give --target")
         target = followed
     return settings_from(target, args, config)
