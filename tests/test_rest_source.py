@@ -237,3 +237,69 @@ def test_parallel_fetches_share_the_source_safely() -> None:
         source.close()
     assert errors == []
     assert len(server.seen) == 40
+
+
+def test_named_beans_over_tls_many_at_once(certificates: dict[str, tuple[Path, Path]]) -> None:
+    # A big bean spans many TLS records, each read on its own.
+    big = {"objectName": "a:name=Big", "attributes": [
+        {"name": f"A{i}", "type": "long", "value": i} for i in range(20_000)
+    ]}  # fmt: skip
+    names = [f"a:name=B{i}" for i in range(9)] + ["a:name=Big"]
+
+    def answer(path: str) -> Reply:
+        if path.endswith("Big"):
+            return Reply(body=orjson.dumps(big))
+        name = path.rsplit("%3D", 1)[1]
+        return Reply(body=orjson.dumps({"objectName": f"a:name={name}", "attributes": [
+            {"name": "Count", "type": "long", "value": 1}]}))
+
+    with CannedServer(answer, tls=_server_context(certificates)) as server:
+        trusted = RestSource(server.url, HttpOptions(ca_bundle=str(certificates["server"][0]), parallelism=4))
+        snapshot = trusted.fetch(BeanRequest(tuple(names)), time.monotonic() + 10)
+        trusted.close()
+        untrusted = RestSource(server.url, HttpOptions(parallelism=4))
+        with pytest.raises(SourceError, match="TLS error"):
+            untrusted.fetch(BeanRequest(tuple(names)), time.monotonic() + 10)
+        untrusted.close()
+    assert [bean.object_name for bean in snapshot.beans] == names
+    assert len(snapshot.beans[-1].attributes) == 20_000
+    assert snapshot.requests == 10
+
+
+def test_named_beans_chunked_capped_and_cut_off_name_the_bean() -> None:
+    chunked = {"Transfer-Encoding": "chunked"}
+    with CannedServer(lambda path: Reply(body=_chunked(orjson.dumps(POOL_BEAN)), headers=chunked)) as server:
+        source = RestSource(server.url)
+        assert [b.object_name for b in source.fetch(BeanRequest((POOL,)), time.monotonic() + 5).beans] == [POOL]
+        source.close()
+    big = orjson.dumps({**POOL_BEAN, "description": "x" * 5000})
+    with CannedServer(lambda path: Reply(body=big)) as server:
+        source = RestSource(server.url, HttpOptions(max_body_bytes=1000))
+        with pytest.raises(SourceError, match=r"ClusterMemoryPool%2Cname%3Dgeneral: body of \d+ bytes exceeds"):
+            source.fetch(BeanRequest((POOL, "a:b=c")), time.monotonic() + 5)
+        source.close()
+
+
+def test_a_deferred_fetch_by_name_is_decoded_but_parsed_only_when_read() -> None:
+    broken = {"objectName": "a:b=broken", "attributes": "not a list"}
+
+    def answer(path: str) -> Reply:
+        if path.endswith("broken"):
+            return Reply(body=orjson.dumps(broken))
+        if path.endswith("general"):
+            return Reply(body=orjson.dumps(POOL_BEAN))
+        return Reply(500, b"javax.management.InstanceNotFoundException")
+
+    with CannedServer(answer) as server:
+        source = RestSource(server.url)
+        snapshot = source.fetch(BeanRequest(("a:b=missing", "a:b=broken", POOL), deferred=True), time.monotonic() + 5)
+        only_missing = source.fetch(BeanRequest(("a:b=missing",), deferred=True), time.monotonic() + 5)
+        source.close()
+    assert snapshot.listing is not None and snapshot.requests == 3
+    assert [item["objectName"] for item in snapshot.listing.items()] == ["a:b=broken", POOL]
+    assert [bean.object_name for bean in snapshot.beans] == [POOL]
+    assert len(snapshot.problems) == 1
+    assert snapshot.problems[0].startswith(f"{server.url}/v1/jmx/mbean/a%3Ab%3Dbroken: ")
+    with pytest.raises(SourceError, match="none of the 1 requested MBeans exists on the target "
+                                          r"\(each answered HTTP 500: javax.management.InstanceNotFoundException\)"):
+        only_missing.beans  # noqa: B018

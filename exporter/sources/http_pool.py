@@ -6,27 +6,33 @@ costs more than the data. This client does only what the source needs: idle conn
 connect timeout that bounds the name lookup too, a read deadline, a body size cap checked while reading, TLS
 through an ``ssl.SSLContext``, and one short, secret-free line for every failure. Proxy environment variables are
 not used: the coordinator is reached directly (a sidecar talks to its own pod).
+
+Several GETs at once (``get_many``) run on the calling thread: one request on each of several connections, the
+answers read as they arrive (:mod:`exporter.sources.http_response`). Worker threads doing the same cost more than
+the requests: each answer waited for the GIL while another thread decoded the previous one.
 """
 
 from __future__ import annotations
 
 import http.client
 import select
+import selectors
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from urllib.parse import urlsplit
 
+from exporter.sources.http_response import BodyTooLarge, HttpError, ResponseReader
 from exporter.sources.resolver import BoundedResolver, ResolveTimeout, create_connection
 
+__all__ = ["BodyTooLarge", "HttpError", "HttpPool", "describe"]
+
 _CHUNK = 256 * 1024
-
-
-class HttpError(Exception):
-    """A request failed; ``str()`` is a short cause (no URL, no secret)."""
+_WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
 class HttpPool:
@@ -114,6 +120,12 @@ class HttpPool:
     def _send(
         self, connection: http.client.HTTPConnection, path: str, headers: Mapping[str, str], deadline: float
     ) -> http.client.HTTPResponse:
+        self._connect(connection, deadline)
+        connection.request("GET", path, headers=dict(headers))
+        return connection.getresponse()
+
+    def _connect(self, connection: http.client.HTTPConnection, deadline: float) -> None:
+        """Open the connection if it is not (bounded by the connect timeout); the socket times out at ``deadline``."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise HttpError("no time left in the scrape budget")
@@ -125,12 +137,134 @@ class HttpPool:
                 raise HttpError("timed out connecting") from None
             connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         connection.sock.settimeout(max(0.001, deadline - time.monotonic()))
-        connection.request("GET", path, headers=dict(headers))
-        return connection.getresponse()
+
+    def get_many(
+        self, paths: Sequence[str], headers: Mapping[str, str], deadline: float, max_body: int, width: int
+    ) -> Iterator[tuple[int, tuple[int, bytes] | HttpError]]:
+        """GET every path, ``width`` at a time on as many connections, all on the calling thread.
+
+        Yields ``(index into paths, (status, body) or the HttpError of that request)`` as each answer completes, so
+        the caller decodes one while the others are still on their way. A failure to connect fails every request
+        not yet sent (they would meet the same server); answers missing at the deadline fail as timed out.
+        """
+        try:
+            head = self._request_head(headers)
+        except HttpError as exc:
+            for index in range(len(paths)):
+                yield index, exc
+            return
+        pending = deque(enumerate(paths))
+        selector = selectors.DefaultSelector()
+        try:
+            while pending or selector.get_map():
+                while pending and len(selector.get_map()) < width:
+                    index, path = pending.popleft()
+                    request = b"GET %s HTTP/1.1\r\n%s" % (path.encode("ascii"), head)  # paths come URL-quoted
+                    failure = self._start(selector, index, request, self._take(), deadline, max_body)
+                    if failure is not None:
+                        yield index, failure
+                        while pending:
+                            yield pending.popleft()[0], failure
+                if not selector.get_map():
+                    break
+                remaining = deadline - time.monotonic()
+                events = selector.select(remaining) if remaining > 0 else []
+                if not events:
+                    for key in list(selector.get_map().values()):
+                        exchange: _Exchange = key.data
+                        selector.unregister(key.fileobj)
+                        exchange.connection.close()
+                        reading = "while reading the body" if exchange.reader.started else "waiting for the response"
+                        yield exchange.index, HttpError(f"timed out {reading}")
+                    continue
+                for key, _ in events:
+                    exchange = key.data
+                    try:
+                        finished = exchange.receive()
+                    except (HttpError, OSError) as exc:
+                        selector.unregister(key.fileobj)
+                        exchange.connection.close()
+                        yield exchange.index, exc if isinstance(exc, HttpError) else HttpError(describe(exc))
+                        continue
+                    if not finished:
+                        continue
+                    selector.unregister(key.fileobj)
+                    reader = exchange.reader
+                    if reader.keep_alive and not reader.extra:
+                        self._give_back(exchange.connection)
+                    else:
+                        exchange.connection.close()
+                    yield exchange.index, (reader.status, reader.body())
+        finally:
+            for key in list(selector.get_map().values()):
+                key.data.connection.close()
+            selector.close()
+
+    def _start(
+        self,
+        selector: selectors.BaseSelector,
+        index: int,
+        request: bytes,
+        connection: http.client.HTTPConnection,
+        deadline: float,
+        max_body: int,
+    ) -> HttpError | None:
+        """Send ``request`` on ``connection`` and watch it for the answer; the failure, if it fails."""
+        try:
+            self._connect(connection, deadline)
+            sock = connection.sock
+            sock.sendall(request)
+            sock.setblocking(False)
+        except HttpError as exc:
+            connection.close()
+            return exc
+        except OSError as exc:
+            connected = connection.sock is not None
+            connection.close()
+            return HttpError(describe(exc, connected))
+        selector.register(sock, selectors.EVENT_READ, _Exchange(index, connection, ResponseReader(max_body)))
+        return None
+
+    def _request_head(self, headers: Mapping[str, str]) -> bytes:
+        """What follows the request line: Host and ``headers``, as ``http.client`` sends them (Latin-1)."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        if self._port != (443 if self._https else 80):
+            host = f"{host}:{self._port}"
+        lines = [f"Host: {host}", "Accept-Encoding: identity"]
+        for name, value in headers.items():
+            if "\r" in value or "\n" in value:
+                raise HttpError(f"the {name} header has a line break in it")
+            lines.append(f"{name}: {value}")
+        try:
+            return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        except UnicodeEncodeError:
+            raise HttpError("a request header is not Latin-1 text") from None
 
 
-class BodyTooLarge(HttpError):
-    """The answer is bigger than the cap."""
+class _Exchange:
+    """One GET of ``get_many`` in flight: its place in the list, its connection and the reader of its answer."""
+
+    __slots__ = ("connection", "index", "reader")
+
+    def __init__(self, index: int, connection: http.client.HTTPConnection, reader: ResponseReader) -> None:
+        self.index = index
+        self.connection = connection
+        self.reader = reader
+
+    def receive(self) -> bool:
+        """Read all that has arrived (over TLS one call gives one record, at most 16 KiB); True when done."""
+        sock = self.connection.sock
+        reader = self.reader
+        while not reader.done:
+            try:
+                data = sock.recv(_CHUNK)
+            except _WOULD_BLOCK:
+                return False
+            if not data:
+                reader.end()
+                return True
+            reader.feed(data)
+        return True
 
 
 def _read(response: http.client.HTTPResponse, deadline: float, limit: int) -> list[bytes]:

@@ -6,10 +6,10 @@ import base64
 import logging
 import os
 import ssl
-import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from exporter.mbeans import MBean
@@ -77,8 +77,9 @@ def base_url(target: str) -> str:
 class RestSource:
     """A keep-alive HTTP client for one coordinator; safe to call from several threads at once.
 
-    Named beans are fetched one request each, ``parallelism`` at a time, over kept-alive connections
-    (:mod:`exporter.sources.http_pool`); the coordinator is reached directly, proxy variables are not used.
+    Named beans are fetched one request each, ``parallelism`` at a time on as many kept-alive connections, from
+    the calling thread (:mod:`exporter.sources.http_pool`); the coordinator is reached directly, proxy variables
+    are not used.
     """
 
     def __init__(self, target: str, options: HttpOptions | None = None, pool: HttpPool | None = None):
@@ -101,19 +102,17 @@ class RestSource:
         # A bearer token only when there is no password: Basic auth wins, as it did with requests' session auth.
         token_file = self.options.bearer_token_file if self.options.password is None else None
         self._token = _TokenFile(token_file) if token_file else None
-        self._workers = ThreadPoolExecutor(max_workers=self.options.parallelism, thread_name_prefix="rest-fetch")
 
     def fetch(self, request: BeanRequest, deadline: float) -> Snapshot:
-        """Fetch the requested beans (each by name, in parallel) or the whole list."""
+        """Fetch the requested beans (each by name, ``parallelism`` requests at a time) or the whole list."""
         if request.object_names is None:
             return self._fetch_all(request, deadline)
-        return self._fetch_named(request.object_names, deadline)
+        return self._fetch_named(request.object_names, deadline, request.deferred)
 
     def config_reloaded(self, config: object) -> None:
         """The REST source's settings come from the command line only."""
 
     def close(self) -> None:
-        self._workers.shutdown(wait=False, cancel_futures=True)
         self._pool.close()
 
     def _fetch_all(self, request: BeanRequest, deadline: float) -> Snapshot:
@@ -128,77 +127,105 @@ class RestSource:
         beans, problems = listing.parse()
         return Snapshot(tuple(beans), size, 1, tuple(problems))
 
-    def _fetch_named(self, names: tuple[str, ...], deadline: float) -> Snapshot:
+    def _fetch_named(self, names: tuple[str, ...], deadline: float, deferred: bool) -> Snapshot:
         if not names:
             return Snapshot(())
-        if len(names) == 1:  # no thread hand-off for a single bean
-            results = [self._outcome(names[0], deadline)]
-        else:
-            futures = [self._workers.submit(self._outcome, name, deadline) for name in names]
-            results = []
-            for future in futures:
-                try:
-                    results.append(future.result(timeout=max(0.0, deadline - time.monotonic()) + 1.0))
-                except TimeoutError:
-                    results.append(SourceError(f"{self.base}: timed out waiting for per-bean fetches"))
-        beans: list[MBean] = []
-        problems: list[str] = []
-        total = 0
-        first_missing: str | None = None
+        paths = [f"{MBEAN_PATH}/{quote(name, safe='')}" for name in names]
+        results: list[_Answer | SourceError | None] = [None] * len(names)
+        answers = self._pool.get_many(
+            paths, self._request_headers(), deadline, self.options.max_body_bytes, self.options.parallelism
+        )
+        for index, answer in answers:  # each bean is decoded while the others are on their way
+            path = paths[index]
+            if isinstance(answer, HttpError):
+                results[index] = SourceError(f"{self.base}{path}: {answer}")
+                continue
+            try:
+                results[index] = self._decode(path, *answer)
+            except SourceError as exc:
+                results[index] = exc
+        decoded: list[_Answer] = []
         for result in results:
             if isinstance(result, SourceError):
                 raise result
-            bean, size, problem, missing = result
-            total += size
-            if bean is not None:
-                beans.append(bean)
-            elif problem:
-                problems.append(problem)
-            elif first_missing is None:
-                first_missing = missing
-        if not beans:
-            cause = problems[0] if problems else first_missing
-            why = f" ({cause})" if cause else ""
-            raise SourceError(f"{self.base}: none of the {len(names)} requested MBeans exists on the target{why}")
-        return Snapshot(tuple(beans), total, len(names), tuple(problems))
+            assert result is not None  # get_many answers every path
+            decoded.append(result)
+        listing = _NamedAnswers(self.base, decoded)
+        size = sum(answer.size for answer in decoded)
+        if deferred:
+            return Snapshot(bytes_read=size, requests=len(names), listing=listing)
+        beans, problems = listing.parse()
+        return Snapshot(tuple(beans), size, len(names), tuple(problems))
 
-    def _outcome(self, name: str, deadline: float) -> tuple[MBean | None, int, str | None, str | None] | SourceError:
-        try:
-            return self._fetch_one(name, deadline)
-        except SourceError as exc:
-            return exc
-
-    def _fetch_one(self, name: str, deadline: float) -> tuple[MBean | None, int, str | None, str | None]:
-        """(bean, bytes, problem, why it is missing): a missing bean is not an error, a broken answer is."""
-        path = f"{MBEAN_PATH}/{quote(name, safe='')}"
-        status, body = self._get(path, deadline)
+    def _decode(self, path: str, status: int, body: bytes) -> _Answer:
+        """One bean's answer: a missing bean is not an error, a broken answer is."""
         if status in _MISSING_BEAN_STATUSES:
-            return None, len(body), None, "each answered " + _status_message(status, "", body).removeprefix(": ")
+            why = "each answered " + _status_message(status, "", body).removeprefix(": ")
+            return _Answer(self.base + path, len(body), None, why)
         url = self.base + path
         if status != 200:
             raise SourceError(_status_message(status, url, body))
         document = airlift.loads(body, url)
         if not isinstance(document, dict):
             raise SourceError(f"{url}: expected a JSON object for one MBean, got {type(document).__name__}")
-        try:
-            return airlift.parse_bean(document), len(body), None, None
-        except SourceError as exc:
-            return None, len(body), f"{url}: {exc}", None
+        return _Answer(url, len(body), document, None)
 
-    def _get(self, path: str, deadline: float) -> tuple[int, bytes]:
-        """GET ``path`` and read the whole body, bounded by the deadline and the body size cap."""
-        status, pieces = self._get_pieces(path, deadline)
-        return status, b"".join(pieces)
+    def _request_headers(self) -> dict[str, str]:
+        if self._token is None:
+            return self._headers
+        return {**self._headers, "Authorization": f"Bearer {self._token.token()}"}
 
     def _get_pieces(self, path: str, deadline: float) -> tuple[int, list[bytes]]:
-        """``_get``, with the body as the pieces it was read in."""
-        headers = self._headers
-        if self._token is not None:
-            headers = {**headers, "Authorization": f"Bearer {self._token.token()}"}
+        """GET ``path``, bounded by the deadline and the body size cap; the body as the pieces it was read in."""
         try:
-            return self._pool.get(path, headers, deadline, self.options.max_body_bytes)
+            return self._pool.get(path, self._request_headers(), deadline, self.options.max_body_bytes)
         except HttpError as exc:
             raise SourceError(f"{self.base}{path}: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """One bean's decoded answer, or why it is missing (``document`` None)."""
+
+    url: str
+    size: int
+    document: dict[str, Any] | None
+    missing: str | None
+
+
+class _NamedAnswers:
+    """The beans of a fetch by name, decoded but not yet parsed into MBeans: a deferred ``Snapshot.listing``, whose
+    ``items`` a steady read (:mod:`exporter.steady`) takes the values from."""
+
+    def __init__(self, base: str, answers: list[_Answer]) -> None:
+        self._base = base
+        self._answers = answers
+
+    def items(self) -> Iterator[dict[str, Any]]:
+        """The beans the target has, in the order they were asked for."""
+        for answer in self._answers:
+            if answer.document is not None:
+                yield answer.document
+
+    def parse(self) -> tuple[list[MBean], list[str]]:
+        """The beans and a problem for each one that could not be read; SourceError when none could be."""
+        beans: list[MBean] = []
+        problems: list[str] = []
+        for answer in self._answers:
+            if answer.document is None:
+                continue
+            try:
+                beans.append(airlift.parse_bean(answer.document))
+            except SourceError as exc:
+                problems.append(f"{answer.url}: {exc}")
+        if not beans:
+            first_missing = next((answer.missing for answer in self._answers if answer.missing), None)
+            cause = problems[0] if problems else first_missing
+            why = f" ({cause})" if cause else ""
+            raise SourceError(
+                f"{self._base}: none of the {len(self._answers)} requested MBeans exists on the target{why}"
+            )
+        return beans, problems
 
 
 def _tls_context(options: HttpOptions) -> ssl.SSLContext:

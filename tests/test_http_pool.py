@@ -1,0 +1,239 @@
+"""Several GETs at once on the calling thread (``HttpPool.get_many``), against real servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from exporter.sources.http_pool import HttpPool
+from tests.canned_server import CannedServer, Reply
+
+HEADERS = {"Accept": "application/json"}
+
+
+def _answers(pool: HttpPool, paths: list[str], budget: float = 5.0, width: int = 8, max_body: int = 1 << 20):
+    """{path: (status, body) or HttpError}, and that every path was answered once."""
+    got = list(pool.get_many(paths, HEADERS, time.monotonic() + budget, max_body, width))
+    assert sorted(index for index, _ in got) == list(range(len(paths)))
+    return {paths[index]: answer for index, answer in got}
+
+
+def test_the_requests_are_in_flight_together() -> None:
+    # Each answer waits until all four requests have arrived: sent one after another, they would never all arrive.
+    barrier = threading.Barrier(4, timeout=5)
+
+    def answer(path: str) -> Reply:
+        barrier.wait()
+        return Reply(body=path.encode())
+
+    paths = [f"/v1/jmx/mbean/b{i}" for i in range(4)]
+    with CannedServer(answer) as server:
+        pool = HttpPool(server.url)
+        answers = _answers(pool, paths, width=4)
+        pool.close()
+    assert answers == {path: (200, path.encode()) for path in paths}
+
+
+def test_no_more_than_width_requests_are_in_flight() -> None:
+    lock = threading.Lock()
+    in_flight = [0, 0]  # now, most
+    pairs = threading.Barrier(2, timeout=5)  # two at a time get through: more would pass in pairs too
+
+    def answer(path: str) -> Reply:
+        with lock:
+            in_flight[0] += 1
+            in_flight[1] = max(in_flight)
+        pairs.wait()
+        with lock:
+            in_flight[0] -= 1
+        return Reply(body=b"{}")
+
+    with CannedServer(answer) as server:
+        pool = HttpPool(server.url)
+        answers = _answers(pool, [f"/p{i}" for i in range(6)], width=2)
+        pool.close()
+    assert set(answers.values()) == {(200, b"{}")}
+    assert in_flight[1] == 2
+
+
+def test_connections_are_kept_and_reused_across_calls() -> None:
+    with CannedServer(lambda path: Reply(body=b"[]")) as server:
+        pool = HttpPool(server.url)
+        for _ in range(3):
+            assert set(_answers(pool, ["/a", "/b", "/c"], width=3).values()) == {(200, b"[]")}
+        opened = pool.connections_opened
+        pool.close()
+    assert opened == 3
+    assert [seen.headers["host"] for seen in server.seen[:1]] == [server.url.removeprefix("http://")]
+
+
+@contextmanager
+def raw_server(reply: Callable[[bytes], bytes | None]) -> Iterator[tuple[str, list[int]]]:
+    """A TCP server on 127.0.0.1 that writes ``reply(request line)`` as is for each request (None: close instead of
+    answering) and closes after an HTTP/1.0 answer or one with ``Connection: close``. Yields its URL and the count
+    of connections it accepted."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = [0]
+    stop = threading.Event()
+
+    def handle(connection: socket.socket) -> None:
+        with connection:
+            buffer = b""
+            while not stop.is_set():
+                while b"\r\n\r\n" not in buffer:
+                    data = connection.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                answer = reply(head.split(b"\r\n", 1)[0])
+                if answer is None:
+                    return
+                connection.sendall(answer)
+                if answer.startswith(b"HTTP/1.0") or b"Connection: close" in answer.split(b"\r\n\r\n")[0]:
+                    return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted[0] += 1
+            threading.Thread(target=handle, args=(connection,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+    finally:
+        stop.set()
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the accept (closing alone does not)
+        listener.close()
+        thread.join(5)
+        assert not thread.is_alive()
+
+
+def _path_of(request_line: bytes) -> bytes:
+    return request_line.split(b" ")[1]
+
+
+def test_every_framing_over_a_real_socket() -> None:
+    def reply(line: bytes) -> bytes:
+        body = b'{"path":"%s"}' % _path_of(line)
+        if b"/chunked" in line:
+            return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\nX-T: 1\r\n\r\n" % (
+                len(body), body)
+        if b"/close" in line:
+            return b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body
+        if b"/old" in line:
+            return b"HTTP/1.0 200 OK\r\n\r\n" + body
+        return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    paths = ["/chunked", "/close", "/old", "/length", "/chunked2", "/length2"]
+    with raw_server(reply) as (url, accepted):
+        pool = HttpPool(url)
+        answers = _answers(pool, paths, width=2)
+        pool.close()
+    assert answers == {path: (200, b'{"path":"%s"}' % path.encode()) for path in paths}
+    assert accepted[0] < len(paths)  # the kept-alive connections carried more than one request
+
+
+def test_answers_that_fail_fail_alone() -> None:
+    def reply(line: bytes) -> bytes | None:
+        if b"/cut" in line:
+            return b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n0123456789"
+        if b"/gone" in line:
+            return None
+        if b"/garbage" in line:
+            return b"220 smtp.example ESMTP\r\n\r\n"
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+
+    with raw_server(reply) as (url, _):
+        pool = HttpPool(url)
+        answers = _answers(pool, ["/cut", "/ok1", "/gone", "/garbage", "/ok2"], width=3)
+        pool.close()
+    assert answers["/ok1"] == answers["/ok2"] == (200, b"{}")
+    assert str(answers["/cut"]) == "the response was cut off"
+    assert str(answers["/gone"]) == "the server closed the connection"
+    assert str(answers["/garbage"]).startswith("bad HTTP answer: status line b'220 smtp.example ESMTP'")
+
+
+def test_slow_answers_time_out_at_the_deadline_and_the_others_arrive() -> None:
+    with CannedServer(lambda path: Reply(body=b"{}")) as server:
+
+        def answer(path: str) -> Reply:
+            if path == "/no-answer":
+                server.release.wait(30)
+            if path == "/slow-body":
+                return Reply(body=b"{}", before_body=lambda: server.release.wait(30))
+            return Reply(body=b"{}")
+
+        server.answer = answer
+        pool = HttpPool(server.url)
+        started = time.monotonic()
+        answers = _answers(pool, ["/no-answer", "/a", "/slow-body", "/b"], budget=0.5, width=4)
+        elapsed = time.monotonic() - started
+        server.release.set()
+        pool.close()
+    assert answers["/a"] == answers["/b"] == (200, b"{}")
+    assert str(answers["/no-answer"]) == "timed out waiting for the response"
+    assert str(answers["/slow-body"]) == "timed out while reading the body"
+    assert 0.4 < elapsed < 2.0
+
+
+def test_a_refused_connection_fails_every_request_at_once() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pool = HttpPool(f"http://127.0.0.1:{port}")
+    answers = _answers(pool, ["/a", "/b", "/c"], width=2)
+    assert {str(answer) for answer in answers.values()} == {"cannot connect: Connection refused"}
+    assert pool.connections_opened == 1  # the first failure stood for the others: no attempt per path
+
+
+def test_the_body_cap_applies_to_each_answer() -> None:
+    with CannedServer(lambda path: Reply(body=b"x" * (50 if path == "/small" else 5000))) as server:
+        pool = HttpPool(server.url)
+        answers = _answers(pool, ["/small", "/big"], max_body=1000)
+        pool.close()
+    assert answers["/small"] == (200, b"x" * 50)
+    assert str(answers["/big"]) == "body of 5000 bytes exceeds the cap of 1000 bytes"
+
+
+@pytest.mark.parametrize("value", ["bench\r\nX-Injected: 1", "bench\n"])
+def test_a_header_value_with_a_line_break_is_refused_before_anything_is_sent(value: str) -> None:
+    with CannedServer(lambda path: Reply(body=b"{}")) as server:
+        pool = HttpPool(server.url)
+        got = list(pool.get_many(["/a", "/b"], {"X-Trino-User": value}, time.monotonic() + 5, 1000, 2))
+        pool.close()
+    assert [(index, str(answer)) for index, answer in got] == [
+        (0, "the X-Trino-User header has a line break in it"),
+        (1, "the X-Trino-User header has a line break in it"),
+    ]
+    assert server.seen == []
+
+
+def test_stopping_early_closes_the_requests_still_in_flight() -> None:
+    with CannedServer(lambda path: Reply(body=b"{}")) as server:
+
+        def answer(path: str) -> Reply:
+            if path != "/fast":
+                server.release.wait(30)
+            return Reply(body=b"{}")
+
+        server.answer = answer
+        pool = HttpPool(server.url)
+        answers = pool.get_many(["/fast", "/held1", "/held2"], HEADERS, time.monotonic() + 10, 1000, 3)
+        first = next(answers)
+        answers.close()  # the caller gave up (an exception in its loop): nothing may be left open or pooled
+        idle = len(pool._idle)
+        server.release.set()
+        pool.close()
+    assert first == (0, (200, b"{}"))
+    assert idle == 1  # only the finished request's connection went back
