@@ -280,13 +280,13 @@ class Scraper:
         try:
             plan = planner.plan()
             request = plan.request
-            # A whole list may be read without records (exporter/steady.py), unless it is to teach the planner.
-            whole = engine.steady_safe and request.object_names is None
-            if whole:
+            # An answer may be read without records (exporter/steady.py), unless it is to teach the planner.
+            steady = engine.steady_safe
+            if steady:
                 request = replace(request, deferred=True)
             self.upstream_fetches += 1
             snapshot = self.source.fetch(request, deadline)
-            read = self._read_steady(engine, snapshot) if whole and not plan.discovery else None
+            read = self._read_steady(engine, snapshot) if steady and not plan.discovery else None
             if read is not None:
                 rendering, values = read
                 target_up = True
@@ -296,7 +296,7 @@ class Scraper:
                 planner.learn(plan, beans)
                 for problem in snapshot.problems:
                     self._errors.warning("skipped part of the target's answer: %s", problem)
-                rendering, values = self._lay_out(engine, snapshot, whole and snapshot.listing is not None)
+                rendering, values = self._lay_out(engine, snapshot, steady and snapshot.listing is not None)
                 del beans
             del snapshot  # free the records before the collector runs again
             invalid, family = rendering.invalid_counters(values)
@@ -321,7 +321,7 @@ class Scraper:
     def _lay_out(self, engine: RuleEngine, snapshot: Snapshot, plan_steady: bool) -> tuple[_Rendering, list[float]]:
         """Apply the rules; reuse the last layout when the verdicts are the same objects in the same order.
 
-        ``plan_steady``: the snapshot is a whole-list answer the next scrape may read directly; note how.
+        ``plan_steady``: the snapshot's listing is an answer the next scrape may read directly; note how.
         """
         rows = engine.collect(snapshot.beans)
         rendering = self._rendering

@@ -3,14 +3,14 @@
 Most of a big scrape is bookkeeping that comes out the same every time: turning 19,000 decoded attributes into
 records, and the rule engine finding each one's remembered verdict. With value-blind rules
 (:attr:`exporter.rules.RuleEngine.steady_safe`) a bean's samples can only change when its attributes' names, Java
-types, descriptions or value kinds do. So after a full scrape of the whole list, a :class:`SteadyPlan` notes, for
-every bean, that signature and which attribute each of its samples came from (``Collected.origins``: the engine
-sets it for every top-level number whose verdict it remembers by name, whether the rules ran for it in this scrape
-or an earlier one); the next scrape checks each decoded bean against its signature and reads the numbers directly.
-Beans whose samples the engine must work out afresh each time (CompositeData, TabularData, attribute filters,
-``java.lang:type=Runtime``) still go through records and the engine, just those beans. Anything unexpected (a
-bean added, gone, reordered, an attribute that changed kind) makes ``read`` return None and the scrape takes the
-full path, which is the reference.
+types, descriptions or value kinds do. So after a full scrape (of the whole list, or of the beans asked for by name
+over REST), a :class:`SteadyPlan` notes, for every bean, that signature and which attribute each of its samples came
+from (``Collected.origins``: the engine sets it for every top-level number whose verdict it remembers by name, whether
+the rules ran for it in this scrape or an earlier one); the next scrape checks each decoded bean against its signature
+and reads the numbers directly. Beans whose samples the engine must work out afresh each time (CompositeData,
+TabularData, attribute filters, ``java.lang:type=Runtime``) still go through records and the engine, just those beans.
+Anything unexpected (a bean added, gone, reordered, an attribute that changed kind) makes ``read`` return None and the
+scrape takes the full path, which is the reference.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ class SteadyPlan:
 
     @classmethod
     def build(cls, beans: Sequence[MBean], rows: Collected) -> SteadyPlan | None:
-        """The plan for a full scrape of ``beans`` (all of a whole-list answer, none skipped) that gave ``rows``."""
+        """The plan for a full scrape of ``beans`` (all of a listing's beans, none skipped) that gave ``rows``."""
         position: dict[int, tuple[int, int]] = {}
         for bean_index, bean in enumerate(beans):
             for attribute_index, attribute in enumerate(bean.attributes):

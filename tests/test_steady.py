@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 import pytest
@@ -40,14 +41,24 @@ CONFIGS = {
 
 
 class ChangingServer:
-    """A real HTTP server answering ``/v1/jmx/mbean`` with whatever document the test set last."""
+    """A real HTTP server answering ``/v1/jmx/mbean`` and ``/v1/jmx/mbean/{name}`` from whatever document the test
+    set last (an unknown name gets airlift's 500)."""
 
     def __init__(self, document: list[dict[str, Any]]) -> None:
-        self.body = orjson.dumps(document)
-        self.server = CannedServer(lambda path: Reply(body=self.body, headers={"Content-Type": "application/json"}))
+        self.set(document)
+        self.server = CannedServer(self._answer)
 
     def set(self, document: list[dict[str, Any]]) -> None:
         self.body = orjson.dumps(document)
+        self.beans = {bean["objectName"]: orjson.dumps(bean) for bean in document}
+
+    def _answer(self, path: str) -> Reply:
+        if path == "/v1/jmx/mbean":
+            return Reply(body=self.body, headers={"Content-Type": "application/json"})
+        body = self.beans.get(unquote(path.removeprefix("/v1/jmx/mbean/")))
+        if body is None:
+            return Reply(500, b"javax.management.InstanceNotFoundException")
+        return Reply(body=body, headers={"Content-Type": "application/json"})
 
 
 @pytest.fixture
@@ -155,9 +166,36 @@ def test_a_long_lived_scraper_matches_a_fresh_one_through_every_change(
     rng = random.Random(f"{profile}/{config}")
     document = _dump(profile)
     server = changing(document)
-    scraper, source = _scraper(tmp_path, CONFIGS[config], server.server.url)
-    steady_capable = scraper.watcher.engine.steady_safe
-    assert steady_capable == (config != "string values")  # a 'value' template may export text
+    _follow_changes(tmp_path, CONFIGS[config], server, document, rng, steady_capable=config != "string values")
+
+
+@pytest.mark.parametrize("profile", ["trino", "prestosql", "prestodb"])
+def test_beans_asked_for_by_name_are_read_directly_and_match_a_fresh_scraper(
+    tmp_path: Path, changing: Callable[[list[dict[str, Any]]], ChangingServer], profile: str
+) -> None:
+    # A listed include list (one request per bean), some of the names absent, as in rules/coordinator.yml.
+    rng = random.Random(profile)
+    document = _dump(profile)
+    names = [bean["objectName"] for bean in document[::9]] + ["trino.absent:name=Nowhere"]
+    config = orjson.dumps({"includeObjectNames": names, "rules": [
+        {"pattern": "(.+)<(.+)><>(\\w+):", "name": "named_$3", "labels": {"bean": "$1 $2"}},
+        {"pattern": ".*"},
+    ]}).decode()  # fmt: skip
+    server = changing(document)
+    scraper = _follow_changes(tmp_path, config, server, document, rng, steady_capable=True)
+    assert scraper.planner.plan().request.object_names is not None
+    assert len(scraper.planner.missing) >= 1
+    assert "/v1/jmx/mbean" not in {seen.path for seen in server.server.seen}
+
+
+def _follow_changes(
+    tmp_path: Path, config: str, server: ChangingServer, document: list[dict[str, Any]], rng: random.Random,
+    steady_capable: bool,
+) -> Scraper:
+    """Change the document 24 times (every fourth change is not one of values only); after each, the long-lived
+    scraper must answer what a fresh one does, and read the values directly when only values changed."""
+    scraper, source = _scraper(tmp_path, config, server.server.url)
+    assert scraper.watcher.engine.steady_safe == steady_capable  # a 'value' template may export text
     try:
         for step in range(24):
             structural = step % 4 == 3
@@ -166,7 +204,7 @@ def test_a_long_lived_scraper_matches_a_fresh_one_through_every_change(
             server.set(document)
             reads = scraper.steady_reads
             result = scraper.scrape()
-            expected = _reference(tmp_path, CONFIGS[config], server.server.url)
+            expected = _reference(tmp_path, config, server.server.url)
             assert _beans_part(result) == _beans_part(expected), f"step {step}: {what}"
             assert _beans_part(result, True) == _beans_part(expected, True), f"step {step}: {what}"
             # The first full scrape plans the reads; after a change of structure the next one is read again.
@@ -176,6 +214,7 @@ def test_a_long_lived_scraper_matches_a_fresh_one_through_every_change(
             assert scraper.steady_reads == 0
     finally:
         source.close()
+    return scraper
 
 
 def test_a_bean_that_changes_between_kinds_falls_back_and_returns(
