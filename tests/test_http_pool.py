@@ -61,6 +61,13 @@ def test_no_more_than_width_requests_are_in_flight() -> None:
     assert in_flight[1] == 2
 
 
+def test_a_width_below_one_still_answers_every_path() -> None:
+    with CannedServer(lambda path: Reply(body=b"{}")) as server:
+        pool = HttpPool(server.url)
+        assert set(_answers(pool, ["/a", "/b"], width=0).values()) == {(200, b"{}")}
+        pool.close()
+
+
 def test_connections_are_kept_and_reused_across_calls() -> None:
     with CannedServer(lambda path: Reply(body=b"[]")) as server:
         pool = HttpPool(server.url)
