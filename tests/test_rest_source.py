@@ -76,6 +76,29 @@ def test_unreadable_token_file_is_a_scrape_error_that_names_it(tmp_path: Path) -
         fetch_all(source)
 
 
+def test_beans_asked_for_by_name_carry_the_same_headers(tmp_path: Path) -> None:
+    def answer(path: str) -> Reply:
+        return Reply(body=orjson.dumps(POOL_BEAN))
+
+    token = tmp_path / "token"
+    token.write_text("tok\n")
+    with CannedServer(answer) as server:
+        basic = RestSource(server.url, HttpOptions(user="ops", user_header="X-Presto-User", password="s3cret"))
+        basic.fetch(BeanRequest((POOL,)), time.monotonic() + 5)
+        basic.close()
+        bearer = RestSource(server.url, HttpOptions(user="exporter", bearer_token_file=token))
+        bearer.fetch(BeanRequest((POOL,)), time.monotonic() + 5)
+        bearer.close()
+    first, second = (seen.headers for seen in server.seen)
+    assert first["x-presto-user"] == "ops"
+    assert first["authorization"] == "Basic " + base64.b64encode(b"ops:s3cret").decode()
+    assert second["x-trino-user"] == "exporter" and second["authorization"] == "Bearer tok"
+    for headers in (first, second):
+        assert headers["host"] == server.url.removeprefix("http://")
+        assert headers["accept"] == "application/json" and headers["user-agent"] == "presto-jmx-exporter"
+        assert headers["accept-encoding"] == "identity"
+
+
 def test_named_beans_are_fetched_one_by_one_and_missing_ones_are_skipped() -> None:
     def answer(path: str) -> Reply:
         if path.endswith("ClusterMemoryPool%2Cname%3Dgeneral"):
