@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -133,6 +134,10 @@ def config_jmx_target(config: object) -> str | None:
     return f"service:jmx:rmi:///jndi/rmi://{host_port}/jmxrmi" if host_port else None
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
+_HEADER_TEXT = re.compile(r"[\x20-\x7e\xa0-\xff\t]*")  # what a field value may carry, as Latin-1
+
+
 def _rest_source(args: argparse.Namespace, target: str) -> Source:
     from exporter.sources.rest import HttpOptions, RestSource
 
@@ -149,6 +154,11 @@ def _rest_source(args: argparse.Namespace, target: str) -> Source:
         value = getattr(args, option)
         if value and not Path(value).is_file():
             raise UsageError(f"--{option.replace('_', '-')}: no such file: {value}")
+    if not _HEADER_NAME.fullmatch(args.user_header or ""):
+        raise UsageError(f"--user-header: {args.user_header!r} is not an HTTP header name (e.g. X-Trino-User)")
+    if args.user is not None and (not _HEADER_TEXT.fullmatch(args.user) or args.user != args.user.strip()):
+        raise UsageError(f"--user: {args.user!r} cannot be sent in an HTTP header: use Latin-1 characters, no line "
+                         "breaks or control characters, no leading or trailing spaces")
     options = HttpOptions(
         user=args.user,
         user_header=args.user_header,

@@ -128,6 +128,23 @@ BAD = {
         "--bearer-token-file: no such file: {dir}/token",
         (GOOD,),
     ),
+    "user-with-a-line-break": Bad(
+        (*TARGET, "--user", "ops\nX-Injected: 1"),
+        "--user: 'ops\\nX-Injected: 1' cannot be sent in an HTTP header: use Latin-1 characters, no line breaks or "
+        "control characters, no leading or trailing spaces",
+        (GOOD,),
+    ),
+    "user-beyond-latin-1": Bad(
+        (*TARGET, "--user", "\u0437\u0430\u044f\u0432\u043a\u0430"),
+        "--user: '\u0437\u0430\u044f\u0432\u043a\u0430' cannot be sent in an HTTP header: use Latin-1 "
+        "characters, no line breaks or control characters, no leading or trailing spaces",
+        (GOOD,),
+    ),
+    "user-header-not-a-name": Bad(
+        (*TARGET, "--user-header", "X Trino User"),
+        "--user-header: 'X Trino User' is not an HTTP header name (e.g. X-Trino-User)",
+        (GOOD,),
+    ),
     "ca-bundle-missing": Bad(
         (*TARGET, "--ca-bundle", "{dir}/ca.pem"), "--ca-bundle: no such file: {dir}/ca.pem", (GOOD,)
     ),

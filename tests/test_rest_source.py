@@ -76,6 +76,18 @@ def test_unreadable_token_file_is_a_scrape_error_that_names_it(tmp_path: Path) -
         fetch_all(source)
 
 
+@pytest.mark.parametrize("content", ["one\ntwo\n", "one two", "caf\u00e9", "a\x00b"])
+def test_a_token_file_with_more_than_one_token_is_a_scrape_error_that_names_it(tmp_path: Path, content: str) -> None:
+    token = tmp_path / "token"
+    token.write_text(content)
+    with CannedServer(lambda path: Reply(body=orjson.dumps(POOL_BEAN))) as server:
+        source = RestSource(server.url, HttpOptions(bearer_token_file=token))
+        with pytest.raises(SourceError, match=f"the bearer token file {token} holds more than one token"):
+            source.fetch(BeanRequest((POOL,)), time.monotonic() + 5)
+        source.close()
+    assert server.seen == []
+
+
 def test_beans_asked_for_by_name_carry_the_same_headers(tmp_path: Path) -> None:
     def answer(path: str) -> Reply:
         return Reply(body=orjson.dumps(POOL_BEAN))

@@ -31,7 +31,6 @@ class ResponseReader:
         self.max_body = max_body
         self.status = 0
         self.keep_alive = False
-        self.done = False
         self.extra = False  # bytes came after the response: the connection cannot be trusted with another request
         self._state = _STATUS
         self._line = bytearray()
@@ -41,6 +40,11 @@ class ResponseReader:
         self._remaining = 0  # of the Content-Length body or of the current chunk
         self._size = 0
         self._pieces: list[bytes] = []
+
+    @property
+    def done(self) -> bool:
+        """Whether the whole response has arrived."""
+        return self._state is _DONE
 
     @property
     def started(self) -> bool:
@@ -77,13 +81,11 @@ class ResponseReader:
                 self._remaining -= take
                 if not self._remaining:
                     self._state = _CHUNK_END if state is _CHUNK_DATA else _DONE
-        self.done = self._state is _DONE
 
     def end(self) -> None:
         """The server closed the connection: that ends a body framed by it; any other unfinished answer is cut."""
         if self._state is _UNTIL_CLOSE:
             self._state = _DONE
-            self.done = True
             self.keep_alive = False
         elif self._state is not _DONE:
             raise HttpError("the response was cut off" if self.started else "the server closed the connection")
@@ -175,4 +177,3 @@ class ResponseReader:
         else:
             self._state = _UNTIL_CLOSE
             self.keep_alive = False
-        self.done = self._state is _DONE

@@ -60,6 +60,9 @@ class _TokenFile:
             raise SourceError(f"cannot read the bearer token file {self._path}: {exc.strerror}") from None
         if not self._token:
             raise SourceError(f"the bearer token file {self._path} is empty")
+        if not self._token.isascii() or not self._token.isprintable() or " " in self._token:
+            raise SourceError(f"the bearer token file {self._path} holds more than one token: a line break, a space "
+                              "or a character a header cannot carry")
         return self._token
 
 
