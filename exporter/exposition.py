@@ -264,10 +264,13 @@ def format_values(values: Sequence[float]) -> list[bytes]:
         texts = orjson.dumps(values)[1:-1].split(b",")
     except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, or a type orjson does not know
         return [_format_value(value).encode() for value in values]
+    # Chained comparisons rather than abs(): this scan is a third of the time for 17,000 values, and the call was
+    # a third of the scan. NaN fails every comparison, so it is odd too.
     odd = [
         i for i, value in enumerate(values)
-        if value.__class__ is not float or not (1e-4 <= abs(value) < 1e6 or value == 0.0)
+        if value.__class__ is not float or not (1e-4 <= value < 1e6 or value == 0.0 or -1e6 < value <= -1e-4)
     ]  # fmt: skip
     for index in odd:
-        texts[index] = _format_value(values[index]).encode()
+        value = values[index]
+        texts[index] = b"NaN" if value != value else _format_value(value).encode()  # unread numbers are many NaNs
     return texts
