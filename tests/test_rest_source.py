@@ -84,8 +84,14 @@ def test_a_token_file_with_more_than_one_token_is_a_scrape_error_that_names_it(t
         source = RestSource(server.url, HttpOptions(bearer_token_file=token))
         with pytest.raises(SourceError, match=f"the bearer token file {token} holds more than one token"):
             source.fetch(BeanRequest((POOL,)), time.monotonic() + 5)
+        with pytest.raises(SourceError, match="put the token alone on one line"):
+            source.fetch(BeanRequest((POOL,)), time.monotonic() + 5)  # the file as read stays refused
+        assert server.seen == []
+        token.write_text("mended\n")
+        os.utime(token, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+        assert len(source.fetch(BeanRequest((POOL,)), time.monotonic() + 5).beans) == 1
         source.close()
-    assert server.seen == []
+    assert [seen.headers["authorization"] for seen in server.seen] == ["Bearer mended"]
 
 
 def test_beans_asked_for_by_name_carry_the_same_headers(tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ class BeanRequest:
 
     ``object_names`` lists the exact beans wanted when they are known in advance (None means "every bean");
     ``patterns`` are ObjectName patterns a source that can query on the server side may use to narrow a full list.
-    ``deferred`` lets a source that read a whole list answer with its ``Snapshot.listing`` and leave the parsing
-    to the first read of ``beans`` (a bad body then raises SourceError there).
+    ``deferred`` lets a source answer with a ``Snapshot.listing`` (a whole list, or beans fetched by name, decoded
+    but not parsed) and leave the parsing to the first read of ``beans`` (a bad body then raises SourceError
+    there).
     """
 
     object_names: tuple[str, ...] | None = None
@@ -29,7 +30,8 @@ class BeanRequest:
 
 
 class Listing(Protocol):
-    """A whole-list answer not parsed yet (``exporter.sources.listing.BeanListing``)."""
+    """An answer not parsed into MBeans yet: a whole list (``exporter.sources.listing.BeanListing``) or the beans
+    asked for by name (``exporter.sources.rest._NamedAnswers``)."""
 
     def parse(self) -> tuple[list[MBean], list[str]]: ...
 

@@ -48,22 +48,30 @@ class _TokenFile:
         self._path = path
         self._stamp: tuple[int, int] | None = None
         self._token = ""
+        self._problem: str | None = None  # why the token as last read cannot be sent
 
     def token(self) -> str:
+        """The token; checked when the file is read, not on every call."""
         try:
             stat = self._path.stat()
             stamp = (stat.st_mtime_ns, stat.st_size)
             if stamp != self._stamp:
                 self._token = self._path.read_text(encoding="utf-8").strip()
+                self._problem = self._check(self._token)
                 self._stamp = stamp
         except OSError as exc:
             raise SourceError(f"cannot read the bearer token file {self._path}: {exc.strerror}") from None
-        if not self._token:
-            raise SourceError(f"the bearer token file {self._path} is empty")
-        if not self._token.isascii() or not self._token.isprintable() or " " in self._token:
-            raise SourceError(f"the bearer token file {self._path} holds more than one token: a line break, a space "
-                              "or a character a header cannot carry")
+        if self._problem:
+            raise SourceError(self._problem)
         return self._token
+
+    def _check(self, token: str) -> str | None:
+        if not token:
+            return f"the bearer token file {self._path} is empty"
+        if not token.isascii() or not token.isprintable() or " " in token:
+            return (f"the bearer token file {self._path} holds more than one token, or a character a header cannot "
+                    "carry: put the token alone on one line (printable ASCII, no spaces)")
+        return None
 
 
 def base_url(target: str) -> str:
