@@ -142,8 +142,14 @@ def convert_value(raw: Any, java_type: str) -> Value:
 
 
 def class_depends_on_value(raw_class: type, java_type: str) -> bool:
-    """Whether ``convert_value`` may give values of different classes for raws of this class and Java type."""
-    return raw_class is str or (raw_class is float and java_type in _INTEGER_TYPES)
+    """Whether ``convert_value`` may give values of different classes for raws of this class and Java type.
+
+    A string is a number or not only for a double ("NaN") or a Date (ISO-8601 text); a float is an int or not only
+    for an integer type. Every other pairing converts to one class whatever the raw's contents.
+    """
+    if raw_class is str:
+        return java_type in DOUBLE_TYPES or java_type in _DATE_TYPES
+    return raw_class is float and java_type in _INTEGER_TYPES
 
 
 def _date_seconds(raw: Any) -> Value:
