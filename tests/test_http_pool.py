@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from exporter.sources.http_pool import HttpPool
+from exporter.sources.http_pool import HttpError, HttpPool
 from tests.canned_server import CannedServer, Reply
 
 HEADERS = {"Accept": "application/json"}
@@ -80,10 +81,16 @@ def test_connections_are_kept_and_reused_across_calls() -> None:
 
 
 @contextmanager
-def raw_server(reply: Callable[[bytes], bytes | None]) -> Iterator[tuple[str, list[int]]]:
+def raw_server(
+    reply: Callable[[bytes], bytes | None], answers_per_connection: int | None = None, reset: bool = False
+) -> Iterator[tuple[str, list[int]]]:
     """A TCP server on 127.0.0.1 that writes ``reply(request line)`` as is for each request (None: close instead of
     answering) and closes after an HTTP/1.0 answer or one with ``Connection: close``. Yields its URL and the count
-    of connections it accepted."""
+    of connections it accepted.
+
+    With ``answers_per_connection``, a connection that has answered that many requests is closed when the next one
+    arrives, unanswered: a kept-alive connection the server gave up just as the client reused it. ``reset`` closes
+    it with a TCP reset instead of a FIN, and without reading the request."""
     listener = socket.create_server(("127.0.0.1", 0))
     accepted = [0]
     stop = threading.Event()
@@ -91,13 +98,21 @@ def raw_server(reply: Callable[[bytes], bytes | None]) -> Iterator[tuple[str, li
     def handle(connection: socket.socket) -> None:
         with connection:
             buffer = b""
+            answered = 0
             while not stop.is_set():
                 while b"\r\n\r\n" not in buffer:
+                    if reset and answered == answers_per_connection:
+                        connection.recv(1, socket.MSG_PEEK)  # the request is here, not read: a reset follows
+                        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        return
                     data = connection.recv(65536)
                     if not data:
                         return
                     buffer += data
                 head, _, buffer = buffer.partition(b"\r\n\r\n")
+                if answered == answers_per_connection:
+                    return
+                answered += 1
                 answer = reply(head.split(b"\r\n", 1)[0])
                 if answer is None:
                     return
@@ -244,3 +259,60 @@ def test_stopping_early_closes_the_requests_still_in_flight() -> None:
         pool.close()
     assert first == (0, (200, b"{}"))
     assert idle == 1  # only the finished request's connection went back
+
+
+def _ok(line: bytes) -> bytes | None:
+    if b"/gone" in line:
+        return None
+    if b"/cut" in line:
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n0123456789"
+    return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["fin", "reset"])
+@pytest.mark.parametrize("many", [False, True], ids=["get", "get_many"])
+def test_a_kept_alive_connection_closed_as_it_is_reused_is_sent_again_on_a_new_one(many: bool, reset: bool) -> None:
+    """Each connection answers one request and drops the next one unanswered, so every reused connection looked
+    alive when taken and was not. The GETs go again, once each, on new connections."""
+    paths = ["/a", "/b"]
+    with raw_server(_ok, answers_per_connection=1, reset=reset) as (url, accepted):
+        pool = HttpPool(url)
+        for _ in range(2):
+            if many:
+                assert set(_answers(pool, paths, width=2).values()) == {(200, b"{}")}
+            else:
+                for path in paths:
+                    assert pool.get(path, HEADERS, time.monotonic() + 5, 1000) == (200, [b"{}"])
+        opened = pool.connections_opened
+        pool.close()
+    # four answers, one per connection: every reuse met a dropped connection and went again on a new one
+    assert opened == accepted[0] == 4
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["get", "get_many"])
+def test_a_request_is_sent_again_only_once_and_only_before_its_answer_began(many: bool) -> None:
+    def fetch(pool: HttpPool, path: str) -> object:
+        if many:
+            return _answers(pool, [path])[path]
+        try:
+            return pool.get(path, HEADERS, time.monotonic() + 5, 1000)
+        except HttpError as exc:
+            return exc
+
+    with raw_server(_ok, answers_per_connection=1) as (url, accepted):
+        pool = HttpPool(url)
+        assert fetch(pool, "/a") == (200, [b"{}"] if not many else b"{}")
+        # reused and dropped, then the new connection closes without an answer too: no third attempt
+        assert str(fetch(pool, "/gone")) == "the server closed the connection"
+        assert accepted[0] == 2
+        # a new connection that closes unanswered is not tried again
+        assert str(fetch(pool, "/gone")) == "the server closed the connection"
+        assert accepted[0] == 3
+        pool.close()
+    with raw_server(_ok) as (url, accepted):
+        pool = HttpPool(url)
+        assert fetch(pool, "/a") == (200, [b"{}"] if not many else b"{}")
+        # the reused connection began to answer, then closed: that answer is cut off, not sent again
+        assert str(fetch(pool, "/cut")) == "the response was cut off"
+        assert accepted[0] == 1
+        pool.close()

@@ -38,6 +38,10 @@ _CHUNK = 256 * 1024
 # and the holes that left in the heap made the resident size creep over thousands of scrapes.
 _RECEIVE_BUFFER = 64 * 1024
 _WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+# How a kept-alive connection the server closed just as it was reused fails before any answer: the request met a
+# FIN or a reset (http.client's RemoteDisconnected is a ConnectionResetError). A GET is safe to send again, and is,
+# once, on a new connection: the readiness check in _take only sees a close that had already arrived.
+_CLOSED_BY_SERVER = (ConnectionResetError, BrokenPipeError)
 
 
 class HttpPool:
@@ -69,7 +73,14 @@ class HttpPool:
         joined: a whole bean list is decoded from them). Raises HttpError; ``BodyTooLarge`` past the cap."""
         connection = self._take()
         try:
-            response = self._send(connection, path, headers, deadline)
+            try:
+                response = self._send(connection, path, headers, deadline)
+            except _CLOSED_BY_SERVER:
+                if not connection.reused:  # type: ignore[attr-defined]
+                    raise
+                connection.close()
+                connection = self._open()
+                response = self._send(connection, path, headers, deadline)
             body = _read(response, deadline, max_body)
         except BaseException as exc:
             connected = connection.sock is not None
@@ -98,6 +109,7 @@ class HttpPool:
                     break
                 connection = self._idle.pop()
             if connection.sock is not None and not select.select([connection.sock], [], [], 0)[0]:
+                connection.reused = True  # type: ignore[attr-defined]
                 return connection
             connection.close()  # readable while idle: the server closed it (or sent garbage)
         return self._open()
@@ -113,6 +125,7 @@ class HttpPool:
             connection = http.client.HTTPConnection(self._host, self._port, timeout=self.connect_timeout)
         # http.client's hook for opening the socket (3.8+): the name lookup must be bounded by the timeout too.
         connection._create_connection = partial(create_connection, self.resolver)  # type: ignore[attr-defined]
+        connection.reused = False  # type: ignore[attr-defined]
         return connection
 
     def _give_back(self, connection: http.client.HTTPConnection) -> None:
@@ -188,6 +201,14 @@ class HttpPool:
                     exchange = key.data
                     try:
                         finished = exchange.receive(buffer)
+                    except _Stale:
+                        selector.unregister(key.fileobj)
+                        exchange.connection.close()
+                        failure = self._start(selector, exchange.index, exchange.request, self._open(), deadline,
+                                              max_body)  # fmt: skip
+                        if failure is not None:
+                            yield exchange.index, failure
+                        continue
                     except (HttpError, OSError) as exc:
                         selector.unregister(key.fileobj)
                         exchange.connection.close()
@@ -229,7 +250,8 @@ class HttpPool:
             connected = connection.sock is not None
             connection.close()
             return HttpError(describe(exc, connected))
-        selector.register(sock, selectors.EVENT_READ, _Exchange(index, connection, ResponseReader(max_body)))
+        exchange = _Exchange(index, connection, ResponseReader(max_body), request)
+        selector.register(sock, selectors.EVENT_READ, exchange)
         return None
 
     def _request_head(self, headers: Mapping[str, str]) -> bytes:
@@ -248,18 +270,27 @@ class HttpPool:
             raise HttpError("a request header is not Latin-1 text") from None
 
 
+class _Stale(Exception):
+    """A kept-alive connection was closed by the server before any of the answer came: send the request again."""
+
+
 class _Exchange:
-    """One GET of ``get_many`` in flight: its place in the list, its connection and the reader of its answer."""
+    """One GET of ``get_many`` in flight: its place in the list, its connection, the reader of its answer and the
+    request (sent again on a new connection if the server had closed this one)."""
 
-    __slots__ = ("connection", "index", "reader")
+    __slots__ = ("connection", "index", "reader", "request")
 
-    def __init__(self, index: int, connection: http.client.HTTPConnection, reader: ResponseReader) -> None:
+    def __init__(
+        self, index: int, connection: http.client.HTTPConnection, reader: ResponseReader, request: bytes
+    ) -> None:
         self.index = index
         self.connection = connection
         self.reader = reader
+        self.request = request
 
     def receive(self, buffer: memoryview) -> bool:
-        """Read all that has arrived (over TLS one call gives one record, at most 16 KiB); True when done."""
+        """Read all that has arrived (over TLS one call gives one record, at most 16 KiB); True when done. Raises
+        _Stale when a reused connection ends before the answer's first byte."""
         sock = self.connection.sock
         reader = self.reader
         while not reader.done:
@@ -267,7 +298,13 @@ class _Exchange:
                 size = sock.recv_into(buffer)
             except _WOULD_BLOCK:
                 return False
+            except _CLOSED_BY_SERVER:
+                if self.connection.reused and not reader.started:  # type: ignore[attr-defined]
+                    raise _Stale from None
+                raise
             if not size:
+                if self.connection.reused and not reader.started:  # type: ignore[attr-defined]
+                    raise _Stale
                 reader.end()
                 return True
             reader.feed(buffer[:size].tobytes())
