@@ -209,6 +209,20 @@ def test_slow_answers_time_out_at_the_deadline_and_the_others_arrive() -> None:
     assert 0.4 < elapsed < 2.0
 
 
+def test_a_head_that_stops_halfway_times_out_as_such() -> None:
+    def reply(line: bytes) -> bytes:
+        if b"/half" in line:
+            return b"HTTP/1.1 200 OK\r\nContent-Le"  # and nothing more: the connection stays open
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+
+    with raw_server(reply) as (url, _):
+        pool = HttpPool(url)
+        answers = _answers(pool, ["/half", "/ok"], budget=0.5, width=2)
+        pool.close()
+    assert answers["/ok"] == (200, b"{}")
+    assert str(answers["/half"]) == "timed out while reading the response head"
+
+
 def test_a_refused_connection_fails_every_request_at_once() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

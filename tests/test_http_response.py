@@ -46,6 +46,16 @@ def test_a_response_cut_anywhere_reads_the_same(kind: str, cuts: list[int]) -> N
     assert (reader.status, reader.body(), reader.keep_alive) == (200, BODY, True)
 
 
+def test_how_far_a_response_has_come() -> None:
+    """``started`` and ``in_body`` name what a timeout was waiting for; an interim head does not count as the head."""
+    for kind, raw in RESPONSES.items():
+        blank = b"\n\n" if kind == "bare newlines" else b"\r\n\r\n"
+        head_end = raw.index(blank, raw.index(b"200 OK")) + len(blank)  # the final head's blank line
+        for cut in range(len(raw) + 1):
+            reader = _read(raw[:cut])
+            assert (reader.started, reader.in_body) == (cut > 0, cut >= head_end), (kind, cut)
+
+
 def test_one_byte_at_a_time() -> None:
     for kind, raw in RESPONSES.items():
         reader = _read(raw, list(range(len(raw))))

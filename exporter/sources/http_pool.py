@@ -194,8 +194,7 @@ class HttpPool:
                         exchange: _Exchange = key.data
                         selector.unregister(key.fileobj)
                         exchange.connection.close()
-                        reading = "while reading the body" if exchange.reader.started else "waiting for the response"
-                        yield exchange.index, HttpError(f"timed out {reading}")
+                        yield exchange.index, HttpError(f"timed out {_awaited(exchange.reader)}")
                     continue
                 for key, _ in events:
                     exchange = key.data
@@ -309,6 +308,12 @@ class _Exchange:
                 return True
             reader.feed(buffer[:size].tobytes())
         return True
+
+
+def _awaited(reader: ResponseReader) -> str:
+    if reader.in_body:
+        return "while reading the body"
+    return "while reading the response head" if reader.started else "waiting for the response"
 
 
 def _read(response: http.client.HTTPResponse, deadline: float, limit: int) -> list[bytes]:

@@ -51,6 +51,11 @@ class ResponseReader:
         """Whether any of the response has arrived."""
         return self._head_size > 0 or bool(self._line)
 
+    @property
+    def in_body(self) -> bool:
+        """Whether the (final) head has arrived whole: what is awaited now is the body, or the end of it."""
+        return self._state is not _STATUS and self._state is not _HEADERS
+
     def body(self) -> bytes:
         return b"".join(self._pieces)
 
