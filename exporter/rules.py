@@ -315,11 +315,24 @@ class _CompiledRule:
 
 @dataclass(slots=True)
 class _Bean:
-    """Per-bean state threaded through the flattening."""
+    """Per-bean state threaded through the flattening, with where its results go."""
 
     bean: MBean
-    attribute: str  # the top-level attribute being processed
+    samples: Collected
+    trace: list[Outcome] | None  # every outcome, dropped ones included (``explain``); None on scrapes
+    fresh: dict[tuple[str, str], object] | None  # this scrape's rule-cache entries, when some rule caches
+    attribute: str = ""  # the top-level attribute being processed
     record: Attribute | None = None  # that attribute's record, when the fast path may remember it by name
+
+
+class _Place(NamedTuple):
+    """Where a value sits in its bean: the key properties (a table row adds its index cells), the composite keys
+    above it, and the match-string prefix and HELP text head these make."""
+
+    properties: tuple[tuple[str, str], ...]
+    attr_keys: tuple[str, ...]
+    prefix: str
+    help_head: str
 
 
 class RuleEngine:
@@ -450,7 +463,8 @@ class RuleEngine:
             props_text = ", ".join([f"{k}={v}" for k, v in properties])
             prefix = f"{domain}<{props_text}><>"
             help_head = _help_head(domain, properties)
-            state = _Bean(bean, "")
+            state = _Bean(bean, samples, trace, fresh)
+            place = _Place(properties, (), prefix, help_head)
             bean_fast = fast and not runtime and keep is None and not drop
             object_name = bean.object_name
             for attribute in bean.attributes:
@@ -487,8 +501,7 @@ class RuleEngine:
                     if trace is not None:
                         trace.append(Outcome(bean.object_name, name, prefix + name, None, Drop(DropReason.SKIPPED)))
                     continue
-                self._value(state, properties, (), prefix, help_head, name, attribute.java_type,
-                            attribute.description, attribute.value, samples, trace, fresh)
+                self._value(state, place, name, attribute.java_type, attribute.description, attribute.value)
         return fresh
 
     def _skips(self, attribute: Attribute) -> bool:
@@ -505,54 +518,31 @@ class RuleEngine:
             match = f"{bean.domain}<{props_text}><>{attribute.name}"
             trace.append(Outcome(bean.object_name, attribute.name, match, None, Drop(reason)))
 
-    def _value(
-        self,
-        state: _Bean,
-        properties: tuple[tuple[str, str], ...],
-        attr_keys: tuple[str, ...],
-        prefix: str,
-        help_head: str,
-        attr_name: str,
-        java_type: str,
-        description: str,
-        value: Value,
-        samples: Collected,
-        trace: list[Outcome] | None,
-        fresh: dict[tuple[str, str], object] | None,
-    ) -> None:
+    def _value(self, state: _Bean, place: _Place, attr_name: str, java_type: str, description: str,
+               value: Value) -> None:  # fmt: skip
         """processBeanValue: recurse into composite and tabular data, hand plain values to the rules."""
         cls = value.__class__
         if cls is Composite:
-            keys = (*attr_keys, attr_name)
-            item_prefix = prefix[:-1] + (", " if attr_keys else "") + attr_name + ">"
+            keys = (*place.attr_keys, attr_name)
+            item_prefix = place.prefix[:-1] + (", " if place.attr_keys else "") + attr_name + ">"
+            inner = _Place(place.properties, keys, item_prefix, place.help_head)
             for key, item in value.items:  # type: ignore[union-attr]
-                self._value(state, properties, keys, item_prefix, help_head, key, "", "", item, samples, trace,
-                            fresh)
+                self._value(state, inner, key, "", "", item)
         elif cls is Tabular:
-            self._tabular(state, properties, attr_keys, attr_name, value, samples, trace, fresh)  # type: ignore[arg-type]
+            self._tabular(state, place, attr_name, value)  # type: ignore[arg-type]
         elif value is None or cls is Unsupported:
-            if trace is not None:
+            if state.trace is not None:
                 reason = DropReason.NULL_VALUE if value is None else DropReason.UNSUPPORTED_TYPE
                 detail = "" if value is None else value.reason  # type: ignore[union-attr]
-                trace.append(Outcome(state.bean.object_name, state.attribute, prefix + attr_name, None,
-                                     Drop(reason, detail)))
+                state.trace.append(Outcome(state.bean.object_name, state.attribute, place.prefix + attr_name, None,
+                                           Drop(reason, detail)))
         else:
             if cls is str and java_type in DOUBLE_TYPES and value in _SPECIAL_DOUBLES:
                 value = _SPECIAL_DOUBLES[value]  # type: ignore[index]
-            self._record(state, properties, attr_keys, prefix, help_head, attr_name, java_type, description,
-                         value, samples, trace, fresh)  # type: ignore[arg-type]
+            self._record(state, place, attr_name, java_type, description, value)  # type: ignore[arg-type]
 
-    def _tabular(
-        self,
-        state: _Bean,
-        properties: tuple[tuple[str, str], ...],
-        attr_keys: tuple[str, ...],
-        attr_name: str,
-        table: Tabular,
-        samples: Collected,
-        trace: list[Outcome] | None,
-        fresh: dict[tuple[str, str], object] | None,
-    ) -> None:
+    def _tabular(self, state: _Bean, place: _Place, attr_name: str, table: Tabular) -> None:
+        properties, attr_keys = place.properties, place.attr_keys
         domain = state.bean.domain
         extended = (*attr_keys, attr_name)
         for row in table.rows:
@@ -585,26 +575,14 @@ class RuleEngine:
                 else:
                     keys, name = extended, column
                 prefix = f"{domain}<{props_text}><{', '.join(keys)}>"
-                self._value(state, new_properties, keys, prefix, help_head, name, "", "", cell, samples, trace,
-                            fresh)
+                self._value(state, _Place(new_properties, keys, prefix, help_head), name, "", "", cell)
 
     # -- one record ------------------------------------------------------------------------------------------------
 
-    def _record(
-        self,
-        state: _Bean,
-        properties: tuple[tuple[str, str], ...],
-        attr_keys: tuple[str, ...],
-        prefix: str,
-        help_head: str,
-        attr_name: str,
-        java_type: str,
-        description: str,
-        value: str | bool | int | float,
-        samples: Collected,
-        trace: list[Outcome] | None,
-        fresh: dict[tuple[str, str], object] | None,
-    ) -> None:
+    def _record(self, state: _Bean, place: _Place, attr_name: str, java_type: str, description: str,
+                value: str | bool | int | float) -> None:  # fmt: skip
+        properties, attr_keys, prefix, help_head = place
+        trace, fresh = state.trace, state.fresh
         matched: _Matched | None = None
         cached = None
         cut: int | None = None
@@ -660,7 +638,7 @@ class RuleEngine:
                     expanded = rule.value.expand(m)  # type: ignore[arg-type]
                     fixed = parse_double(expanded)
                     if fixed is None:
-                        self._drop(state, trace, subject, rule.index, DropReason.UNPARSABLE_VALUE, repr(expanded))
+                        self._drop(state, subject, rule.index, DropReason.UNPARSABLE_VALUE, repr(expanded))
                         self._remember(memo_key, None, None, description)
                         return
                 where = _Where(help_head, attr_name, description, None if subject is plain else subject, prefix, text)
@@ -670,12 +648,12 @@ class RuleEngine:
                 else:
                     name = _safe_name(rule.name.expand(m))  # type: ignore[union-attr, arg-type]
                     if not name:
-                        self._drop(state, trace, subject, rule.index, DropReason.EMPTY_NAME)
+                        self._drop(state, subject, rule.index, DropReason.EMPTY_NAME)
                         self._remember(memo_key, None, None, description)
                         return
                     if value.__class__ is str and fixed is None and not rule.cache:
                         # Dropped below anyway; skip building labels (jmx_exporter's outcome is the same).
-                        self._drop(state, trace, subject, rule.index, DropReason.STRING_WITHOUT_VALUE)
+                        self._drop(state, subject, rule.index, DropReason.STRING_WITHOUT_VALUE)
                         self._remember(memo_key, None, None, description)
                         return
                     matched = self._named_export(rule, m, name, fixed, where)
@@ -702,8 +680,9 @@ class RuleEngine:
         elif cls is int or cls is float:
             number = to_double(value) * matched.value_factor  # type: ignore[arg-type]
         else:
-            self._drop(state, trace, matched.match, matched.rule_index, DropReason.STRING_WITHOUT_VALUE)
+            self._drop(state, matched.match, matched.rule_index, DropReason.STRING_WITHOUT_VALUE)
             return
+        samples = state.samples
         samples.verdicts.append(matched)
         samples.numbers.append(number)
         samples.extras.append((state.bean.object_name, cut, value, java_type))
@@ -722,12 +701,10 @@ class RuleEngine:
         if key is not None:
             self._fresh_memo[key] = _Memo(matched, cut, description)
 
-    def _drop(
-        self, state: _Bean, trace: list[Outcome] | None, match: str, rule_index: int, reason: DropReason,
-        detail: str = "",
-    ) -> None:
-        if trace is not None:
-            trace.append(Outcome(state.bean.object_name, state.attribute, match, rule_index, Drop(reason, detail)))
+    def _drop(self, state: _Bean, match: str, rule_index: int, reason: DropReason, detail: str = "") -> None:
+        if state.trace is not None:
+            state.trace.append(Outcome(state.bean.object_name, state.attribute, match, rule_index,
+                                       Drop(reason, detail)))
 
     def _type_for(self, rule: _CompiledRule, name: str) -> MetricType:
         if self._infer_counters and name.endswith("_total"):
