@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -33,6 +32,7 @@ from exporter.javaregex import (
     compile_replacement,
 )
 from exporter.objectname import ObjectNameError, ObjectNamePattern, canonical_key, parse_object_name
+from exporter.yamlnodes import LocatedError, compose, join, kind, line_of, located
 
 # The ObjectNames jmx_exporter excludes for ``excludeJvmMetrics: true``.
 JVM_OBJECT_NAMES = (
@@ -77,7 +77,6 @@ _TOP_KEYS = (
     *_IGNORED_TOP_KEYS,
 )
 _RULE_KEYS = ("pattern", "name", "value", "valueFactor", "labels", "help", "type", "attrNameSnakeCase", "cache")
-_SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 class MetricType(Enum):
@@ -88,20 +87,8 @@ class MetricType(Enum):
     UNTYPED = "untyped"
 
 
-class ConfigError(Exception):
+class ConfigError(LocatedError):
     """A configuration that cannot be used; ``str()`` names the file, the line and the key path."""
-
-    def __init__(self, source: str, line: int | None, path: str, message: str) -> None:
-        self.source = source
-        self.line = line
-        self.path = path
-        self.message = message
-        super().__init__(_located(source, line, path, message))
-
-
-def _located(source: str, line: int | None, path: str, message: str) -> str:
-    where = f"{source}:{line}" if line is not None else source
-    return f"{where}: {path}: {message}" if path else f"{where}: {message}"
 
 
 @dataclass(frozen=True)
@@ -240,37 +227,37 @@ class _Reader:
     # -- generic node access ---------------------------------------------------------------------------------------
 
     def error(self, node: yaml.Node | None, path: str, message: str) -> ConfigError:
-        return ConfigError(self.source, _line(node), path, message)
+        return ConfigError(self.source, line_of(node), path, message)
 
     def warn(self, node: yaml.Node | None, path: str, message: str) -> None:
-        self.warnings.append((_line(node) or 0, _located(self.source, _line(node), path, message)))
+        self.warnings.append((line_of(node) or 0, located(self.source, line_of(node), path, message)))
 
     def mapping(self, node: yaml.Node, path: str, what: str = "a mapping") -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """The entries of a mapping node, keyed by string; duplicate keys are errors."""
         if not isinstance(node, yaml.MappingNode):
-            raise self.error(node, path, f"expected {what}, got {_kind(node, self._loader)}")
+            raise self.error(node, path, f"expected {what}, got {kind(node, self._loader)}")
         own: set[str] = set()
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self._loader.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
-                raise self.error(key_node, path, f"keys must be strings, got {_kind(key_node, self._loader)}")
+                raise self.error(key_node, path, f"keys must be strings, got {kind(key_node, self._loader)}")
             if key in own:
-                raise self.error(key_node, _join(path, key), f"key '{key}' appears twice")
+                raise self.error(key_node, join(path, key), f"key '{key}' appears twice")
             own.add(key)
         self._loader.flatten_mapping(node)  # "<<" merge keys: merged entries come first, the node's own win
         entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
             key = self._loader.construct_object(key_node, deep=True)
             if not isinstance(key, str):
-                raise self.error(key_node, path, f"keys must be strings, got {_kind(key_node, self._loader)}")
+                raise self.error(key_node, path, f"keys must be strings, got {kind(key_node, self._loader)}")
             entries[key] = (key_node, value_node)
         return entries
 
     def sequence(self, node: yaml.Node, path: str, what: str) -> list[yaml.Node]:
         if not isinstance(node, yaml.SequenceNode):
-            raise self.error(node, path, f"expected {what}, got {_kind(node, self._loader)}")
+            raise self.error(node, path, f"expected {what}, got {kind(node, self._loader)}")
         return list(node.value)
 
     def scalar(self, node: yaml.Node) -> Any:
@@ -283,13 +270,13 @@ class _Reader:
         if isinstance(value, str):
             return value
         hint = f" (quote it: '{node.value}')" if isinstance(node, yaml.ScalarNode) and value is not None else ""
-        raise self.error(node, path, f"expected a string, got {_kind(node, self._loader)}{hint}")
+        raise self.error(node, path, f"expected a string, got {kind(node, self._loader)}{hint}")
 
     def boolean(self, node: yaml.Node, path: str) -> bool:
         value = self.scalar(node)
         if isinstance(value, bool):
             return value
-        raise self.error(node, path, f"expected true or false, got {_kind(node, self._loader)}")
+        raise self.error(node, path, f"expected true or false, got {kind(node, self._loader)}")
 
     def unknown_key(self, key_node: yaml.Node, path: str, key: str, known: tuple[str, ...]) -> ConfigError:
         lowered = {k.lower(): k for k in known}
@@ -300,20 +287,7 @@ class _Reader:
     # -- the document ----------------------------------------------------------------------------------------------
 
     def config(self, text: str) -> Config:
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark is not None else None
-            message = exc.problem or exc.context or "malformed YAML"
-            if exc.context and exc.problem and exc.context_mark is not None:
-                message += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
-            raise ConfigError(self.source, line, "", f"invalid YAML: {message}") from None
-        except yaml.reader.ReaderError as exc:
-            line = text[: exc.position].count("\n") + 1
-            raise ConfigError(
-                self.source, line, "", f"invalid YAML: {exc.reason} (character #x{exc.character:04x})"
-            ) from None
+        root = compose(text, self.source, ConfigError)
         if root is None:
             raise ConfigError(
                 self.source, None, "", "the file is empty (write '{}' to export every MBean in the default format)"
@@ -369,7 +343,7 @@ class _Reader:
         if key == "startDelaySeconds":
             value = self.scalar(node)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise self.error(node, key, f"expected a whole number of seconds >= 0, got {_kind(node, self._loader)}")
+                raise self.error(node, key, f"expected a whole number of seconds >= 0, got {kind(node, self._loader)}")
         elif key == "autoExcludeObjectNameAttributes":
             self.boolean(node, key)
         elif key == "metricCustomizers":
@@ -385,7 +359,7 @@ class _Reader:
             node = top["hostPort"][1]
             host_port = self.scalar(node)
             if not isinstance(host_port, (str, int)) or isinstance(host_port, bool) or host_port == "":
-                raise self.error(node, "hostPort", f"expected host:port, got {_kind(node, self._loader)}")
+                raise self.error(node, "hostPort", f"expected host:port, got {kind(node, self._loader)}")
             values["jmx_url"] = f"service:jmx:rmi:///jndi/rmi://{host_port}/jmxrmi"
         elif "jmxUrl" in top:
             values["jmx_url"] = self.string(top["jmxUrl"][1], "jmxUrl")
@@ -411,19 +385,19 @@ class _Reader:
         if isinstance(value, str):
             return value
         if isinstance(node, yaml.SequenceNode):
-            kind = "a list"
+            what = "a list"
         elif isinstance(node, yaml.MappingNode):
-            kind = "a mapping"
+            what = "a mapping"
         elif value is None:
-            kind = "nothing (null)"
+            what = "nothing (null)"
         elif isinstance(value, bool):
-            kind = "a boolean"
+            what = "a boolean"
         elif isinstance(value, (int, float)):
-            kind = "a number"
+            what = "a number"
         else:
-            kind = "a value of another type"
+            what = "a value of another type"
         hint = " (quote it; the value is not shown)" if isinstance(node, yaml.ScalarNode) and value is not None else ""
-        raise self.error(node, path, f"expected a string, got {kind}{hint}")
+        raise self.error(node, path, f"expected a string, got {what}{hint}")
 
     def _resolve(self, node: yaml.Node, path: str, value: str) -> str:
         """jmx_exporter's ``${ENV_VAR}`` substitution: the whole (trimmed) value names an environment variable."""
@@ -474,7 +448,7 @@ class _Reader:
         entries = self.mapping(top[key][1], key, "a mapping of ObjectName to a list of attribute names")
         pairs: list[tuple[str, tuple[str, ...]]] = []
         for name, (name_node, value_node) in entries.items():
-            path = _join(key, name)
+            path = join(key, name)
             try:
                 parse_object_name(name)
             except ObjectNameError as exc:
@@ -504,7 +478,7 @@ class _Reader:
         def node_of(key: str) -> yaml.Node | None:
             return entries[key][1] if key in entries else None
 
-        fields: dict[str, Any] = {"index": index, "line": _line(node)}
+        fields: dict[str, Any] = {"index": index, "line": line_of(node)}
         compiled = None
         pattern_node = node_of("pattern")
         if pattern_node is not None:
@@ -563,7 +537,7 @@ class _Reader:
         if value is None or value == "":
             raise self.error(node, path, "the pattern is empty (leave 'pattern' out to match everything)")
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise self.error(node, path, f"expected a regular expression, got {_kind(node, self._loader)}")
+            raise self.error(node, path, f"expected a regular expression, got {kind(node, self._loader)}")
         return value if isinstance(value, str) else node.value  # jmx_exporter concatenates the raw text
 
     def _compile_pattern(self, node: yaml.Node, path: str, pattern: str) -> tuple[JavaPattern, JavaPattern | None]:
@@ -596,7 +570,7 @@ class _Reader:
         pairs: list[tuple[str, str, Replacement, Replacement]] = []
         for name in sorted(entries):
             key_node, value_node = entries[name]
-            label_path = _join(path, name)
+            label_path = join(path, name)
             value = self.string(value_node, label_path)
             pairs.append(
                 (
@@ -614,12 +588,12 @@ class _Reader:
             return value
         if isinstance(value, bool) or value is None or value is _NOT_SCALAR:
             raise self.error(node, path, f"expected a number or a string with group references, got "
-                             f"{_kind(node, self._loader)}")
+                             f"{kind(node, self._loader)}")
         if isinstance(value, float):
             return double_to_string(value)
         if isinstance(value, int):
             return str(value)
-        raise self.error(node, path, f"expected a number, got {_kind(node, self._loader)}")
+        raise self.error(node, path, f"expected a number, got {kind(node, self._loader)}")
 
     def _number(self, node: yaml.Node, path: str) -> float:
         value = self.scalar(node)
@@ -629,7 +603,7 @@ class _Reader:
             parsed = parse_double(value)
             if parsed is not None:
                 return parsed
-        raise self.error(node, path, f"expected a number, got {_kind(node, self._loader)}")
+        raise self.error(node, path, f"expected a number, got {kind(node, self._loader)}")
 
     def _type(self, node: yaml.Node, path: str) -> MetricType:
         value = self.scalar(node)
@@ -640,35 +614,10 @@ class _Reader:
         hint = ""
         if isinstance(value, str) and value.upper() in names:
             hint = f" (write it in upper case: {value.upper()})"
-        shown = f"'{value}'" if isinstance(value, str) else _kind(node, self._loader)
+        shown = f"'{value}'" if isinstance(value, str) else kind(node, self._loader)
         raise self.error(node, path, f"type must be GAUGE, COUNTER or UNTYPED, not {shown}{hint}")
 
 
 _NOT_SCALAR = object()
 
 
-def _line(node: yaml.Node | None) -> int | None:
-    return node.start_mark.line + 1 if node is not None else None
-
-
-def _join(path: str, key: str) -> str:
-    part = f".{key}" if _SIMPLE_KEY.fullmatch(key) else f'["{key}"]'
-    return part[1:] if not path and part.startswith(".") else path + part
-
-
-def _kind(node: yaml.Node, loader: yaml.SafeLoader) -> str:
-    """How a node reads to a user: 'a list', 'a mapping', 'the number 3', 'null' ..."""
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    value = loader.construct_object(node, deep=True)
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the boolean {node.value}"
-    if isinstance(value, (int, float)):
-        return f"the number {node.value}"
-    if isinstance(value, str):
-        return f"the string '{value}'"
-    return f"'{node.value}'"

@@ -221,7 +221,11 @@ CONFIG_AND_INPUT = "config: {rules: []}\ninput: []\n"
     ("body", "message"),
     [
         ("", "the file is empty (it needs config, input and tests)"),
-        ("tests: [\n", "2: invalid YAML: expected the node content, but found '<stream end>'"),
+        ("tests: [\n", "2: invalid YAML: expected the node content, but found '<stream end>' (while parsing a "
+         "flow node that starts on line 2)"),
+        ("tests:\n  - name: 'x\n", "3: invalid YAML: found unexpected end of stream (while scanning a quoted "
+         "scalar that starts on line 2)"),
+        ("config: {}\ninput: \x07\n", "2: invalid YAML: special characters are not allowed (character #x0007)"),
         ("- 1\n", "1: expected a mapping with config, input and tests, got a list"),
         (CONFIG_AND_INPUT, "1: no 'tests' list"),
         (CONFIG_AND_INPUT + "test: []\n", "3: test: unknown key 'test' (did you mean 'tests'?)"),

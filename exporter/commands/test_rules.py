@@ -10,7 +10,7 @@ from exporter.exitcodes import ExitCode
 from exporter.tooling.ruletest import run_case
 from exporter.tooling.testfile import load_test_file
 from exporter.tooling.testreport import render_result
-from exporter.tooling.yamlnodes import FileFormatError
+from exporter.yamlnodes import FileFormatError
 
 HELP = "run rule test files: expected and absent series over saved or inline MBeans (exit 0 pass, 1 fail)"
 DESCRIPTION = (

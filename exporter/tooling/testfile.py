@@ -36,7 +36,7 @@ from exporter.sources import airlift
 from exporter.sources.base import BeanRequest, SourceError
 from exporter.sources.dump import DumpSource
 from exporter.tooling.series import Labels, SelectorError, parse_selector
-from exporter.tooling.yamlnodes import FileFormatError, NodeReader, join, line_of, node_text, read_text
+from exporter.yamlnodes import FileFormatError, NodeReader, join, line_of, node_text, read_text
 
 FILE_KEYS = ("config", "input", "tests")
 TEST_KEYS = ("name", "config", "input", "expect", "absent", "exhaustive")

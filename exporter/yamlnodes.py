@@ -1,4 +1,7 @@
-"""Read a YAML document node by node, so every error names the file, the line and the key path."""
+"""Read YAML documents node by node, so every error names the file, the line and the key path.
+
+Shared by the configuration (:mod:`exporter.config`) and the test-rules files (:mod:`exporter.tooling.testfile`).
+"""
 
 from __future__ import annotations
 
@@ -13,13 +16,22 @@ import yaml
 _SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-class FileFormatError(Exception):
+class LocatedError(Exception):
     """A file that cannot be used as given; ``str()`` is ``file:line: key.path: message``."""
 
     def __init__(self, source: str, line: int | None, path: str, message: str) -> None:
         self.source, self.line, self.path, self.message = source, line, path, message
-        where = f"{source}:{line}" if line is not None else source
-        super().__init__(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+        super().__init__(located(source, line, path, message))
+
+
+class FileFormatError(LocatedError):
+    """A test-rules file that cannot be used as given."""
+
+
+def located(source: str, line: int | None, path: str, message: str) -> str:
+    """``file:line: key.path: message``, leaving out what is not known."""
+    where = f"{source}:{line}" if line is not None else source
+    return f"{where}: {path}: {message}" if path else f"{where}: {message}"
 
 
 def join(path: str, key: str | int) -> str:
@@ -34,6 +46,38 @@ def line_of(node: yaml.Node | None) -> int | None:
     return node.start_mark.line + 1 if node is not None else None
 
 
+def kind(node: yaml.Node, loader: yaml.SafeLoader) -> str:
+    """How a node reads to a user: 'a list', 'a mapping', 'the number 3', 'nothing (null)' ..."""
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    value = loader.construct_object(node, deep=True)
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {node.value}"
+    if isinstance(value, (int, float)):
+        return f"the number {node.value}"
+    return f"the string '{value}'" if isinstance(value, str) else f"'{node.value}'"
+
+
+def compose(text: str, source: str, error: type[LocatedError]) -> yaml.Node | None:
+    """The document's root node (None for an empty one); YAML errors raise ``error`` with the line at fault."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        message = exc.problem or exc.context or "malformed YAML"
+        if exc.context and exc.problem and exc.context_mark is not None:
+            message += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+        raise error(source, line, "", f"invalid YAML: {message}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise error(source, line, "", f"invalid YAML: {exc.reason} (character #x{exc.character:04x})") from None
+
+
 class NodeReader:
     """Typed access to the nodes of one document; every failure raises FileFormatError."""
 
@@ -42,14 +86,7 @@ class NodeReader:
         self._loader = yaml.SafeLoader("")
 
     def compose(self, text: str) -> yaml.Node | None:
-        try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            raise FileFormatError(self.source, mark.line + 1 if mark else None, "",
-                                  f"invalid YAML: {exc.problem or exc.context}") from None
-        except yaml.YAMLError as exc:
-            raise FileFormatError(self.source, None, "", f"invalid YAML: {exc}") from None
+        return compose(text, self.source, FileFormatError)
 
     def error(self, node: yaml.Node | None, path: str, message: str) -> FileFormatError:
         return FileFormatError(self.source, line_of(node), path, message)
@@ -58,18 +95,7 @@ class NodeReader:
         return self._loader.construct_object(node, deep=True)
 
     def kind(self, node: yaml.Node) -> str:
-        if isinstance(node, yaml.SequenceNode):
-            return "a list"
-        if isinstance(node, yaml.MappingNode):
-            return "a mapping"
-        value = self.construct(node)
-        if value is None:
-            return "nothing (null)"
-        if isinstance(value, bool):
-            return f"the boolean {node.value}"
-        if isinstance(value, (int, float)):
-            return f"the number {node.value}"
-        return f"the string '{value}'" if isinstance(value, str) else f"'{node.value}'"
+        return kind(node, self._loader)
 
     def mapping(self, node: yaml.Node, path: str, known: Sequence[str] | None = None,
                 what: str = "a mapping") -> dict[str, tuple[yaml.Node, yaml.Node]]:
