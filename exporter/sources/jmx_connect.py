@@ -11,7 +11,6 @@ Call only on a thread attached to the running JVM.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from jpype import JImplements, JOverride
 
 from exporter.sources.jmx_errors import Failure, Kind, classify
 from exporter.sources.jmx_java import java
+from exporter.sources.jmx_precheck import unreachable
 from exporter.sources.jmx_target import JmxSettings, JmxTarget
 
 log = logging.getLogger(__name__)
@@ -159,19 +159,13 @@ class Connection:
 
 
 def _precheck(settings: JmxSettings) -> None:
-    """Fail fast, within the connect timeout, when nothing listens at the registry address."""
+    """Fail fast, within the connect timeout, when the registry address does not resolve or nothing listens there."""
     target = settings.target
     if target.host is None or target.port is None:
         return
-    try:
-        with socket.create_connection((target.host, target.port), timeout=settings.connect_timeout):
-            pass
-    except TimeoutError:
-        message = f"cannot connect to {target.address}: timed out after {settings.connect_timeout:g}s"
-        raise ConnectFailed(Failure(Kind.CONNECTION, message)) from None
-    except OSError as exc:
-        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
-        raise ConnectFailed(Failure(Kind.CONNECTION, f"cannot connect to {target.address}: {reason}")) from None
+    reason = unreachable(target.host, target.port, settings.connect_timeout)
+    if reason is not None:
+        raise ConnectFailed(Failure(Kind.CONNECTION, f"cannot connect to {target.address}: {reason}"))
 
 
 def _environment(settings: JmxSettings) -> Any:

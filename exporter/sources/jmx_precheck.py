@@ -1,0 +1,25 @@
+"""Before the JVM tries: can the RMI registry's address be reached within the connect timeout, name lookup included?
+
+The JVM's own name lookup and connect are bounded only by the scrape watchdog, so a DNS server that does not answer
+would hold every connect attempt for glibc's 10 s. Resolving and connecting from Python first, through the same
+bounded resolver as the REST source, turns that and a closed port into a prompt failure that names the cause. The
+JVM then resolves the name again: quickly, since it just answered. (The connector's own address comes inside the
+registry's stub and is the JVM's to resolve.)
+"""
+
+from __future__ import annotations
+
+from exporter.sources.resolver import BoundedResolver, create_connection
+
+_RESOLVER = BoundedResolver()  # shared: a hanging lookup costs one thread per host, not one per connect attempt
+
+
+def unreachable(host: str, port: int, timeout: float, resolver: BoundedResolver = _RESOLVER) -> str | None:
+    """Why nothing can be reached at ``host:port`` within ``timeout`` seconds; None when something accepts there."""
+    try:
+        with create_connection(resolver, (host, port), timeout):
+            return None
+    except TimeoutError:
+        return f"timed out after {timeout:g}s"
+    except OSError as exc:
+        return (exc.strerror or str(exc) or type(exc).__name__).lower()
