@@ -76,6 +76,8 @@ def compose(text: str, source: str, error: type[LocatedError]) -> yaml.Node | No
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
         raise error(source, line, "", f"invalid YAML: {exc.reason} (character #x{exc.character:04x})") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise error(source, None, "", "invalid YAML: collections nested too deeply to read") from None
 
 
 class NodeReader:

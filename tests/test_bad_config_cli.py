@@ -80,6 +80,11 @@ BAD = {
         "{dir}/c.yml:3: invalid YAML: mapping values are not allowed here",
         (("c.yml", "rules:\n  - pattern: x\n    name: a: b\n"),),
     ),
+    "deeply-nested-yaml": Bad(
+        ("--config", "{dir}/c.yml", "--target", str(DUMP)),
+        "{dir}/c.yml: invalid YAML: collections nested too deeply to read",
+        (("c.yml", "rules: " + "[" * 3000 + "]" * 3000 + "\n"),),
+    ),
     "unknown-key": Bad(
         ("--config", "{dir}/c.yml", "--target", str(DUMP)),
         "{dir}/c.yml:3: rules[0]: unknown key 'nmae' (did you mean 'name'?)",

@@ -226,6 +226,7 @@ CONFIG_AND_INPUT = "config: {rules: []}\ninput: []\n"
         ("tests:\n  - name: 'x\n", "3: invalid YAML: found unexpected end of stream (while scanning a quoted "
          "scalar that starts on line 2)"),
         ("config: {}\ninput: \x07\n", "2: invalid YAML: special characters are not allowed (character #x0007)"),
+        ("tests: " + "[" * 3000 + "]" * 3000 + "\n", "invalid YAML: collections nested too deeply to read"),
         ("- 1\n", "1: expected a mapping with config, input and tests, got a list"),
         (CONFIG_AND_INPUT, "1: no 'tests' list"),
         (CONFIG_AND_INPUT + "test: []\n", "3: test: unknown key 'test' (did you mean 'tests'?)"),
