@@ -32,7 +32,7 @@ from exporter.javaregex import (
     compile_replacement,
 )
 from exporter.objectname import ObjectNameError, ObjectNamePattern, canonical_key, parse_object_name
-from exporter.yamlnodes import LocatedError, compose, join, kind, line_of, located
+from exporter.yamlnodes import LocatedError, NodeAccess, join, line_of, located
 
 # The ObjectNames jmx_exporter excludes for ``excludeJvmMetrics: true``.
 JVM_OBJECT_NAMES = (
@@ -215,19 +215,17 @@ def parse_config(text: str, source_name: str, environ: Mapping[str, str] | None 
     return _Reader(source_name, os.environ if environ is None else environ).config(text)
 
 
-class _Reader:
+class _Reader(NodeAccess):
     """Walks the YAML node tree (for line numbers) and builds the Config."""
 
+    error_class = ConfigError
+
     def __init__(self, source: str, environ: Mapping[str, str]) -> None:
-        self.source = source
+        super().__init__(source)
         self.environ = environ
         self.warnings: list[tuple[int, str]] = []
-        self._loader = yaml.SafeLoader("")
 
     # -- generic node access ---------------------------------------------------------------------------------------
-
-    def error(self, node: yaml.Node | None, path: str, message: str) -> ConfigError:
-        return ConfigError(self.source, line_of(node), path, message)
 
     def warn(self, node: yaml.Node | None, path: str, message: str) -> None:
         self.warnings.append((line_of(node) or 0, located(self.source, line_of(node), path, message)))
@@ -235,14 +233,14 @@ class _Reader:
     def mapping(self, node: yaml.Node, path: str, what: str = "a mapping") -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """The entries of a mapping node, keyed by string; duplicate keys are errors."""
         if not isinstance(node, yaml.MappingNode):
-            raise self.error(node, path, f"expected {what}, got {kind(node, self._loader)}")
+            raise self.error(node, path, f"expected {what}, got {self.kind(node)}")
         own: set[str] = set()
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self._loader.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
-                raise self.error(key_node, path, f"keys must be strings, got {kind(key_node, self._loader)}")
+                raise self.error(key_node, path, f"keys must be strings, got {self.kind(key_node)}")
             if key in own:
                 raise self.error(key_node, join(path, key), f"key '{key}' appears twice")
             own.add(key)
@@ -251,14 +249,9 @@ class _Reader:
         for key_node, value_node in node.value:
             key = self._loader.construct_object(key_node, deep=True)
             if not isinstance(key, str):
-                raise self.error(key_node, path, f"keys must be strings, got {kind(key_node, self._loader)}")
+                raise self.error(key_node, path, f"keys must be strings, got {self.kind(key_node)}")
             entries[key] = (key_node, value_node)
         return entries
-
-    def sequence(self, node: yaml.Node, path: str, what: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.error(node, path, f"expected {what}, got {kind(node, self._loader)}")
-        return list(node.value)
 
     def scalar(self, node: yaml.Node) -> Any:
         if not isinstance(node, yaml.ScalarNode):
@@ -270,15 +263,9 @@ class _Reader:
         if isinstance(value, str):
             return value
         hint = f" (quote it: '{node.value}')" if isinstance(node, yaml.ScalarNode) and value is not None else ""
-        raise self.error(node, path, f"expected a string, got {kind(node, self._loader)}{hint}")
+        raise self.error(node, path, f"expected a string, got {self.kind(node)}{hint}")
 
-    def boolean(self, node: yaml.Node, path: str) -> bool:
-        value = self.scalar(node)
-        if isinstance(value, bool):
-            return value
-        raise self.error(node, path, f"expected true or false, got {kind(node, self._loader)}")
-
-    def unknown_key(self, key_node: yaml.Node, path: str, key: str, known: tuple[str, ...]) -> ConfigError:
+    def unknown_key(self, key_node: yaml.Node, path: str, key: str, known: tuple[str, ...]) -> LocatedError:
         lowered = {k.lower(): k for k in known}
         guess = lowered.get(key.lower()) or next(iter(difflib.get_close_matches(key, known, n=1, cutoff=0.6)), None)
         hint = f" (did you mean '{guess}'?)" if guess else ""
@@ -287,7 +274,7 @@ class _Reader:
     # -- the document ----------------------------------------------------------------------------------------------
 
     def config(self, text: str) -> Config:
-        root = compose(text, self.source, ConfigError)
+        root = self.compose(text)
         if root is None:
             raise ConfigError(
                 self.source, None, "", "the file is empty (write '{}' to export every MBean in the default format)"
@@ -343,7 +330,7 @@ class _Reader:
         if key == "startDelaySeconds":
             value = self.scalar(node)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise self.error(node, key, f"expected a whole number of seconds >= 0, got {kind(node, self._loader)}")
+                raise self.error(node, key, f"expected a whole number of seconds >= 0, got {self.kind(node)}")
         elif key == "autoExcludeObjectNameAttributes":
             self.boolean(node, key)
         elif key == "metricCustomizers":
@@ -359,7 +346,7 @@ class _Reader:
             node = top["hostPort"][1]
             host_port = self.scalar(node)
             if not isinstance(host_port, (str, int)) or isinstance(host_port, bool) or host_port == "":
-                raise self.error(node, "hostPort", f"expected host:port, got {kind(node, self._loader)}")
+                raise self.error(node, "hostPort", f"expected host:port, got {self.kind(node)}")
             values["jmx_url"] = f"service:jmx:rmi:///jndi/rmi://{host_port}/jmxrmi"
         elif "jmxUrl" in top:
             values["jmx_url"] = self.string(top["jmxUrl"][1], "jmxUrl")
@@ -537,7 +524,7 @@ class _Reader:
         if value is None or value == "":
             raise self.error(node, path, "the pattern is empty (leave 'pattern' out to match everything)")
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise self.error(node, path, f"expected a regular expression, got {kind(node, self._loader)}")
+            raise self.error(node, path, f"expected a regular expression, got {self.kind(node)}")
         return value if isinstance(value, str) else node.value  # jmx_exporter concatenates the raw text
 
     def _compile_pattern(self, node: yaml.Node, path: str, pattern: str) -> tuple[JavaPattern, JavaPattern | None]:
@@ -588,12 +575,12 @@ class _Reader:
             return value
         if isinstance(value, bool) or value is None or value is _NOT_SCALAR:
             raise self.error(node, path, f"expected a number or a string with group references, got "
-                             f"{kind(node, self._loader)}")
+                             f"{self.kind(node)}")
         if isinstance(value, float):
             return double_to_string(value)
         if isinstance(value, int):
             return str(value)
-        raise self.error(node, path, f"expected a number, got {kind(node, self._loader)}")
+        raise self.error(node, path, f"expected a number, got {self.kind(node)}")
 
     def _number(self, node: yaml.Node, path: str) -> float:
         value = self.scalar(node)
@@ -603,7 +590,7 @@ class _Reader:
             parsed = parse_double(value)
             if parsed is not None:
                 return parsed
-        raise self.error(node, path, f"expected a number, got {kind(node, self._loader)}")
+        raise self.error(node, path, f"expected a number, got {self.kind(node)}")
 
     def _type(self, node: yaml.Node, path: str) -> MetricType:
         value = self.scalar(node)
@@ -614,7 +601,7 @@ class _Reader:
         hint = ""
         if isinstance(value, str) and value.upper() in names:
             hint = f" (write it in upper case: {value.upper()})"
-        shown = f"'{value}'" if isinstance(value, str) else kind(node, self._loader)
+        shown = f"'{value}'" if isinstance(value, str) else self.kind(node)
         raise self.error(node, path, f"type must be GAUGE, COUNTER or UNTYPED, not {shown}{hint}")
 
 

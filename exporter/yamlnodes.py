@@ -80,24 +80,43 @@ def compose(text: str, source: str, error: type[LocatedError]) -> yaml.Node | No
         raise error(source, None, "", "invalid YAML: collections nested too deeply to read") from None
 
 
-class NodeReader:
-    """Typed access to the nodes of one document; every failure raises FileFormatError."""
+class NodeAccess:
+    """The node checks every reader of a document shares; failures raise ``error_class``, located."""
+
+    error_class: type[LocatedError] = LocatedError
 
     def __init__(self, source: str) -> None:
         self.source = source
         self._loader = yaml.SafeLoader("")
 
     def compose(self, text: str) -> yaml.Node | None:
-        return compose(text, self.source, FileFormatError)
+        return compose(text, self.source, self.error_class)
 
-    def error(self, node: yaml.Node | None, path: str, message: str) -> FileFormatError:
-        return FileFormatError(self.source, line_of(node), path, message)
+    def error(self, node: yaml.Node | None, path: str, message: str) -> LocatedError:
+        return self.error_class(self.source, line_of(node), path, message)
 
     def construct(self, node: yaml.Node) -> Any:
         return self._loader.construct_object(node, deep=True)
 
     def kind(self, node: yaml.Node) -> str:
         return kind(node, self._loader)
+
+    def sequence(self, node: yaml.Node, path: str, what: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.error(node, path, f"expected {what}, got {self.kind(node)}")
+        return list(node.value)
+
+    def boolean(self, node: yaml.Node, path: str) -> bool:
+        value = self.construct(node) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(value, bool):
+            return value
+        raise self.error(node, path, f"expected true or false, got {self.kind(node)}")
+
+
+class NodeReader(NodeAccess):
+    """Typed access to the nodes of a test-rules file; every failure raises FileFormatError."""
+
+    error_class = FileFormatError
 
     def mapping(self, node: yaml.Node, path: str, known: Sequence[str] | None = None,
                 what: str = "a mapping") -> dict[str, tuple[yaml.Node, yaml.Node]]:
@@ -118,11 +137,6 @@ class NodeReader:
             entries[key] = (key_node, value_node)
         return entries
 
-    def sequence(self, node: yaml.Node, path: str, what: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.error(node, path, f"expected {what}, got {self.kind(node)}")
-        return list(node.value)
-
     def string(self, node: yaml.Node, path: str, what: str = "a string") -> str:
         value = self.construct(node) if isinstance(node, yaml.ScalarNode) else None
         if isinstance(value, str) and value:
@@ -134,12 +148,6 @@ class NodeReader:
         if not isinstance(node, yaml.ScalarNode) or self.construct(node) is None:
             raise self.error(node, path, f"expected a string, got {self.kind(node)}")
         return str(node.value)
-
-    def boolean(self, node: yaml.Node, path: str) -> bool:
-        value = self.construct(node) if isinstance(node, yaml.ScalarNode) else None
-        if isinstance(value, bool):
-            return value
-        raise self.error(node, path, f"expected true or false, got {self.kind(node)}")
 
 
 def node_text(text: str, node: yaml.Node) -> str:
