@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 import requests
 
 from exporter.mbeans import Tabular
+from tests.certs import self_signed
 from tests.conftest import require_jvm
 from tests.fixture.process import FixtureCoordinator, FixtureError, run_jmx_probe, start_coordinator
 from tests.fixture.profiles import (
@@ -468,14 +467,7 @@ def test_trino_user_rule_and_jmx_auth(coordinator_factory: Callable[..., Fixture
 
 
 def test_basic_auth_over_tls(coordinator_factory: Callable[..., FixtureCoordinator], tmp_path: Path) -> None:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl binary not available to make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+    cert, key = self_signed(tmp_path, "coordinator")
     coordinator = coordinator_factory("trino", basic_auth=("admin", "pw"), tls_cert=str(cert), tls_key=str(key))
     assert coordinator.http_url.startswith("https://")
     url = coordinator.http_url + "/v1/jmx/mbean"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -25,6 +24,7 @@ from exporter.sources.http_pool import HttpPool
 from exporter.sources.resolver import BoundedResolver, ResolveTimeout
 from exporter.sources.rest import HttpOptions, RestSource
 from tests.canned_server import CannedServer, Reply
+from tests.certs import self_signed
 from tests.waiting import run_in_threads, wait_until
 
 HUNG_HOST = "coordinator.test"
@@ -132,14 +132,7 @@ def test_a_scrape_with_a_hanging_lookup_fails_within_its_budget_and_recovers(
 
 
 def test_tls_still_verifies_the_host_name_after_our_lookup(tmp_path: Path) -> None:
-    if subprocess.run(["which", "openssl"], capture_output=True).returncode != 0:
-        pytest.skip("openssl is needed to make test certificates")
-    cert, key = tmp_path / "localhost.pem", tmp_path / "localhost.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
+    cert, key = self_signed(tmp_path, "localhost", host="localhost")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     with CannedServer(list_answer, tls=context) as server:

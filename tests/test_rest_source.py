@@ -6,7 +6,6 @@ import base64
 import os
 import socket
 import ssl
-import subprocess
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from exporter.sources.base import BeanRequest, SourceError
 from exporter.sources.rest import HttpOptions, RestSource, base_url
 from tests.canned_server import CannedServer, Reply
+from tests.certs import self_signed
 from tests.waiting import run_in_threads
 
 POOL = "trino.memory:type=ClusterMemoryPool,name=general"
@@ -208,22 +208,10 @@ def test_target_urls_are_normalised() -> None:
         base_url("ftp://c")
 
 
-def _self_signed(directory: Path, name: str) -> tuple[Path, Path]:
-    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
-    return cert, key
-
-
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
-    if subprocess.run(["which", "openssl"], capture_output=True).returncode != 0:
-        pytest.skip("openssl is needed to make test certificates")
     directory = tmp_path_factory.mktemp("tls")
-    return {"server": _self_signed(directory, "server"), "client": _self_signed(directory, "client")}
+    return {"server": self_signed(directory, "server"), "client": self_signed(directory, "client")}
 
 
 def _server_context(certificates: dict[str, tuple[Path, Path]], client_ca: bool = False) -> ssl.SSLContext:

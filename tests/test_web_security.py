@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import ssl
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,16 +17,12 @@ from exporter.exitcodes import ExitCode
 from exporter.server import ExporterServer, tls_context
 from exporter.sources.dump import DumpSource
 from exporter.webauth import Users, hash_password, verify_password
+from tests.certs import self_signed
 from tests.test_server import BODY, RULES
 
 
 def make_cert(directory: Path, name: str) -> tuple[str, str]:
-    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
+    cert, key = self_signed(directory, name)
     return str(cert), str(key)
 
 
