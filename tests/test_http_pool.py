@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -13,6 +14,7 @@ import pytest
 
 from exporter.sources.http_pool import HttpError, HttpPool
 from tests.canned_server import CannedServer, Reply
+from tests.certs import self_signed
 
 HEADERS = {"Accept": "application/json"}
 
@@ -82,7 +84,10 @@ def test_connections_are_kept_and_reused_across_calls() -> None:
 
 @contextmanager
 def raw_server(
-    reply: Callable[[bytes], bytes | None], answers_per_connection: int | None = None, reset: bool = False
+    reply: Callable[[bytes], bytes | None],
+    answers_per_connection: int | None = None,
+    reset: bool = False,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[tuple[str, list[int]]]:
     """A TCP server on 127.0.0.1 that writes ``reply(request line)`` as is for each request (None: close instead of
     answering) and closes after an HTTP/1.0 answer or one with ``Connection: close``. Yields its URL and the count
@@ -90,12 +95,19 @@ def raw_server(
 
     With ``answers_per_connection``, a connection that has answered that many requests is closed when the next one
     arrives, unanswered: a kept-alive connection the server gave up just as the client reused it. ``reset`` closes
-    it with a TCP reset instead of a FIN, and without reading the request."""
+    it with a TCP reset instead of a FIN, and without reading the request. ``tls`` serves HTTPS (and closes without
+    a close_notify, as a server dropping a connection may)."""
     listener = socket.create_server(("127.0.0.1", 0))
     accepted = [0]
     stop = threading.Event()
 
     def handle(connection: socket.socket) -> None:
+        if tls is not None:
+            try:
+                connection = tls.wrap_socket(connection, server_side=True)
+            except (OSError, ssl.SSLError):
+                connection.close()
+                return
         with connection:
             buffer = b""
             answered = 0
@@ -132,7 +144,7 @@ def raw_server(
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{listener.getsockname()[1]}", accepted
     finally:
         stop.set()
         listener.shutdown(socket.SHUT_RDWR)  # wakes the accept (closing alone does not)
@@ -283,14 +295,26 @@ def _ok(line: bytes) -> bytes | None:
     return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
 
 
-@pytest.mark.parametrize("reset", [False, True], ids=["fin", "reset"])
+@pytest.fixture(scope="module")
+def tls_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context and a client context that trusts it."""
+    cert, key = self_signed(tmp_path_factory.mktemp("pool-tls"), "server")
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert, key)
+    return server, ssl.create_default_context(cafile=str(cert))
+
+
+@pytest.mark.parametrize("close", ["fin", "reset", "tls"])
 @pytest.mark.parametrize("many", [False, True], ids=["get", "get_many"])
-def test_a_kept_alive_connection_closed_as_it_is_reused_is_sent_again_on_a_new_one(many: bool, reset: bool) -> None:
+def test_a_kept_alive_connection_closed_as_it_is_reused_is_sent_again_on_a_new_one(
+    many: bool, close: str, request: pytest.FixtureRequest
+) -> None:
     """Each connection answers one request and drops the next one unanswered, so every reused connection looked
     alive when taken and was not. The GETs go again, once each, on new connections."""
     paths = ["/a", "/b"]
-    with raw_server(_ok, answers_per_connection=1, reset=reset) as (url, accepted):
-        pool = HttpPool(url)
+    server_tls, client_tls = request.getfixturevalue("tls_pair") if close == "tls" else (None, None)
+    with raw_server(_ok, answers_per_connection=1, reset=close == "reset", tls=server_tls) as (url, accepted):
+        pool = HttpPool(url, context=client_tls)
         for _ in range(2):
             if many:
                 assert set(_answers(pool, paths, width=2).values()) == {(200, b"{}")}
