@@ -330,7 +330,7 @@ class Scraper:
             rendering = self._rendering = _Rendering(engine, rows.verdicts, layout)
         self._steady = None
         if plan_steady and rendering.stable and not snapshot.problems:
-            self._steady = (rendering, SteadyPlan.build(snapshot.beans, rows))
+            self._steady = (rendering, SteadyPlan.build(snapshot.beans, rows, partial=not engine.caches))
         numbers = rows.numbers
         return rendering, list(map(numbers.__getitem__, rendering.order))
 

@@ -367,9 +367,14 @@ class RuleEngine:
     @property
     def steady_safe(self) -> bool:
         """Whether a bean keeps its samples' verdicts while its attributes keep their names, Java types,
-        descriptions and value classes: every rule is value-blind, none caches, and no ``value`` template exports
-        text (see ``exporter/steady.py``)."""
-        return self._blind and self._strings_drop
+        descriptions and value classes: every rule is value-blind or caches its verdict (which then holds while the
+        attribute is seen every scrape), and no ``value`` template exports text (see ``exporter/steady.py``)."""
+        return self._decidable
+
+    @property
+    def caches(self) -> bool:
+        """Whether some rule has ``cache: true`` (a scrape then keeps the cache entries of the attributes it saw)."""
+        return self._uses_cache
 
     def evaluate(self, beans: Iterable[MBean]) -> list[Sample]:
         """The samples for these beans (one scrape). Updates the rule cache when a rule has ``cache: true``."""
@@ -443,6 +448,7 @@ class RuleEngine:
         config = self.config
         fresh: dict[tuple[str, str], object] | None = {} if self._uses_cache else None
         fast = self._blind and trace is None
+        plannable = self._decidable and trace is None  # top-level samples may note the attribute they came from
         memo_get, fresh_memo = self._memo.get, self._fresh_memo
         add_verdict, add_number, add_extra = samples.verdicts.append, samples.numbers.append, samples.extras.append
         add_origin = samples.origins.append
@@ -466,6 +472,7 @@ class RuleEngine:
             state = _Bean(bean, samples, trace, fresh)
             place = _Place(properties, (), prefix, help_head)
             bean_fast = fast and not runtime and keep is None and not drop
+            bean_plannable = plannable and not runtime and keep is None and not drop
             object_name = bean.object_name
             for attribute in bean.attributes:
                 name = attribute.name
@@ -491,7 +498,7 @@ class RuleEngine:
                             add_origin(attribute)
                         continue
                 state.attribute = name
-                state.record = attribute if bean_fast else None
+                state.record = attribute if bean_fast or bean_plannable else None
                 if (keep is not None and name not in keep) or name in drop:
                     if trace is not None:
                         trace.append(Outcome(bean.object_name, name, prefix + name, None,
@@ -686,10 +693,12 @@ class RuleEngine:
         samples.verdicts.append(matched)
         samples.numbers.append(number)
         samples.extras.append((state.bean.object_name, cut, value, java_type))
-        # A top-level number of a fast-path bean whose verdict was just remembered by name: the next scrape's fast
-        # path finds it there, so this sample, too, is made by the attribute's value alone.
+        # A top-level number of a fast-path bean whose verdict was just remembered by name (the next scrape's fast
+        # path finds it there), or whose verdict the rule cache holds or a value-blind rule gave: this sample, too,
+        # is made by the attribute's value alone.
         record = state.record
-        samples.origins.append(record if by_name and record is not None and not attr_keys else None)
+        by_attribute = by_name or fresh is not None
+        samples.origins.append(record if by_attribute and record is not None and not attr_keys else None)
         if trace is not None:
             sample = Sample(matched.name, matched.labels, number, matched.type, matched.help, state.bean.object_name,
                             matched.match)

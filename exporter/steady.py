@@ -186,8 +186,13 @@ class SteadyPlan:
         return sum(1 for bean in self._beans if not bean.direct)
 
     @classmethod
-    def build(cls, beans: Sequence[MBean], rows: Collected) -> SteadyPlan | None:
-        """The plan for a full scrape of ``beans`` (all of a listing's beans, none skipped) that gave ``rows``."""
+    def build(cls, beans: Sequence[MBean], rows: Collected, partial: bool = True) -> SteadyPlan | None:
+        """The plan for a full scrape of ``beans`` (all of a listing's beans, none skipped) that gave ``rows``.
+
+        ``partial``: some beans may go through the engine while the others are read directly. Not with a rule cache:
+        a full scrape keeps exactly the cache entries of the attributes it saw, and an engine run over some beans
+        could not tell which entries of theirs to drop. There, every bean is read directly or none is.
+        """
         position: dict[int, tuple[int, int]] = {}
         for bean_index, bean in enumerate(beans):
             for attribute_index, attribute in enumerate(bean.attributes):
@@ -213,6 +218,8 @@ class SteadyPlan:
                 plan_beans.append(_Bean(bean.object_name, None, []))
             else:
                 plan_beans.append(_Bean(bean.object_name, _record_signature(bean.attributes), direct[index]))
+        if not partial and not all(bean.direct for bean in plan_beans):
+            return None
         engine_positions = [i for i, extra in enumerate(rows.extras) if not plan_beans[owner[extra[0]]].direct]
         return cls(plan_beans, rows, engine_positions)
 

@@ -37,6 +37,15 @@ CONFIGS = {
         "  - pattern: '.*'\n"
     ),
     "string values": "rules:\n  - pattern: '(.*)<(.*)><>(\\w+): (.*)'\n    name: s_$3\n    value: 1\n",
+    # A rule cache and a whole list with CompositeData beans: a direct read would have to run the engine over
+    # some beans, and could not keep the cache as a full scrape does, so every scrape takes the full path.
+    "cached rules": (
+        "rules:\n"
+        "  - pattern: 'trino.memory<type=ClusterMemoryPool, name=(\\w+)><>(\\w+):'\n"
+        "    name: pool_$2\n    labels: {pool: $1}\n    cache: true\n"
+        "  - pattern: 'java.lang<type=Memory><HeapMemoryUsage>(\\w+):'\n    name: heap_$1\n    cache: true\n"
+        "  - pattern: '.*'\n    cache: true\n"
+    ),
 }
 
 
@@ -166,7 +175,8 @@ def test_a_long_lived_scraper_matches_a_fresh_one_through_every_change(
     rng = random.Random(f"{profile}/{config}")
     document = _dump(profile)
     server = changing(document)
-    _follow_changes(tmp_path, CONFIGS[config], server, document, rng, steady_capable=config != "string values")
+    _follow_changes(tmp_path, CONFIGS[config], server, document, rng, steady_capable=config != "string values",
+                    direct=config not in ("string values", "cached rules"))
 
 
 @pytest.mark.parametrize("profile", ["trino", "prestosql", "prestodb"])
@@ -188,13 +198,40 @@ def test_beans_asked_for_by_name_are_read_directly_and_match_a_fresh_scraper(
     assert "/v1/jmx/mbean" not in {seen.path for seen in server.server.seen}
 
 
+@pytest.mark.parametrize("profile", ["trino", "prestosql", "prestodb"])
+def test_the_coordinator_pack_with_its_cached_rules_is_read_directly(
+    tmp_path: Path, changing: Callable[[list[dict[str, Any]]], ChangingServer], profile: str
+) -> None:
+    """rules/coordinator.yml puts ``cache: true`` on every rule and lists its beans: each is read directly."""
+    rng = random.Random(f"coordinator/{profile}")
+    document = _dump(profile)
+    server = changing(document)
+    config = (ROOT / "rules" / "coordinator.yml").read_text()
+    scraper = _follow_changes(tmp_path, config, server, document, rng, steady_capable=True)
+    assert scraper.watcher.engine.caches
+    assert scraper.watcher.engine.cached_beans() > 0
+
+
+def _cached_beans(result: ScrapeResult) -> str:
+    text = result.body().decode("utf-8")
+    return next(line for line in text.splitlines() if line.startswith("jmx_scrape_cached_beans "))
+
+
 def _follow_changes(
     tmp_path: Path, config: str, server: ChangingServer, document: list[dict[str, Any]], rng: random.Random,
-    steady_capable: bool,
+    steady_capable: bool, direct: bool | None = None,
 ) -> Scraper:
     """Change the document 24 times (every fourth change is not one of values only); after each, the long-lived
-    scraper must answer what a fresh one does, and read the values directly when only values changed."""
+    scraper must answer what the reference does (its rule cache as big, too), and read the values directly when
+    only values changed (unless ``direct`` is False: never directly).
+
+    The reference is a fresh scraper. With ``cache: true`` rules it is a twin that lived as long but always took
+    the full path: a cached verdict keeps its HELP text when the description changes (jmx_exporter's cache does
+    too), so a fresh scraper would differ from any long-lived one."""
+    direct = steady_capable if direct is None else direct
     scraper, source = _scraper(tmp_path, config, server.server.url)
+    twin, twin_source = _scraper(tmp_path, config, server.server.url)
+    caches = scraper.watcher.engine.caches
     assert scraper.watcher.engine.steady_safe == steady_capable  # a 'value' template may export text
     try:
         for step in range(24):
@@ -203,17 +240,25 @@ def _follow_changes(
             _move_values(document, rng)
             server.set(document)
             reads = scraper.steady_reads
+            discovery = scraper.planner.plan().discovery  # a discovery is read in full, as it teaches the planner
             result = scraper.scrape()
-            expected = _reference(tmp_path, config, server.server.url)
+            if caches:
+                twin._steady = None  # no plan: this scrape takes the full path
+                expected = twin.scrape()
+            else:
+                expected = _reference(tmp_path, config, server.server.url)
             assert _beans_part(result) == _beans_part(expected), f"step {step}: {what}"
             assert _beans_part(result, True) == _beans_part(expected, True), f"step {step}: {what}"
+            assert _cached_beans(result) == _cached_beans(expected), f"step {step}: {what}"
             # The first full scrape plans the reads; after a change of structure the next one is read again.
-            if steady_capable and not structural and step >= 1:
+            if direct and not structural and step >= 1 and not discovery:
                 assert scraper.steady_reads == reads + 1, f"step {step} was not read directly"
-        if not steady_capable:
+        if not direct:
             assert scraper.steady_reads == 0
+        assert twin.steady_reads == 0
     finally:
         source.close()
+        twin_source.close()
     return scraper
 
 
