@@ -116,16 +116,20 @@ def measure_routes(urls: list[str], rounds: int, tick: Callable[[], object]) -> 
     return Floor(size, statistics.median(walls), percentile(walls, 0.95), cpu / rounds)
 
 
-def _serve(path: Path) -> None:
-    body = path.read_bytes()
+def serve_static(answer: Callable[[str], tuple[int, bytes]]) -> None:
+    """Serve ``answer(request path)`` (status, JSON body) on 127.0.0.1 until SIGTERM; prints the port first.
+
+    The floor's server, and the static coordinator's (``bench.static_coordinator``): the same server code on both
+    sides of a comparison."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # an ideal server: no delayed-ACK stall between headers and body
 
         def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
+            status, body = answer(self.path)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json" if status == 200 else "text/plain")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -141,4 +145,5 @@ def _serve(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    _serve(Path(sys.argv[1]))
+    _body = Path(sys.argv[1]).read_bytes()
+    serve_static(lambda path: (200, _body))

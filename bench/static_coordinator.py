@@ -19,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -91,32 +90,15 @@ def _serve(path: Path) -> None:
                for key, captured in orjson.loads(path.read_bytes()).items()}  # fmt: skip
     served = dict.fromkeys(answers, 0)
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # as the floor's server and Jetty: no delayed-ACK stall
+    def answer(request_path: str) -> tuple[int, bytes]:
+        key = unquote(request_path.split("?", 1)[0])
+        captured = answers.get(key)
+        if captured is None:
+            return 404, b"Not Found"
+        served[key] += 1  # the captures in turn: every value moves between scrapes
+        return captured[(served[key] - 1) % len(captured)]
 
-        def do_GET(self) -> None:
-            key = unquote(self.path.split("?", 1)[0])
-            captured = answers.get(key)
-            if captured is None:
-                status, body = 404, b"Not Found"
-            else:
-                status, body = captured[served[key] % len(captured)]
-                served[key] += 1
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json" if status == 200 else "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(server.server_address[1], flush=True)
-    server.serve_forever()
+    floor.serve_static(answer)
 
 
 def run(packs: list[str], scrapes: int, runs: int) -> list[dict[str, Any]]:
