@@ -191,8 +191,11 @@ class SteadyPlan:
 
         ``partial``: some beans may go through the engine while the others are read directly. Not with a rule cache:
         a full scrape keeps exactly the cache entries of the attributes it saw, and an engine run over some beans
-        could not tell which entries of theirs to drop. There, every bean is read directly or none is.
+        could not tell which entries of theirs to drop. There, every bean is read directly or none is, and a scrape
+        that must take the full path every time finds that out before building anything.
         """
+        if not partial and any(map(_opens, beans)):  # stops at the first such bean
+            return None
         position: dict[int, tuple[int, int]] = {}
         for bean_index, bean in enumerate(beans):
             for attribute_index, attribute in enumerate(bean.attributes):
@@ -208,18 +211,15 @@ class SteadyPlan:
                 direct[bean_index].append((sample_index, attribute_index, origin.java_type))
             else:
                 bean_index = owner.get(rows.extras[sample_index][0], -1)
-                if bean_index < 0:
+                if bean_index < 0 or not partial:
                     return None
                 by_engine.add(bean_index)
         plan_beans: list[_Bean] = []
         for index, bean in enumerate(beans):
-            opens = any(a.value.__class__ is Composite or a.value.__class__ is Tabular for a in bean.attributes)
-            if index in by_engine or opens:
+            if index in by_engine or _opens(bean):
                 plan_beans.append(_Bean(bean.object_name, None, []))
             else:
                 plan_beans.append(_Bean(bean.object_name, _record_signature(bean.attributes), direct[index]))
-        if not partial and not all(bean.direct for bean in plan_beans):
-            return None
         engine_positions = [i for i, extra in enumerate(rows.extras) if not plan_beans[owner[extra[0]]].direct]
         return cls(plan_beans, rows, engine_positions)
 
@@ -257,6 +257,11 @@ class SteadyPlan:
             for position, number in zip(self._engine_positions, rows.numbers, strict=True):
                 numbers[position] = number
         return numbers
+
+
+def _opens(bean: MBean) -> bool:
+    """Whether the bean has CompositeData or TabularData: its samples are made by the engine on every scrape."""
+    return any(a.value.__class__ is Composite or a.value.__class__ is Tabular for a in bean.attributes)
 
 
 def _number(matched: Any, value: Value) -> float:
