@@ -72,11 +72,12 @@ class HttpPool:
         """GET ``path``; returns the status and the body as the pieces it was read in (at most 256 KiB each, not
         joined: a whole bean list is decoded from them). Raises HttpError; ``BodyTooLarge`` past the cap."""
         connection = self._take()
+        reused = connection.sock is not None  # an idle connection kept from an earlier request
         try:
             try:
                 response = self._send(connection, path, headers, deadline)
             except _CLOSED_BY_SERVER:
-                if not connection.reused:  # type: ignore[attr-defined]
+                if not reused:
                     raise
                 connection.close()
                 connection = self._open()
@@ -109,7 +110,6 @@ class HttpPool:
                     break
                 connection = self._idle.pop()
             if connection.sock is not None and not select.select([connection.sock], [], [], 0)[0]:
-                connection.reused = True  # type: ignore[attr-defined]
                 return connection
             connection.close()  # readable while idle: the server closed it (or sent garbage)
         return self._open()
@@ -125,7 +125,6 @@ class HttpPool:
             connection = http.client.HTTPConnection(self._host, self._port, timeout=self.connect_timeout)
         # http.client's hook for opening the socket (3.8+): the name lookup must be bounded by the timeout too.
         connection._create_connection = partial(create_connection, self.resolver)  # type: ignore[attr-defined]
-        connection.reused = False  # type: ignore[attr-defined]
         return connection
 
     def _give_back(self, connection: http.client.HTTPConnection) -> None:
@@ -237,6 +236,7 @@ class HttpPool:
         max_body: int,
     ) -> HttpError | None:
         """Send ``request`` on ``connection`` and watch it for the answer; the failure, if it fails."""
+        reused = connection.sock is not None
         try:
             self._connect(connection, deadline)
             sock = connection.sock
@@ -249,7 +249,7 @@ class HttpPool:
             connected = connection.sock is not None
             connection.close()
             return HttpError(describe(exc, connected))
-        exchange = _Exchange(index, connection, ResponseReader(max_body), request)
+        exchange = _Exchange(index, connection, ResponseReader(max_body), request, reused)
         selector.register(sock, selectors.EVENT_READ, exchange)
         return None
 
@@ -275,17 +275,19 @@ class _Stale(Exception):
 
 class _Exchange:
     """One GET of ``get_many`` in flight: its place in the list, its connection, the reader of its answer and the
-    request (sent again on a new connection if the server had closed this one)."""
+    request (sent again on a new connection if the server had closed this one, when ``reused``)."""
 
-    __slots__ = ("connection", "index", "reader", "request")
+    __slots__ = ("connection", "index", "reader", "request", "reused")
 
     def __init__(
-        self, index: int, connection: http.client.HTTPConnection, reader: ResponseReader, request: bytes
+        self, index: int, connection: http.client.HTTPConnection, reader: ResponseReader, request: bytes,
+        reused: bool,
     ) -> None:
         self.index = index
         self.connection = connection
         self.reader = reader
         self.request = request
+        self.reused = reused
 
     def receive(self, buffer: memoryview) -> bool:
         """Read all that has arrived (over TLS one call gives one record, at most 16 KiB); True when done. Raises
@@ -298,11 +300,11 @@ class _Exchange:
             except _WOULD_BLOCK:
                 return False
             except _CLOSED_BY_SERVER:
-                if self.connection.reused and not reader.started:  # type: ignore[attr-defined]
+                if self.reused and not reader.started:
                     raise _Stale from None
                 raise
             if not size:
-                if self.connection.reused and not reader.started:  # type: ignore[attr-defined]
+                if self.reused and not reader.started:
                     raise _Stale
                 reader.end()
                 return True
