@@ -51,7 +51,7 @@ def capture(coordinator: Any, names: list[str], generations: int = 2) -> Answers
     return answers
 
 
-class _Coordinator:
+class NoTickCoordinator:
     """What ``bench.run.measure`` asks of a coordinator, for one that needs no tick: its answers move by themselves."""
 
     def tick(self) -> None:
@@ -125,7 +125,7 @@ def run(packs: list[str], scrapes: int, runs: int) -> list[dict[str, Any]]:
                 with StaticServer(answers, scratch) as server, \
                         ExporterChild(pack_path(pack, scratch), server.url) as exporter, \
                         floor.FloorServer(body) as floor_server:  # fmt: skip
-                    figures = measure(_Coordinator(), exporter, scrapes, False, floor_server)
+                    figures = measure(NoTickCoordinator(), exporter, scrapes, False, floor_server)
                     floor_s = floor_server.result().median_s
                 results.append({"pack": pack, "run": index + 1, "beans": len(found), "paths": len(answers),
                                 "kib": len(body) / 1024, "floor_s": floor_s, **figures})  # fmt: skip

@@ -1,0 +1,228 @@
+"""The least any sidecar pays for packs (a) and (b): ``python -m bench.sidecar_floor``.
+
+    python -m bench.sidecar_floor [--packs trino,coordinator] [--scrapes 30] [--runs 3] [--static]
+
+A sidecar stands between Prometheus and the coordinator, so one scrape is two round trips in a row, and airlift
+answers one bean per request. This script measures a sidecar that does nothing else: a child process with the
+exporter's kind of HTTP server (``http.server``, HTTP/1.1, Nagle off, one write per answer) that, for each GET,
+fetches the pack's beans from the coordinator with the exporter's own client (``HttpPool.get_many``: every request
+in flight at once on kept-alive connections) and answers with their bytes as they came, joined: no decoding, no
+rules, no exposition, no gzip. Each round, after a fixture ``tick``, times the floor of ``bench.run`` (one GET of
+the same bytes plus ``orjson.loads``), this null sidecar and the exporter, in an order that turns every round. The
+null sidecar's ratio to the floor is the part of the 2x target that the two hops and the per-bean requests use up
+before any exporter work; the exporter's ratio to the null sidecar is what its own work costs. With ``--static``
+the coordinator is the fixture's captured answers served statically (:mod:`bench.static_coordinator`), so neither
+side waits for the fixture's Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import orjson
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import fixture, floor  # noqa: E402
+from bench.child import ExporterChild  # noqa: E402
+from bench.run import PACKS, needed_body, needed_urls, pack_path  # noqa: E402
+from bench.static_coordinator import MBEAN_PATH, Answers, NoTickCoordinator, StaticServer, capture  # noqa: E402
+from exporter.config import load_config  # noqa: E402
+
+
+class NullSidecar:
+    """The null sidecar as a child process (``python -m bench.sidecar_floor --serve URLSFILE``), stopped by its PID."""
+
+    def __init__(self, urls: list[str], scratch: Path) -> None:
+        path = scratch / "sidecar-urls.json"
+        path.write_bytes(orjson.dumps(urls))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.sidecar_floor", "--serve", str(path)],
+            cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.session = requests.Session()
+        try:
+            assert self.process.stdout is not None
+            self.url = f"http://127.0.0.1:{int(self.process.stdout.readline())}/metrics"
+        except BaseException:
+            self.close()
+            raise
+
+    def scrape(self) -> bytes:
+        response = self.session.get(self.url, timeout=60)
+        response.raise_for_status()
+        return response.content
+
+    def close(self) -> None:
+        self.session.close()
+        os.kill(self.process.pid, signal.SIGTERM)
+        self.process.wait(10)
+
+    def __enter__(self) -> NullSidecar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _serve(urls_file: Path) -> None:
+    from exporter.sources.http_pool import HttpPool
+
+    urls: list[str] = orjson.loads(urls_file.read_bytes())
+    parts = urlsplit(urls[0])
+    pool = HttpPool(f"{parts.scheme}://{parts.netloc}")
+    paths = [urlsplit(url).path for url in urls]
+    headers = {"X-Trino-User": "bench"}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def do_GET(self) -> None:
+            bodies: list[bytes] = [b""] * len(paths)
+            for index, answer in pool.get_many(paths, headers, time.monotonic() + 30, 64 << 20, 8):
+                if not isinstance(answer, tuple) or answer[0] != 200:
+                    self.send_error(502, f"{paths[index]}: {answer}")
+                    return
+                bodies[index] = answer[1]
+            body = b"[" + b",".join(bodies) + b"]"
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            self.wfile.write(head.encode() + body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+def _timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def run(packs: list[str], scrapes: int, runs: int, static: bool) -> list[dict[str, Any]]:
+    """``runs`` starts per pack against the fixture coordinator, or against its captured answers (``static``)."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-sidecar-") as scratch_name:
+        scratch = Path(scratch_name)
+        coordinator = fixture.start("trino", 1)
+        try:
+            needed = {pack: _needed(coordinator, pack, scratch, static) for pack in packs}
+            for pack in packs if not static else ():
+                urls, body, _ = needed[pack]
+                results += _runs(pack, coordinator, coordinator.http_url, urls, body, scratch, scrapes, runs)
+        finally:
+            coordinator.stop()
+        for pack in packs if static else ():  # the fixture stopped: it would only take CPU from the rows
+            paths, body, answers = needed[pack]
+            with StaticServer(answers, scratch) as server:
+                urls = [server.url + path for path in paths]
+                results += _runs(pack, NoTickCoordinator(), server.url, urls, body, scratch, scrapes, runs)
+    return results
+
+
+def _needed(coordinator: Any, pack: str, scratch: Path, static: bool) -> tuple[list[str], bytes, Answers]:
+    """The URLs of the pack's beans (paths only when ``static``), the floor's body, and the captured answers."""
+    urls = needed_urls(coordinator, pack_path(pack, scratch))
+    if urls == [coordinator.http_url + MBEAN_PATH]:
+        raise SystemExit(f"pack {pack} does not list its beans: the null sidecar fetches them by name")
+    if not static:
+        return urls, needed_body(coordinator, urls), {}
+    names = sorted(load_config(pack_path(pack, scratch)).literal_object_names() or ())
+    answers = capture(coordinator, names)
+    paths = [urlsplit(url).path for url in urls]
+    body = b"[" + b",".join(answers[unquote(path)][0][1].encode() for path in paths) + b"]"
+    return paths, body, answers
+
+
+def _runs(
+    pack: str, coordinator: Any, target: str, urls: list[str], body: bytes, scratch: Path, scrapes: int, runs: int
+) -> list[dict[str, Any]]:
+    results = []
+    for index in range(runs):
+        with ExporterChild(pack_path(pack, scratch), target) as exporter, NullSidecar(urls, scratch) as sidecar, \
+                floor.FloorServer(body) as floor_server:  # fmt: skip
+            results.append({"pack": pack, "run": index + 1, "requests": len(urls),
+                            **_rounds(coordinator, floor_server, sidecar, exporter, scrapes)})  # fmt: skip
+        print(_line(results[-1]), flush=True)
+    return results
+
+
+def _rounds(
+    coordinator: Any, floor_server: floor.FloorServer, sidecar: NullSidecar, exporter: ExporterChild, scrapes: int
+) -> dict[str, float]:
+    """``scrapes`` rounds of floor, null sidecar and exporter, each after a tick; medians in seconds."""
+    for _ in range(3):  # connections, discovery, the exporter's first layout
+        sidecar.scrape()
+        exporter.scrape()
+    measured: dict[str, Callable[[], object]] = {
+        "floor_s": floor_server.round, "sidecar_s": sidecar.scrape, "exporter_s": exporter.scrape,
+    }  # fmt: skip
+    names = list(measured)
+    walls: dict[str, list[float]] = {name: [] for name in names}
+    for index in range(scrapes):
+        for name in names[index % 3 :] + names[: index % 3]:  # each goes first, second and last in turn
+            coordinator.tick()
+            walls[name].append(_timed(measured[name]))
+    return {name: statistics.median(values) for name, values in walls.items()}
+
+
+def _line(result: dict[str, Any]) -> str:
+    floor_s, sidecar_s, exporter_s = result["floor_s"], result["sidecar_s"], result["exporter_s"]
+    return (
+        f"| {PACKS[result['pack']]} | {result['run']} | {result['requests']} | {floor_s * 1e3:.1f} | "
+        f"{sidecar_s * 1e3:.1f} | {exporter_s * 1e3:.1f} | {sidecar_s / floor_s:.2f} | {exporter_s / floor_s:.2f} | "
+        f"{exporter_s / sidecar_s:.2f} |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.sidecar_floor", description=__doc__.split("\n")[0])
+    parser.add_argument("--packs", default="trino,coordinator", type=lambda s: [p for p in s.split(",") if p])
+    parser.add_argument("--scrapes", type=int, default=30, help="timed rounds per run")
+    parser.add_argument("--runs", type=int, default=3, help="starts of the exporter and the null sidecar per pack")
+    parser.add_argument("--static", action="store_true",
+                        help="against the fixture's captured answers served statically (bench.static_coordinator)")
+    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve is not None:
+        _serve(args.serve)
+        return 0
+    print("| pack | run | requests | floor ms | null sidecar ms | exporter ms | null sidecar / floor | "
+          "exporter / floor | exporter / null sidecar |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    results = run(args.packs, args.scrapes, args.runs, args.static)
+    for pack in args.packs:
+        mine = [r for r in results if r["pack"] == pack]
+        print(f"{PACKS[pack]}: median over {len(mine)} runs: null sidecar / floor "
+              f"{statistics.median(r['sidecar_s'] / r['floor_s'] for r in mine):.2f}, exporter / floor "
+              f"{statistics.median(r['exporter_s'] / r['floor_s'] for r in mine):.2f}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
