@@ -27,6 +27,11 @@ Value = Union[int, float, bool, str, "Composite", "Tabular", "Unsupported", None
 
 DOUBLE_TYPES = frozenset({"double", "float", "java.lang.Double", "java.lang.Float"})
 
+# How many CompositeData levels one attribute value may hold (a table's rows count as one level more than the item
+# holding the table). Real MBeans nest a few; every walk over a value (conversion, rules, hashing, dumps) recurses,
+# so a pathological answer nested a thousand deep would otherwise exhaust the stack and lose the whole scrape.
+MAX_NESTING = 64
+
 
 @dataclass(slots=True, unsafe_hash=True)
 class Composite:
@@ -72,3 +77,6 @@ class MBean:
     domain: str
     properties: tuple[tuple[str, str], ...]
     attributes: tuple[Attribute, ...]
+
+
+TOO_DEEP = Unsupported(f"CompositeData nested more than {MAX_NESTING} levels deep is not exported")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.mbeans import Composite, Tabular, Unsupported
+from exporter.mbeans import MAX_NESTING, TOO_DEEP, Composite, Tabular, Unsupported
 from exporter.sources import airlift
 from exporter.sources.base import SourceError
 
@@ -91,6 +91,52 @@ def test_tabular_rows_have_no_index_names_over_rest() -> None:
         }
     )
     assert value == Tabular((), (Composite((("key", "a"), ("value", 1))), Composite((("key", "b"), ("value", 2)))))
+
+
+def _nested(levels: int, through_tables: bool) -> dict:
+    """A CompositeData value ``levels`` levels deep: each level holds ``n`` and the next one (in a one-row table
+    when ``through_tables``); the innermost holds only ``n``."""
+    value: dict = {"n": levels}
+    for level in range(levels - 1, 0, -1):
+        value = {"n": level, "next": [value] if through_tables else value}
+    return value
+
+
+def _levels(value: object) -> tuple[int, object]:
+    """How many Composite levels the value holds, and what stands where the next level would be."""
+    count = 0
+    while isinstance(value, Composite):
+        count += 1
+        items = dict(value.items)
+        assert items["n"] == count
+        value = items.get("next")
+        if isinstance(value, Tabular):
+            value = value.rows[0]
+    return count, value
+
+
+@pytest.mark.parametrize("through_tables", [False, True], ids=["composites", "tables"])
+def test_composite_nesting_is_kept_to_the_limit_and_no_deeper(through_tables: bool) -> None:
+    composite = "javax.management.openmbean.CompositeData"
+    kept = value_of({"name": "X", "type": composite, "value": _nested(MAX_NESTING, through_tables)})
+    assert _levels(kept) == (MAX_NESTING, None)
+    cut = value_of({"name": "X", "type": composite, "value": _nested(MAX_NESTING + 1, through_tables)})
+    assert _levels(cut) == (MAX_NESTING, TOO_DEEP)
+
+
+def test_a_value_nested_a_thousand_deep_costs_only_its_deep_part() -> None:
+    deep = b'{"n":1,"next":' * 999 + b'{"n":1}' + b"}" * 999  # orjson decodes up to 1,024 levels
+    body = (
+        b'[{"objectName":"a:type=Deep","attributes":[{"name":"X","type":"javax.management.openmbean.CompositeData",'
+        b'"value":' + deep + b'},{"name":"Y","type":"int","value":5}]},{"objectName":"a:type=Plain","attributes":'
+        b'[{"name":"Z","type":"long","value":7}]}]'
+    )
+    beans, problems = airlift.parse_bean_list(orjson.loads(body), "dump")
+    assert problems == []
+    assert [(bean.object_name, [a.name for a in bean.attributes]) for bean in beans] == [
+        ("a:type=Deep", ["X", "Y"]), ("a:type=Plain", ["Z"])
+    ]
+    hash(beans[0])  # records hash by value: the bounded depth keeps that walk finite too
 
 
 def test_bean_keeps_registration_order_and_quoted_values() -> None:

@@ -14,6 +14,7 @@ import requests
 
 from exporter.cli import main
 from exporter.exitcodes import ExitCode
+from exporter.mbeans import MAX_NESTING
 from tests.test_server import BODY, RULES, free_port
 from tests.waiting import wait_until
 
@@ -134,3 +135,29 @@ def test_dump_file_with_one_bean_object(tmp_path: Path, files: tuple[Path, Path]
     single.write_bytes(orjson.dumps(orjson.loads(BODY)[0]))
     assert main(["scrape", "--config", str(config), "--target", str(single)]) == ExitCode.OK
     assert "trino_clustermemorypool_general_FreeDistributedBytes 1024.0" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("rules", ["rules:\n- pattern: '.*'\n", "lowercaseOutputName: false\n"],
+                         ids=["catch-all rule", "no rules"])  # fmt: skip
+def test_a_composite_nested_a_thousand_deep_loses_only_its_deep_part(
+    tmp_path: Path, rules: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "rules.yml"
+    config.write_text(rules)
+    deep = b'{"n":1,"next":' * 999 + b'{"n":1}' + b"}" * 999
+    dump = tmp_path / "deep.json"
+    dump.write_bytes(
+        b'[{"objectName":"a:type=Deep","attributes":[{"name":"X","type":"javax.management.openmbean.CompositeData",'
+        b'"value":' + deep + b'},{"name":"Y","type":"int","value":5}]},{"objectName":"a:type=Plain","attributes":'
+        b'[{"name":"Z","type":"long","value":7}]}]'
+    )
+    assert main(["scrape", "--config", str(config), "--target", str(dump)]) == ExitCode.OK
+    out, err = capsys.readouterr()
+    assert "jmx_scrape_error 0.0\n" in out
+    assert "\na_Deep_Y 5.0\n" in out
+    assert "\na_Plain_Z 7.0\n" in out
+    deep_series = [line for line in out.splitlines() if line.startswith("a_Deep_X")]
+    assert len(deep_series) == MAX_NESTING  # one ``n`` per level kept, named as jmx_exporter names them
+    assert "a_Deep_X_n 1.0" in deep_series
+    assert f"a_Deep_X{'_next' * (MAX_NESTING - 1)}_n 1.0" in deep_series
+    assert err == ""

@@ -19,7 +19,17 @@ from typing import Any
 
 import orjson
 
-from exporter.mbeans import DOUBLE_TYPES, Attribute, Composite, MBean, Tabular, Unsupported, Value
+from exporter.mbeans import (
+    DOUBLE_TYPES,
+    MAX_NESTING,
+    TOO_DEEP,
+    Attribute,
+    Composite,
+    MBean,
+    Tabular,
+    Unsupported,
+    Value,
+)
 from exporter.objectname import ObjectNameError, parse_object_name
 from exporter.sources.base import SourceError
 
@@ -179,18 +189,24 @@ def _untyped(raw: Any, java_type: str) -> Value:
     return Unsupported(f"{java_type} is not exported")
 
 
-def _composite(raw: dict[str, Any]) -> Composite:
-    """CompositeData items carry no types over REST: numbers stay numbers and NaN/Infinity strings become doubles."""
+def _composite(raw: dict[str, Any], depth: int = 1) -> Composite:
+    """CompositeData items carry no types over REST: numbers stay numbers and NaN/Infinity strings become doubles.
+    ``depth`` is this composite's level; items below :data:`~exporter.mbeans.MAX_NESTING` become ``TOO_DEEP``."""
     items: list[tuple[str, Value]] = []
     for key in sorted(raw):
         value = raw[key]
         if isinstance(value, str) and value in _SPECIAL_DOUBLES:
             items.append((key, _SPECIAL_DOUBLES[value]))
         elif isinstance(value, dict):
-            items.append((key, _composite(value)))
+            items.append((key, _composite(value, depth + 1) if depth < MAX_NESTING else TOO_DEEP))
         elif isinstance(value, list):
-            rows = tuple(_composite(row) for row in value if isinstance(row, dict))
-            items.append((key, Tabular((), rows) if rows or not value else Unsupported("arrays are not exported")))
+            rows = [row for row in value if isinstance(row, dict)]
+            if rows and depth >= MAX_NESTING:
+                items.append((key, TOO_DEEP))
+            elif rows or not value:
+                items.append((key, Tabular((), tuple(_composite(row, depth + 1) for row in rows))))
+            else:
+                items.append((key, Unsupported("arrays are not exported")))
         else:
             items.append((key, value))
     return Composite(tuple(items))

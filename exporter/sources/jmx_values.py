@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from exporter.mbeans import Composite, Tabular, Unsupported, Value
+from exporter.mbeans import MAX_NESTING, TOO_DEEP, Composite, Tabular, Unsupported, Value
 from exporter.sources.jmx_java import java
 
 _FAST: dict[type, Callable[[Any], Value]] | None = None
@@ -91,8 +91,9 @@ def _number(value: Any, j: Any) -> Value:
     return as_long if as_double == as_long else as_double
 
 
-def composite(value: Any) -> Composite:
-    """CompositeData -> Composite, items sorted by key, null items dropped."""
+def composite(value: Any, depth: int = 1) -> Composite:
+    """CompositeData -> Composite, items sorted by key, null items dropped. ``depth`` is this composite's level:
+    composite and table items below :data:`~exporter.mbeans.MAX_NESTING` become ``TOO_DEEP``."""
     j = java()
     keys = sorted(str(key) for key in value.getCompositeType().keySet())
     items = value.getAll(j.StringArray(keys)) if keys else []
@@ -100,12 +101,17 @@ def composite(value: Any) -> Composite:
     for key, item in zip(keys, items, strict=True):
         if item is None:
             continue
-        pairs.append((key, convert(item)))
+        if isinstance(item, j.CompositeData):
+            pairs.append((key, composite(item, depth + 1) if depth < MAX_NESTING else TOO_DEEP))
+        elif isinstance(item, j.TabularData):
+            pairs.append((key, tabular(item, depth + 1) if depth < MAX_NESTING else TOO_DEEP))
+        else:
+            pairs.append((key, convert(item)))
     return Composite(tuple(pairs))
 
 
-def tabular(value: Any) -> Tabular:
-    """TabularData -> Tabular with the real index columns; rows in the table's iteration order."""
+def tabular(value: Any, depth: int = 1) -> Tabular:
+    """TabularData -> Tabular with the real index columns; rows (at ``depth``) in the table's iteration order."""
     index_names = tuple(str(name) for name in value.getTabularType().getIndexNames())
-    rows = tuple(composite(row) for row in value.values().toArray())
+    rows = tuple(composite(row, depth) for row in value.values().toArray())
     return Tabular(index_names, rows)
