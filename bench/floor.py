@@ -17,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+_S = TypeVar("_S", bound="ServerProcess")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,23 +39,46 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-class FloorServer:
+class ServerProcess:
+    """One of the bench's servers as a child process (``python -m MODULE ARGS``): its port is the first line it prints
+    (:func:`serve_forever`); ``close`` stops it by its PID."""
+
+    def __init__(self, module: str, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", module, *args], cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
+        )
+        try:
+            assert self.process.stdout is not None
+            self.port = int(self.process.stdout.readline())
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+        self.process.wait(10)
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class FloorServer(ServerProcess):
     """``body`` served by a child process, fetched over one kept-alive connection: one ``round`` is one floor."""
 
     def __init__(self, body: bytes) -> None:
         self.body = body
         self._path = ROOT / "bench" / ".floor-body.json"
         self._path.write_bytes(body)
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "bench.floor", str(self._path)],
-            cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
         self._session = requests.Session()
         self.walls: list[float] = []
         self.cpus: list[float] = []
+        super().__init__("bench.floor", str(self._path))
         try:
-            assert self._process.stdout is not None
-            self._url = f"http://127.0.0.1:{int(self._process.stdout.readline())}/"
+            self._url = f"http://127.0.0.1:{self.port}/"
             self._fetch()  # connect and warm up
         except BaseException:
             self.close()
@@ -82,15 +106,8 @@ class FloorServer:
 
     def close(self) -> None:
         self._session.close()
-        os.kill(self._process.pid, signal.SIGTERM)
-        self._process.wait(10)
+        super().close()
         self._path.unlink(missing_ok=True)
-
-    def __enter__(self) -> FloorServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def measure_routes(urls: list[str], rounds: int, tick: Callable[[], object]) -> Floor:
@@ -137,7 +154,13 @@ def serve_static(answer: Callable[[str], tuple[int, bytes]]) -> None:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    serve_forever(Handler)
+
+
+def serve_forever(handler: type[BaseHTTPRequestHandler]) -> None:
+    """A threading HTTP server with ``handler`` on 127.0.0.1 until SIGTERM; prints its port first (the bench's child
+    servers all start this way: the parent reads the port from their standard output)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(server.server_address[1], flush=True)

@@ -17,17 +17,13 @@ side waits for the fixture's Python.
 
 from __future__ import annotations
 
-import argparse
-import os
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -42,27 +38,26 @@ if str(ROOT) not in sys.path:
 from bench import fixture, floor  # noqa: E402
 from bench.child import ExporterChild  # noqa: E402
 from bench.run import PACKS, needed_body, needed_urls, pack_path  # noqa: E402
-from bench.static_coordinator import MBEAN_PATH, Answers, NoTickCoordinator, StaticServer, capture  # noqa: E402
+from bench.static_coordinator import (  # noqa: E402
+    MBEAN_PATH,
+    Answers,
+    NoTickCoordinator,
+    StaticServer,
+    capture,
+    pack_runs_parser,
+)
 from exporter.config import load_config  # noqa: E402
 
 
-class NullSidecar:
-    """The null sidecar as a child process (``python -m bench.sidecar_floor --serve URLSFILE``), stopped by its PID."""
+class NullSidecar(floor.ServerProcess):
+    """The null sidecar as a child process (``python -m bench.sidecar_floor --serve URLSFILE``)."""
 
     def __init__(self, urls: list[str], scratch: Path) -> None:
         path = scratch / "sidecar-urls.json"
         path.write_bytes(orjson.dumps(urls))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.sidecar_floor", "--serve", str(path)],
-            cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
         self.session = requests.Session()
-        try:
-            assert self.process.stdout is not None
-            self.url = f"http://127.0.0.1:{int(self.process.stdout.readline())}/metrics"
-        except BaseException:
-            self.close()
-            raise
+        super().__init__("bench.sidecar_floor", "--serve", str(path))
+        self.url = f"http://127.0.0.1:{self.port}/metrics"
 
     def scrape(self) -> bytes:
         response = self.session.get(self.url, timeout=60)
@@ -71,14 +66,7 @@ class NullSidecar:
 
     def close(self) -> None:
         self.session.close()
-        os.kill(self.process.pid, signal.SIGTERM)
-        self.process.wait(10)
-
-    def __enter__(self) -> NullSidecar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().close()
 
 
 def _serve(urls_file: Path) -> None:
@@ -111,11 +99,7 @@ def _serve(urls_file: Path) -> None:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(server.server_address[1], flush=True)
-    server.serve_forever()
+    floor.serve_forever(Handler)
 
 
 def _timed(call: Callable[[], object]) -> float:
@@ -201,13 +185,9 @@ def _line(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.sidecar_floor", description=__doc__.split("\n")[0])
-    parser.add_argument("--packs", default="trino,coordinator", type=lambda s: [p for p in s.split(",") if p])
-    parser.add_argument("--scrapes", type=int, default=30, help="timed rounds per run")
-    parser.add_argument("--runs", type=int, default=3, help="starts of the exporter and the null sidecar per pack")
+    parser = pack_runs_parser("python -m bench.sidecar_floor", __doc__, "starts of the exporter and the null sidecar")
     parser.add_argument("--static", action="store_true",
                         help="against the fixture's captured answers served statically (bench.static_coordinator)")
-    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve is not None:
         _serve(args.serve)

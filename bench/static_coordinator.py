@@ -13,10 +13,7 @@ exporter against that server, next to the same floor as ``bench.run``, in rounds
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -61,28 +58,14 @@ class NoTickCoordinator:
         return None
 
 
-class StaticServer:
+class StaticServer(floor.ServerProcess):
     """``answers`` served by a child process (``python -m bench.static_coordinator --serve FILE``)."""
 
     def __init__(self, answers: Answers, scratch: Path) -> None:
         path = scratch / "answers.json"
         path.write_bytes(orjson.dumps(answers))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.static_coordinator", "--serve", str(path)],
-            cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        self.url = f"http://127.0.0.1:{int(self.process.stdout.readline())}"
-
-    def close(self) -> None:
-        os.kill(self.process.pid, signal.SIGTERM)
-        self.process.wait(10)
-
-    def __enter__(self) -> StaticServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().__init__("bench.static_coordinator", "--serve", str(path))
+        self.url = f"http://127.0.0.1:{self.port}"
 
 
 def _serve(path: Path) -> None:
@@ -141,12 +124,19 @@ def _line(result: dict[str, Any]) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.static_coordinator", description=__doc__.split("\n")[0])
-    parser.add_argument("--packs", default="trino,coordinator", type=lambda s: [p for p in s.split(",") if p])
+def pack_runs_parser(prog: str, doc: str | None, runs_help: str) -> argparse.ArgumentParser:
+    """The options of the scripts that start the exporter ``--runs`` times per pack (``--serve`` is their child)."""
+    parser = argparse.ArgumentParser(prog=prog, description=(doc or "").split("\n")[0])
+    parser.add_argument("--packs", default="trino,coordinator", type=lambda s: [p for p in s.split(",") if p],
+                        help="comma-separated: trino (a), coordinator (b)")
     parser.add_argument("--scrapes", type=int, default=30, help="timed scrapes per run")
-    parser.add_argument("--runs", type=int, default=3, help="exporter starts per pack")
+    parser.add_argument("--runs", type=int, default=3, help=f"{runs_help} per pack")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = pack_runs_parser("python -m bench.static_coordinator", __doc__, "exporter starts")
     args = parser.parse_args(argv)
     if args.serve is not None:
         _serve(args.serve)
