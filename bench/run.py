@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:
 
 from bench import floor, procinfo  # noqa: E402
 from bench.child import ExporterChild  # noqa: E402
+from bench.null_sidecar import NullSidecar  # noqa: E402
 
 _DURATION = re.compile(rb"\njmx_scrape_duration_seconds (\S+)\n")
 PACKS = {"trino": "(a) rules/trino.yml", "coordinator": "(b) rules/coordinator.yml", "everything": "(c) no rules"}
@@ -61,6 +62,7 @@ class Row:
     series: int
     hwm_mib: float
     rss_mib: float
+    sidecar_s: float | None  # the null sidecar's median (REST rows)
     floor: dict[str, float] = field(default_factory=dict)
     api_floor: dict[str, float] = field(default_factory=dict)
     concurrent: dict[str, float] = field(default_factory=dict)
@@ -72,6 +74,10 @@ class Row:
     @property
     def inside_ratio(self) -> float:
         return self.inside_s / self.floor["median_s"] if self.floor else float("nan")
+
+    @property
+    def sidecar_ratio(self) -> float:
+        return self.sidecar_s / self.floor["median_s"] if self.floor and self.sidecar_s else float("nan")
 
     @property
     def api_ratio(self) -> float:
@@ -117,18 +123,25 @@ def needed_body(coordinator: Any, urls: list[str]) -> bytes:
 
 
 def measure(
-    coordinator: Any, exporter: ExporterChild, scrapes: int, http: bool, floor_server: floor.FloorServer
+    coordinator: Any, exporter: ExporterChild, scrapes: int, http: bool, floor_server: floor.FloorServer,
+    sidecar: NullSidecar | None = None,
 ) -> dict[str, Any]:
     """``scrapes`` timed scrapes, each after a tick and paired with one floor round (floor first every other time,
-    so both see the same machine); returns medians and per-scrape costs."""
+    so both see the same machine) and, given a ``sidecar``, one null sidecar round after a tick of its own (last
+    when the floor is first); returns medians and per-scrape costs."""
     for _ in range(3):  # start-up, discovery, first layout
         exporter.scrape()
+        if sidecar is not None:
+            sidecar.scrape()
     walls: list[float] = []
     inside: list[float] = []
+    sidecar_walls: list[float] = []
     cpu_total = 0.0
     served = [0, 0]
     body = b""
     for index in range(scrapes):
+        if sidecar is not None and index % 2 == 1:
+            sidecar_walls.append(_sidecar_round(coordinator, sidecar))
         coordinator.tick()
         coordinator.reset_stats()
         if index % 2 == 0:
@@ -145,6 +158,8 @@ def measure(
             got = route_totals(coordinator.stats())
             served[0] += got[0]
             served[1] += got[1]
+        if sidecar is not None and index % 2 == 0:
+            sidecar_walls.append(_sidecar_round(coordinator, sidecar))
     series = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
     memory = procinfo.memory(exporter.pid)
     return {
@@ -157,7 +172,16 @@ def measure(
         "series": series,
         "hwm_mib": memory.hwm_mib,
         "rss_mib": memory.rss_mib,
+        "sidecar_s": statistics.median(sidecar_walls) if sidecar_walls else None,
     }
+
+
+def _sidecar_round(coordinator: Any, sidecar: NullSidecar) -> float:
+    """One GET from the null sidecar after a tick (the values it forwards move, as the exporter's do)."""
+    coordinator.tick()
+    start = time.perf_counter()
+    sidecar.scrape()
+    return time.perf_counter() - start
 
 
 def concurrent(coordinator: Any, exporter: ExporterChild, per_scrape: float, clients: int = 20) -> dict[str, float]:
@@ -265,8 +289,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     for path in args.paths:
                         target = coordinator.http_url if path == "rest" else coordinator.jmx_url
                         log(f"scale {scale} {pack} {path}")
-                        with ExporterChild(config, target) as exporter, floor.FloorServer(body) as floor_server:
-                            figures = measure(coordinator, exporter, args.scrapes, path == "rest", floor_server)
+                        rest = path == "rest"
+                        with ExporterChild(config, target) as exporter, floor.FloorServer(body) as floor_server, \
+                                NullSidecar(urls, Path(scratch)) if rest else nullcontext() as sidecar:
+                            figures = measure(coordinator, exporter, args.scrapes, rest, floor_server, sidecar)
                             result = floor_server.result()
                             row = Row(scale, pack, path, args.scrapes, floor=asdict(result), api_floor=asdict(api),
                                       **figures)
@@ -278,7 +304,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         rows.append(row)
                         log(f"  median {row.median_s * 1000:.1f} ms, floor {result.median_s * 1000:.1f} ms")
         ab = interleaved_growth(args.growth_packs, args.paths, args.scrapes, Path(scratch)) if args.growth_packs else {}
-    dicts = [dict(asdict(r), ratio=r.ratio, inside_ratio=r.inside_ratio, api_ratio=r.api_ratio) for r in rows]
+    dicts = [dict(asdict(r), ratio=r.ratio, inside_ratio=r.inside_ratio, api_ratio=r.api_ratio,
+                  sidecar_ratio=r.sidecar_ratio) for r in rows]  # fmt: skip
     return {"rows": dicts, "soak": soaks, "growth": growth(rows), "interleaved": ab}
 
 
@@ -298,8 +325,8 @@ def growth(rows: list[Row]) -> dict[str, float]:
 
 def table(report: dict[str, Any]) -> str:
     head = ("scale", "pack", "path", "median ms", "p95 ms", "inside ms", "CPU ms", "req/scrape", "KiB/scrape",
-            "series", "floor ms", "ratio", "inside ratio", "API floor ms", "API ratio", "peak RSS MiB", "RSS MiB",
-            "20 concurrent")  # fmt: skip
+            "series", "floor ms", "ratio", "inside ratio", "null sidecar ms", "null sidecar ratio", "API floor ms",
+            "API ratio", "peak RSS MiB", "RSS MiB", "20 concurrent")  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in report["rows"]:
         cells = (
@@ -308,6 +335,8 @@ def table(report: dict[str, Any]) -> str:
             "-" if r["requests"] is None else f"{r['requests']:.0f}",
             "-" if r["bytes"] is None else f"{r['bytes'] / 1024:.0f}", str(r["series"]),
             f"{r['floor']['median_s'] * 1000:.1f}", f"{r['ratio']:.2f}", f"{r['inside_ratio']:.2f}",
+            f"{r['sidecar_s'] * 1000:.1f}" if r.get("sidecar_s") else "-",
+            f"{r['sidecar_ratio']:.2f}" if r.get("sidecar_s") else "-",
             f"{r['api_floor']['median_s'] * 1000:.1f}" if r.get("api_floor") else "-",
             f"{r['api_ratio']:.2f}" if r.get("api_floor") else "-",
             f"{r['hwm_mib']:.0f}", f"{r['rss_mib']:.0f}",

@@ -3,33 +3,25 @@
     python -m bench.sidecar_floor [--packs trino,coordinator] [--scrapes 30] [--runs 3] [--static]
 
 A sidecar stands between Prometheus and the coordinator, so one scrape is two round trips in a row, and airlift
-answers one bean per request. This script measures a sidecar that does nothing else: a child process with the
-exporter's kind of HTTP server (``http.server``, HTTP/1.1, Nagle off, one write per answer) that, for each GET,
-fetches the pack's beans from the coordinator with the exporter's own client (``HttpPool.get_many``: every request
-in flight at once on kept-alive connections) and answers with their bytes as they came, joined: no decoding, no
-rules, no exposition, no gzip. Each round, after a fixture ``tick``, times the floor of ``bench.run`` (one GET of
-the same bytes plus ``orjson.loads``), this null sidecar and the exporter, in an order that turns every round. The
-null sidecar's ratio to the floor is the part of the 2x target that the two hops and the per-bean requests use up
-before any exporter work; the exporter's ratio to the null sidecar is what its own work costs. With ``--static``
-the coordinator is the fixture's captured answers served statically (:mod:`bench.static_coordinator`), so neither
-side waits for the fixture's Python.
+answers one bean per request. This script measures a sidecar that does nothing else (:mod:`bench.null_sidecar`)
+beside the floor of ``bench.run`` (one GET of the same bytes plus ``orjson.loads``) and the exporter: each round,
+after a fixture ``tick`` each, times all three, in an order that turns every round. The null sidecar's ratio to
+the floor is the part of the 2x target that the two hops and the per-bean requests use up before any exporter
+work; the exporter's ratio to the null sidecar is what its own work costs. With ``--static`` the coordinator is the
+fixture's captured answers served statically (:mod:`bench.static_coordinator`), so neither side waits for the
+fixture's Python.
 """
 
 from __future__ import annotations
 
-import socket
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
-
-import orjson
-import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -37,6 +29,7 @@ if str(ROOT) not in sys.path:
 
 from bench import fixture, floor  # noqa: E402
 from bench.child import ExporterChild  # noqa: E402
+from bench.null_sidecar import NullSidecar  # noqa: E402
 from bench.run import PACKS, needed_body, needed_urls, pack_path  # noqa: E402
 from bench.static_coordinator import (  # noqa: E402
     MBEAN_PATH,
@@ -47,59 +40,6 @@ from bench.static_coordinator import (  # noqa: E402
     pack_runs_parser,
 )
 from exporter.config import load_config  # noqa: E402
-
-
-class NullSidecar(floor.ServerProcess):
-    """The null sidecar as a child process (``python -m bench.sidecar_floor --serve URLSFILE``)."""
-
-    def __init__(self, urls: list[str], scratch: Path) -> None:
-        path = scratch / "sidecar-urls.json"
-        path.write_bytes(orjson.dumps(urls))
-        self.session = requests.Session()
-        super().__init__("bench.sidecar_floor", "--serve", str(path))
-        self.url = f"http://127.0.0.1:{self.port}/metrics"
-
-    def scrape(self) -> bytes:
-        response = self.session.get(self.url, timeout=60)
-        response.raise_for_status()
-        return response.content
-
-    def close(self) -> None:
-        self.session.close()
-        super().close()
-
-
-def _serve(urls_file: Path) -> None:
-    from exporter.sources.http_pool import HttpPool
-
-    urls: list[str] = orjson.loads(urls_file.read_bytes())
-    parts = urlsplit(urls[0])
-    pool = HttpPool(f"{parts.scheme}://{parts.netloc}")
-    paths = [urlsplit(url).path for url in urls]
-    headers = {"X-Trino-User": "bench"}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def do_GET(self) -> None:
-            bodies: list[bytes] = [b""] * len(paths)
-            for index, answer in pool.get_many(paths, headers, time.monotonic() + 30, 64 << 20, 8):
-                if not isinstance(answer, tuple) or answer[0] != 200:
-                    self.send_error(502, f"{paths[index]}: {answer}")
-                    return
-                bodies[index] = answer[1]
-            body = b"[" + b",".join(bodies) + b"]"
-            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-            self.wfile.write(head.encode() + body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    floor.serve_forever(Handler)
 
 
 def _timed(call: Callable[[], object]) -> float:
@@ -189,9 +129,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--static", action="store_true",
                         help="against the fixture's captured answers served statically (bench.static_coordinator)")
     args = parser.parse_args(argv)
-    if args.serve is not None:
-        _serve(args.serve)
-        return 0
     print("| pack | run | requests | floor ms | null sidecar ms | exporter ms | null sidecar / floor | "
           "exporter / floor | exporter / null sidecar |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")

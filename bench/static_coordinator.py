@@ -125,18 +125,18 @@ def _line(result: dict[str, Any]) -> str:
 
 
 def pack_runs_parser(prog: str, doc: str | None, runs_help: str) -> argparse.ArgumentParser:
-    """The options of the scripts that start the exporter ``--runs`` times per pack (``--serve`` is their child)."""
+    """The options of the scripts that start the exporter ``--runs`` times per pack."""
     parser = argparse.ArgumentParser(prog=prog, description=(doc or "").split("\n")[0])
     parser.add_argument("--packs", default="trino,coordinator", type=lambda s: [p for p in s.split(",") if p],
                         help="comma-separated: trino (a), coordinator (b)")
     parser.add_argument("--scrapes", type=int, default=30, help="timed scrapes per run")
     parser.add_argument("--runs", type=int, default=3, help=f"{runs_help} per pack")
-    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = pack_runs_parser("python -m bench.static_coordinator", __doc__, "exporter starts")
+    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # the static server's child process
     args = parser.parse_args(argv)
     if args.serve is not None:
         _serve(args.serve)
