@@ -9,9 +9,10 @@ attributes; scale 2 = twice the unrelated beans) and, for each pack and path, th
 move, as in production), measured from the outside: wall time, the exporter's CPU time (/proc), the requests and
 bytes the coordinator served, and the exporter's resident memory. The floor is measured with each row, one round
 before or after each timed scrape: one GET of exactly the bytes the exporter needed plus ``orjson.loads``
-(:mod:`bench.floor`); and the API floor, once per pack: the same
-bytes through the coordinator's own routes, one GET per bean as airlift requires. Also: 20 concurrent scrapes
-against a slowed coordinator (how many upstream fetches they cost), and resident memory after 100 and after
+(:mod:`bench.floor`); and the API floor, once per pack: the same bytes through the coordinator's own routes, one GET
+per bean as airlift requires; and, for REST rows, a null sidecar (:mod:`bench.null_sidecar`, the same beans
+forwarded with no other work) paired with each scrape. Also: 20 concurrent scrapes against a slowed coordinator
+(how many upstream fetches they cost), and resident memory after 100 and after
 ``--soak`` scrapes with values changing every 100 scrapes. See bench/README.md for the columns.
 """
 
