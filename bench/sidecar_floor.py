@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -33,13 +32,11 @@ from bench.null_sidecar import NullSidecar  # noqa: E402
 from bench.run import PACKS, needed_body, needed_urls, pack_path  # noqa: E402
 from bench.static_coordinator import (  # noqa: E402
     MBEAN_PATH,
-    Answers,
     NoTickCoordinator,
     StaticServer,
-    capture,
+    capture_pack,
     pack_runs_parser,
 )
-from exporter.config import load_config  # noqa: E402
 
 
 def _timed(call: Callable[[], object]) -> float:
@@ -55,32 +52,22 @@ def run(packs: list[str], scrapes: int, runs: int, static: bool) -> list[dict[st
         scratch = Path(scratch_name)
         coordinator = fixture.start("trino", 1)
         try:
-            needed = {pack: _needed(coordinator, pack, scratch, static) for pack in packs}
+            if static:
+                captured = {pack: capture_pack(coordinator, pack, scratch) for pack in packs}
             for pack in packs if not static else ():
-                urls, body, _ = needed[pack]
+                urls = needed_urls(coordinator, pack_path(pack, scratch))
+                if urls == [coordinator.http_url + MBEAN_PATH]:
+                    raise SystemExit(f"pack {pack} does not list its beans: the null sidecar fetches them by name")
+                body = needed_body(coordinator, urls)
                 results += _runs(pack, coordinator, coordinator.http_url, urls, body, scratch, scrapes, runs)
         finally:
             coordinator.stop()
         for pack in packs if static else ():  # the fixture stopped: it would only take CPU from the rows
-            paths, body, answers = needed[pack]
-            with StaticServer(answers, scratch) as server:
-                urls = [server.url + path for path in paths]
-                results += _runs(pack, NoTickCoordinator(), server.url, urls, body, scratch, scrapes, runs)
+            pack_answers = captured[pack]
+            with StaticServer(pack_answers.answers, scratch) as server:
+                results += _runs(pack, NoTickCoordinator(), server.url, pack_answers.urls(server.url),
+                                 pack_answers.body, scratch, scrapes, runs)  # fmt: skip
     return results
-
-
-def _needed(coordinator: Any, pack: str, scratch: Path, static: bool) -> tuple[list[str], bytes, Answers]:
-    """The URLs of the pack's beans (paths only when ``static``), the floor's body, and the captured answers."""
-    urls = needed_urls(coordinator, pack_path(pack, scratch))
-    if urls == [coordinator.http_url + MBEAN_PATH]:
-        raise SystemExit(f"pack {pack} does not list its beans: the null sidecar fetches them by name")
-    if not static:
-        return urls, needed_body(coordinator, urls), {}
-    names = sorted(load_config(pack_path(pack, scratch)).literal_object_names() or ())
-    answers = capture(coordinator, names)
-    paths = [urlsplit(url).path for url in urls]
-    body = b"[" + b",".join(answers[unquote(path)][0][1].encode() for path in paths) + b"]"
-    return paths, body, answers
 
 
 def _runs(

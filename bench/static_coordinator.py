@@ -16,6 +16,7 @@ import argparse
 import statistics
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -46,6 +47,33 @@ def capture(coordinator: Any, names: list[str], generations: int = 2) -> Answers
                 response = session.get(f"{coordinator.http_url}{MBEAN_PATH}/{quote(name, safe='')}")
                 answers[f"{MBEAN_PATH}/{name}"].append((response.status_code, response.text))
     return answers
+
+
+@dataclass(frozen=True)
+class CapturedPack:
+    """A pack's captured answers, the bean names the coordinator has (in ``answers`` order), and the floor's body:
+    their first captures as one JSON array."""
+
+    answers: Answers
+    found: list[str]
+    body: bytes
+
+    def urls(self, base: str) -> list[str]:
+        """The found beans' URLs on the server at ``base``."""
+        return [f"{base}{MBEAN_PATH}/{quote(name, safe='')}" for name in self.found]
+
+
+def capture_pack(coordinator: Any, pack: str, scratch: Path) -> CapturedPack:
+    """The fixture's answers to every bean the pack lists (absent ones included), captured two ticks apart."""
+    from exporter.config import load_config
+
+    names = load_config(pack_path(pack, scratch)).literal_object_names()
+    if names is None:
+        raise SystemExit(f"pack {pack} does not list its beans: nothing to serve statically")
+    answers = capture(coordinator, sorted(names))
+    found = [name for name in sorted(names) if answers[f"{MBEAN_PATH}/{name}"][0][0] == 200]
+    body = b"[" + b",".join(answers[f"{MBEAN_PATH}/{name}"][0][1].encode() for name in found) + b"]"
+    return CapturedPack(answers, found, body)
 
 
 class NoTickCoordinator:
@@ -85,33 +113,25 @@ def _serve(path: Path) -> None:
 
 
 def run(packs: list[str], scrapes: int, runs: int) -> list[dict[str, Any]]:
-    from exporter.config import load_config
-
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-static-") as scratch_name:
         scratch = Path(scratch_name)
         coordinator = fixture.start("trino", 1)
         try:
-            captured = {}
-            for pack in packs:
-                names = load_config(pack_path(pack, scratch)).literal_object_names()
-                if names is None:
-                    raise SystemExit(f"pack {pack} does not list its beans: nothing to serve statically")
-                captured[pack] = capture(coordinator, sorted(names))
+            captured = {pack: capture_pack(coordinator, pack, scratch) for pack in packs}
         finally:
             coordinator.stop()
         for pack in packs:
-            answers = captured[pack]
-            found = [versions[0][1].encode() for versions in answers.values() if versions[0][0] == 200]
-            body = b"[" + b",".join(found) + b"]"
+            pack_answers = captured[pack]
             for index in range(runs):
-                with StaticServer(answers, scratch) as server, \
+                with StaticServer(pack_answers.answers, scratch) as server, \
                         ExporterChild(pack_path(pack, scratch), server.url) as exporter, \
-                        floor.FloorServer(body) as floor_server:  # fmt: skip
+                        floor.FloorServer(pack_answers.body) as floor_server:  # fmt: skip
                     figures = measure(NoTickCoordinator(), exporter, scrapes, False, floor_server)
                     floor_s = floor_server.result().median_s
-                results.append({"pack": pack, "run": index + 1, "beans": len(found), "paths": len(answers),
-                                "kib": len(body) / 1024, "floor_s": floor_s, **figures})  # fmt: skip
+                results.append({"pack": pack, "run": index + 1, "beans": len(pack_answers.found),
+                                "paths": len(pack_answers.answers), "kib": len(pack_answers.body) / 1024,
+                                "floor_s": floor_s, **figures})  # fmt: skip
                 print(_line(results[-1]), flush=True)
     return results
 
