@@ -1,0 +1,55 @@
+"""Each rule pack over each shipped dump prints exactly its golden exposition (tests/golden/README.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.golden_files import (
+    EXIT_CODES,
+    GOLDEN,
+    REGENERATE,
+    compare,
+    golden_path,
+    pairs,
+    read_exit_codes,
+    read_golden,
+    render,
+)
+
+PAIRS = pairs()
+
+
+@pytest.mark.parametrize(("pack", "dump"), PAIRS, ids=[golden_path(*pair).stem for pair in PAIRS])
+def test_pack_over_dump_matches_its_golden_file(pack: Path, dump: Path) -> None:
+    path = golden_path(pack, dump)
+    code, text = render(pack, dump)
+    diff = compare(read_golden(path), text, path.name)
+    assert not diff, f"{path.name} differs from the rendered scrape; `{REGENERATE}` writes it again:\n{diff}"
+    assert code == read_exit_codes()[path.name], f"exit code {code} differs from {EXIT_CODES.name}"
+
+
+def test_compare_names_the_one_changed_line() -> None:
+    original = read_golden(golden_path(*PAIRS[0]))
+    lines = original.splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith("jmx_scrape_error "))
+    altered = "".join([*lines[:index], "jmx_scrape_error 1.0\n", *lines[index + 1 :]])
+    diff = compare(original, altered)
+    assert "\n-jmx_scrape_error 0.0\n" in diff
+    assert "\n+jmx_scrape_error 1.0\n" in diff
+    assert compare(original, original) == ""
+
+
+def test_compare_stops_after_the_limit() -> None:
+    expected = "".join(f"a {i}\n" for i in range(100))
+    actual = "".join(f"b {i}\n" for i in range(100))
+    diff = compare(expected, actual, limit=40)
+    assert diff.count("\n-a ") + diff.count("\n+b ") == 40
+    assert diff.endswith("... more lines differ\n")
+
+
+def test_every_pair_has_a_golden_file_and_none_is_stale() -> None:
+    wanted = {golden_path(pack, dump).name for pack, dump in PAIRS}
+    assert {path.name for path in GOLDEN.glob("*.prom")} == wanted, f"`{REGENERATE}` brings the set up to date"
+    assert set(read_exit_codes()) == wanted, f"{EXIT_CODES.name} is out of date; `{REGENERATE}` writes it again"
