@@ -72,8 +72,8 @@ class CountingSource:
 
 def run_child(target: str, config: str, scrapes: int, timeout: float) -> dict[str, Any]:
     """One path, in this (child) process: ``scrapes`` scrapes through the exporter's own Scraper."""
-    from exporter.collector import ConfigWatcher, Scraper
-    from exporter.options import open_source
+    from exporter.commands.options import open_source
+    from exporter.scrape.scraper import ConfigWatcher, Scraper
 
     args = argparse.Namespace(
         target=target, connect_timeout=5.0, scrape_timeout=timeout, user="bench", user_header="X-Trino-User",

@@ -49,7 +49,7 @@ class NullSidecar(floor.ServerProcess):
 
 
 def serve(urls_file: Path) -> None:
-    from exporter.sources.http_pool import HttpPool
+    from exporter.sources.rest.client import HttpPool
 
     urls: list[str] = orjson.loads(urls_file.read_bytes())
     parts = urlsplit(urls[0])

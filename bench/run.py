@@ -102,7 +102,7 @@ def route_totals(stats: dict[str, Any]) -> tuple[int, int]:
 def needed_urls(coordinator: Any, config_path: Path) -> list[str]:
     """The coordinator URLs that answer what the exporter needs for this pack: the listed beans the server has, one
     URL each (airlift has no route for several beans), or the whole list."""
-    from exporter.config import load_config
+    from exporter.config.loader import load_config
 
     names = load_config(config_path).literal_object_names()
     base = coordinator.http_url + "/v1/jmx/mbean"

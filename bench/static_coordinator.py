@@ -65,7 +65,7 @@ class CapturedPack:
 
 def capture_pack(coordinator: Any, pack: str, scratch: Path) -> CapturedPack:
     """The fixture's answers to every bean the pack lists (absent ones included), captured two ticks apart."""
-    from exporter.config import load_config
+    from exporter.config.loader import load_config
 
     names = load_config(pack_path(pack, scratch)).literal_object_names()
     if names is None:

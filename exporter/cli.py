@@ -7,9 +7,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from exporter import __version__, logsetup, options
+from exporter import __version__
+from exporter.commands import logsetup, options
+from exporter.commands.exitcodes import ExitCode
 from exporter.errors import UsageError
-from exporter.exitcodes import ExitCode
 
 # Subcommand name -> module with HELP, DESCRIPTION, add_arguments(parser) and run(args) -> int.
 COMMANDS = {
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logsetup.configure(args.log_level)
-    from exporter.config import ConfigError  # imported late so --help stays fast
+    from exporter.config.model import ConfigError  # imported late so --help stays fast
 
     try:
         return int(args.run(args))

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from exporter.jvm import JvmNotFoundError, find_jvm_library
+from exporter.sources.jmx.jvm import JvmNotFoundError, find_jvm_library
 from tests.fixture.process import FixtureCoordinator, start_coordinator
 
 

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
-from exporter import cli, options
+from exporter import cli
+from exporter.commands import options
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -31,7 +32,7 @@ NORMALISE = (
     (re.compile(r'^(jmx_exporter_build_info\{.*\bversion=")[^"]*"', re.M), r'\1VERSION"'),
 )
 # The loggers cli.main and ``scrape`` set levels on; restored after each render.
-LOGGERS = ("", "urllib3", "exporter.collector")
+LOGGERS = ("", "urllib3", "exporter.scrape.scraper")
 
 
 def pairs() -> list[tuple[Path, Path]]:

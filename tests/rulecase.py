@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from exporter.config import Config, MetricType, parse_config
-from exporter.families import build_families
-from exporter.mbeans import Attribute, Composite, MBean, Tabular, Unsupported
-from exporter.objectname import parse_object_name
-from exporter.rules import RuleEngine
+from exporter.config.loader import parse_config
+from exporter.config.model import Config, MetricType
+from exporter.output.families import build_families
+from exporter.records.mbeans import Attribute, Composite, MBean, Tabular, Unsupported
+from exporter.records.objectname import parse_object_name
+from exporter.rules.engine import RuleEngine
 
 _TYPES = {
     bool: "boolean",

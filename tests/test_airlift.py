@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.mbeans import MAX_NESTING, TOO_DEEP, Composite, Tabular, Unsupported
+from exporter.records.mbeans import MAX_NESTING, TOO_DEEP, Composite, Tabular, Unsupported
 from exporter.sources import airlift
 from exporter.sources.base import SourceError
 

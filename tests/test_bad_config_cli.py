@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from exporter.cli import main
-from exporter.exitcodes import ExitCode
+from exporter.commands.exitcodes import ExitCode
 from tests.test_config import ENV, INVALID, TESTDATA
 from tests.test_faults import RULES, child_env, rule_series, serving, value
 

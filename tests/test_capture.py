@@ -18,8 +18,8 @@ import orjson
 import pytest
 
 from exporter.cli import main
-from exporter.exitcodes import ExitCode
-from exporter.mbeans import Attribute, Composite, MBean, Tabular, Unsupported
+from exporter.commands.exitcodes import ExitCode
+from exporter.records.mbeans import Attribute, Composite, MBean, Tabular, Unsupported
 from exporter.sources.base import BeanRequest
 from exporter.sources.dump import DumpSource
 from exporter.tooling.dumpwriter import write_dump

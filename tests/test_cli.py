@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from exporter.cli import main
-from exporter.exitcodes import ExitCode
-from exporter.mbeans import MAX_NESTING
+from exporter.commands.exitcodes import ExitCode
+from exporter.records.mbeans import MAX_NESTING
 from tests.test_server import BODY, RULES, free_port
 from tests.waiting import wait_until
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter import compression
+from exporter.output import compression
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = b"".join(
@@ -42,7 +42,7 @@ def test_the_fast_backend_is_used_where_it_is_installed() -> None:
 def test_without_isal_zlib_does_the_job() -> None:
     code = (
         "import sys, gzip; sys.modules['isal'] = None\n"  # as if no wheel had been installed
-        "from exporter import compression\n"
+        "from exporter.output import compression\n"
         "print(compression.BACKEND, sorted(compression.BACKENDS), gzip.decompress(compression.gzip_body(b'abc')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)

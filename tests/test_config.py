@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from exporter.config import JVM_OBJECT_NAMES, Config, ConfigError, MetricType, Rule, load_config, parse_config
+from exporter.config.loader import JVM_OBJECT_NAMES, load_config, parse_config
+from exporter.config.model import Config, ConfigError, MetricType, Rule
 
 TESTDATA = Path(__file__).parent / "testdata" / "config"
 DOCS = Path(__file__).parent.parent / "docs" / "configuration.md"

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from exporter.cli import main
-from exporter.exitcodes import ExitCode
+from exporter.commands.exitcodes import ExitCode
 
 ROOT = Path(__file__).resolve().parents[1]
 TRINO_DUMP = ROOT / "examples" / "dumps" / "trino-coordinator.json"

@@ -11,7 +11,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 from prometheus_client.utils import floatToGoString
 
-from exporter.exposition import (
+from exporter.output.exposition import (
     Prerendered,
     SimpleFamily,
     SimpleSample,

@@ -8,10 +8,10 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.config import MetricType
-from exporter.families import OBJECTNAME_LABEL, build_families
-from exporter.naming import safe_name, snake_case, strip_reserved_suffixes
-from exporter.rules import Sample
+from exporter.config.model import MetricType
+from exporter.output.families import OBJECTNAME_LABEL, build_families
+from exporter.rules.engine import Sample
+from exporter.rules.naming import safe_name, snake_case, strip_reserved_suffixes
 
 LABEL_NAMES = st.sampled_from(["a", "b", "name", "type", OBJECTNAME_LABEL])
 SAMPLES = st.builds(
@@ -135,7 +135,7 @@ def test_examples() -> None:
 
 
 def test_label_names_never_get_the_reserved_double_underscore_prefix() -> None:
-    from exporter.naming import safe_label_name
+    from exporter.rules.naming import safe_label_name
 
     # found by the property tests: ':' escaped after collapsing gave '__', which Prometheus reserves
     assert [safe_label_name(n) for n in ("_:", "a::b", ":x", "a:_b")] == ["_", "a_b", "_x", "a_b"]

@@ -29,7 +29,7 @@ import requests
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.ratelimit import RateLimitedLog
+from exporter.scrape.ratelimit import RateLimitedLog
 from tests.conftest import require_jvm
 from tests.fixture.process import FixtureCoordinator
 from tests.test_server import free_port
@@ -58,7 +58,7 @@ rules:
     name: trino_queries_$1
 """
 # No include list: one GET of the whole list per scrape. Literal names: one GET per bean. Include patterns: the
-# whole list at discovery, then the beans the rules use by name (exporter/planner.py).
+# whole list at discovery, then the beans the rules use by name (exporter/scrape/planner.py).
 LIST_CONFIG = RULES
 DISCOVERED_CONFIG = "includeObjectNames: ['trino.memory:*', 'trino.execution:name=QueryManager']\n" + RULES
 NAMED_CONFIG = (

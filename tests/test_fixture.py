@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from exporter.mbeans import Tabular
+from exporter.records.mbeans import Tabular
 from tests.certs import self_signed
 from tests.conftest import require_jvm
 from tests.fixture.process import FixtureCoordinator, FixtureError, run_jmx_probe, start_coordinator

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from exporter.sources.http_pool import HttpError, HttpPool
+from exporter.sources.rest.client import HttpError, HttpPool
 from tests.canned_server import CannedServer, Reply
 from tests.certs import self_signed
 

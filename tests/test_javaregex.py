@@ -11,8 +11,8 @@ import struct
 
 import pytest
 
-from exporter.javanum import double_to_string, float_to_string, parse_double
-from exporter.javaregex import JavaRegexError, ReplacementError, compile_java, compile_replacement, translate
+from exporter.config.javaregex import JavaRegexError, ReplacementError, compile_java, compile_replacement, translate
+from exporter.records.javanum import double_to_string, float_to_string, parse_double
 from tests.java_oracle import ask_java, java_available
 
 jvm = pytest.mark.skipif(not java_available(), reason="needs JPype and a Java runtime")

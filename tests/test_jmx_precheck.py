@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from exporter.sources.jmx_precheck import unreachable
+from exporter.sources.jmx.precheck import unreachable
 from exporter.sources.resolver import BoundedResolver
 
 

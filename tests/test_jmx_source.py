@@ -33,10 +33,10 @@ import requests
 
 from exporter.cli import main
 from exporter.errors import UsageError
-from exporter.mbeans import Composite, MBean, Tabular, Unsupported
-from exporter.sources.jmx import JmxSource, reloaded_settings
-from exporter.sources.jmx_target import JmxTarget, parse_target, settings_from
-from exporter.sources.jmx_worker import CallTimeout, JvmWorker, WorkerUnavailable
+from exporter.records.mbeans import Composite, MBean, Tabular, Unsupported
+from exporter.sources.jmx.settings import JmxTarget, parse_target, settings_from
+from exporter.sources.jmx.source import JmxSource, reloaded_settings
+from exporter.sources.jmx.worker import CallTimeout, JvmWorker, WorkerUnavailable
 from tests.conftest import require_jvm
 from tests.fixture.process import FixtureCoordinator
 from tests.fixture.profiles import JVM_DOMAINS, PROFILES, GetterFails, Unserialisable, catalogue, expected_value
@@ -169,7 +169,7 @@ def test_a_reloaded_config_changes_the_settings_only_when_it_can_and_they_differ
         source.config_reloaded(Config())
         assert source.settings.credentials == ("alice", "rotated") and source._epoch == epoch + 1
         secret.unlink()
-        with caplog.at_level(logging.ERROR, logger="exporter.sources.jmx"):
+        with caplog.at_level(logging.ERROR, logger="exporter.sources.jmx.source"):
             source.config_reloaded(Config(ssl=True))
         assert source.settings.credentials == ("alice", "rotated") and not source.settings.ssl
         assert source._epoch == epoch + 1
@@ -193,7 +193,7 @@ def test_a_reloaded_config_moves_the_target_unless_the_command_line_named_it(cap
                            settings_for=lambda config, args=args: reloaded_settings(started, args, config))
         try:
             epoch = source._epoch
-            with caplog.at_level(logging.INFO, logger="exporter.sources.jmx"):
+            with caplog.at_level(logging.INFO, logger="exporter.sources.jmx.source"):
                 source.config_reloaded(Config(host_port="127.0.0.1:2222"))
             if args is from_cli:
                 assert source.settings.target.port == 1111 and source._epoch == epoch
@@ -203,7 +203,7 @@ def test_a_reloaded_config_moves_the_target_unless_the_command_line_named_it(cap
             assert "the JMX target changed with the config; the next scrape connects to 127.0.0.1:2222" in caplog.text
             source.config_reloaded(Config(jmx_url="service:jmx:rmi:///jndi/rmi://127.0.0.1:3333/jmxrmi"))
             assert source.settings.target.port == 3333  # jmxUrl wins over hostPort
-            with caplog.at_level(logging.ERROR, logger="exporter.sources.jmx"):
+            with caplog.at_level(logging.ERROR, logger="exporter.sources.jmx.source"):
                 source.config_reloaded(Config(host_port=None))
             assert source.settings.target.port == 3333 and source._epoch == epoch + 2
             assert "the reloaded config has neither hostPort nor jmxUrl; set one, or give --target" in caplog.text
@@ -280,10 +280,10 @@ def test_spawned_cleanup_runs_attached_and_detaches() -> None:
 
 def test_the_jmx_modules_do_not_load_jpype_until_a_jmx_target_is_opened() -> None:
     code = (
-        "import sys, exporter.sources.jmx, exporter.options\n"
+        "import sys, exporter.sources.jmx.source, exporter.commands.options\n"
         "from exporter.errors import UsageError\n"
         "try:\n"
-        "    exporter.sources.jmx.open_jmx_source('jmx://nohost', None, None)\n"
+        "    exporter.sources.jmx.source.open_jmx_source('jmx://nohost', None, None)\n"
         "except UsageError as exc:\n"
         "    print(exc)\n"
         "print('jpype' in sys.modules)\n"
@@ -525,7 +525,7 @@ def test_serve_follows_a_host_port_changed_in_the_config(trino_coordinator: Fixt
 TLS_HOST = r"""
 import signal, sys
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-from exporter.jvm import start_jvm
+from exporter.sources.jmx.jvm import start_jvm
 port, keystore = sys.argv[1], sys.argv[2]
 start_jvm([
     f"-Dcom.sun.management.jmxremote.port={port}", f"-Dcom.sun.management.jmxremote.rmi.port={port}",
@@ -599,7 +599,7 @@ def test_ssl_reaches_a_tls_agent_through_the_config_host_port(tls_jmx_agent: tup
 DRIVER = r"""
 import argparse, base64, json, pickle, sys, threading, time
 from exporter.sources.base import BeanRequest, SourceError
-from exporter.sources.jmx import open_jmx_source
+from exporter.sources.jmx.source import open_jmx_source
 
 spec = json.loads(sys.argv[1])
 args = argparse.Namespace(connect_timeout=2.0, scrape_timeout=spec.get("timeout", 8.0))
@@ -717,7 +717,7 @@ def driver(target: str, **spec: Any) -> Iterator[JmxDriver]:
 
 
 def as_record_value(value: Any, java_type: str) -> Any:
-    """The record value the fixture's Java-level value must become (see exporter/sources/jmx_values.py)."""
+    """The record value the fixture's Java-level value must become (see exporter/sources/jmx/values.py)."""
     if isinstance(value, Unserialisable):
         return Unsupported
     if isinstance(value, (dict, list)):

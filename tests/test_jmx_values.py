@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.mbeans import MAX_NESTING
+from exporter.records.mbeans import MAX_NESTING
 from tests.conftest import require_jvm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # stands where the next one would be.
 NESTED = """
 import json, sys
-from exporter.jvm import start_jvm
+from exporter.sources.jmx.jvm import start_jvm
 start_jvm([])
 from jpype import JArray, JClass, JInt, JString
-from exporter.mbeans import TOO_DEEP, Composite, Tabular
+from exporter.records.mbeans import TOO_DEEP, Composite, Tabular
 from exporter.sources import jmx_values
 
 levels, through_tables = int(sys.argv[1]), sys.argv[2] == "tables"

@@ -1,4 +1,4 @@
-"""exporter.jvm: finding a Java runtime and starting it (the start itself runs in a child process)."""
+"""exporter.sources.jmx.jvm: finding a Java runtime and starting it (the start itself runs in a child process)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.jvm import JvmNotFoundError, JvmOptions, find_jvm_library, java_feature_version, jvm_args
+from exporter.sources.jmx.jvm import JvmNotFoundError, JvmOptions, find_jvm_library, java_feature_version, jvm_args
 from tests.conftest import require_jvm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +70,7 @@ def test_jvm_args() -> None:
 
 START_TWICE = """
 import json
-from exporter.jvm import start_jvm, JvmOptions
+from exporter.sources.jmx.jvm import start_jvm, JvmOptions
 first = start_jvm(["-Dfixture.flag=on"], options=JvmOptions(rmi_response_timeout_ms=4321))
 second = start_jvm(["-Dfixture.flag=ignored"])
 from jpype import JClass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exporter.objectname import ObjectNameError, ObjectNamePattern, canonical_key, parse_object_name
+from exporter.records.objectname import ObjectNameError, ObjectNamePattern, canonical_key, parse_object_name
 
 POOL = ("trino.memory", (("type", "ClusterMemoryPool"), ("name", "general")))
 

@@ -14,15 +14,15 @@ from typing import Any
 import orjson
 import pytest
 
-from exporter.collector import ConfigWatcher, Scraper
-from exporter.config import load_config, parse_config
-from exporter.exposition import render_text
-from exporter.families import build_families
-from exporter.rules import RuleEngine
+from exporter.config.loader import load_config, parse_config
+from exporter.output.exposition import render_text
+from exporter.output.families import build_families
+from exporter.rules.engine import RuleEngine
+from exporter.scrape.scraper import ConfigWatcher, Scraper
 from exporter.sources import airlift
 from exporter.sources.base import BeanRequest
 from exporter.sources.dump import DumpSource
-from exporter.sources.rest import HttpOptions, RestSource
+from exporter.sources.rest.source import HttpOptions, RestSource
 from tests.canned_server import CannedServer, Reply
 from tests.fixture.process import FixtureCoordinator
 from tests.waiting import run_in_threads

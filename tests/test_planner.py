@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from exporter.mbeans import MBean
-from exporter.planner import MAX_NAMED_BEANS, Planner
-from exporter.rules import RuleEngine
-from exporter.valueblind import literal_tail, value_blind
+from exporter.records.mbeans import MBean
+from exporter.rules.engine import RuleEngine
+from exporter.rules.valueblind import literal_tail, value_blind
+from exporter.scrape.planner import MAX_NAMED_BEANS, Planner
 from tests.rulecase import attr, bean, composite, config
 
 INTERVAL = 60.0

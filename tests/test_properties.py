@@ -26,8 +26,9 @@ from hypothesis import strategies as st
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from exporter.collector import ConfigWatcher, Scraper, ScrapeResult
-from exporter.config import ConfigError, parse_config
+from exporter.config.loader import parse_config
+from exporter.config.model import ConfigError
+from exporter.scrape.scraper import ConfigWatcher, Scraper, ScrapeResult
 from exporter.sources import airlift
 from exporter.sources.base import SourceError
 from exporter.sources.dump import DumpSource
@@ -381,7 +382,7 @@ def _one_bean(attribute: dict[str, Any]) -> bytes:
 def test_a_negative_or_nan_counter_is_left_out_of_openmetrics_only(
     workdir: Path, number: object, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="exporter.collector")
+    caplog.set_level(logging.WARNING, logger="exporter.scrape.scraper")
     config = "rules:\n  - pattern: 'trino.test<name=Counters><>(\\w+)'\n    name: c_$1\n    type: COUNTER\n"
     bean = {"objectName": "trino.test:name=Counters", "attributes": [
         {"name": "Failures", "type": "double", "value": number},

@@ -18,11 +18,11 @@ from typing import Any
 import orjson
 import pytest
 
-from exporter.collector import ConfigWatcher, Scraper
+from exporter.scrape.scraper import ConfigWatcher, Scraper
 from exporter.sources.base import BeanRequest, SourceError
-from exporter.sources.http_pool import HttpPool
 from exporter.sources.resolver import BoundedResolver, ResolveTimeout
-from exporter.sources.rest import HttpOptions, RestSource
+from exporter.sources.rest.client import HttpPool
+from exporter.sources.rest.source import HttpOptions, RestSource
 from tests.canned_server import CannedServer, Reply
 from tests.certs import self_signed
 from tests.waiting import run_in_threads, wait_until

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from exporter.sources.base import BeanRequest, SourceError
-from exporter.sources.rest import HttpOptions, RestSource, base_url
+from exporter.sources.rest.source import HttpOptions, RestSource, base_url
 from tests.canned_server import CannedServer, Reply
 from tests.certs import self_signed
 from tests.waiting import run_in_threads

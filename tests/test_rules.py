@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from exporter.config import MetricType
-from exporter.exposition import render_text
-from exporter.families import build_families, build_layout
-from exporter.mbeans import MBean, Unsupported
-from exporter.rules import Drop, DropReason, RuleEngine, Sample, java_text
+from exporter.config.model import MetricType
+from exporter.output.exposition import render_text
+from exporter.output.families import build_families, build_layout
+from exporter.records.mbeans import MBean, Unsupported
+from exporter.rules.engine import Drop, DropReason, RuleEngine, Sample, java_text
 from tests.rulecase import Row, attr, bean, composite, config, exposed, tabular
 
 NAN = "NaN"

@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from exporter.cli import main
-from exporter.exitcodes import ExitCode
+from exporter.commands.exitcodes import ExitCode
 from tests.canned_server import CannedServer, Reply
 from tests.conftest import require_jvm
 from tests.fixture.process import FixtureCoordinator

@@ -16,9 +16,9 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter import __version__
-from exporter.collector import ConfigWatcher, Scraper
-from exporter.server import ExporterServer
-from exporter.sources.rest import RestSource
+from exporter.scrape.scraper import ConfigWatcher, Scraper
+from exporter.sources.rest.source import RestSource
+from exporter.web.server import ExporterServer
 from tests.canned_server import CannedServer, Reply
 from tests.waiting import wait_until
 
@@ -216,7 +216,7 @@ def test_config_reload_keeps_the_old_config_when_the_new_one_is_broken(running: 
 
 
 def test_reserved_names_are_exactly_the_self_metric_families(running: Running) -> None:
-    from exporter.collector import SELF_METRIC_NAMES
+    from exporter.scrape.scraper import SELF_METRIC_NAMES
 
     text = running.get("/metrics").text
     own = {line.split()[2].removesuffix("_total") for line in text.splitlines()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from exporter.cli import main
-from exporter.exitcodes import ExitCode
+from exporter.commands.exitcodes import ExitCode
 
 ROOT = Path(__file__).resolve().parents[1]
 RULE_TESTS = sorted((ROOT / "rules" / "tests").glob("*.test.yml"))

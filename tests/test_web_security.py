@@ -11,12 +11,12 @@ import pytest
 import requests
 
 from exporter.cli import main
-from exporter.collector import ConfigWatcher, Scraper
+from exporter.commands.exitcodes import ExitCode
 from exporter.errors import UsageError
-from exporter.exitcodes import ExitCode
-from exporter.server import ExporterServer, tls_context
+from exporter.scrape.scraper import ConfigWatcher, Scraper
 from exporter.sources.dump import DumpSource
-from exporter.webauth import Users, hash_password, verify_password
+from exporter.web.auth import Users, hash_password, verify_password
+from exporter.web.server import ExporterServer, tls_context
 from tests.certs import self_signed
 from tests.test_server import BODY, RULES
 

@@ -9,9 +9,9 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from exporter import options
+from exporter.commands import options
+from exporter.commands.exitcodes import ExitCode
 from exporter.errors import UsageError
-from exporter.exitcodes import ExitCode
 from exporter.sources.base import SourceError
 from exporter.tooling.dumpwriter import write_dump
 from exporter.tooling.reading import read_once
@@ -43,11 +43,11 @@ def run(args: argparse.Namespace) -> int:
     selection = BeanSelection.parse(args.bean)
     config = None
     if args.config:
-        from exporter.config import load_config
+        from exporter.config.loader import load_config
 
         config = load_config(args.config)
     try:
-        snapshot = read_once(args, config, selection.request())
+        snapshot = read_once(options.source_settings(args), config, selection.request(), args.scrape_timeout)
     except SourceError as exc:
         print(f"presto-jmx-exporter: capture failed: {exc}", file=sys.stderr)
         return ExitCode.FAILED

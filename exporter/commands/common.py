@@ -5,21 +5,23 @@ from __future__ import annotations
 import argparse
 import logging
 
-from exporter.collector import ConfigWatcher, Scraper
+from exporter.commands.options import source_settings
 from exporter.errors import UsageError
-from exporter.options import check_numbers, open_source
+from exporter.scrape.scraper import Scraper
+from exporter.scrape.watcher import ConfigWatcher
+from exporter.sources.factory import open_source
 
 log = logging.getLogger(__name__)
 
 
 def build_scraper(args: argparse.Namespace, min_interval: float = 0.0) -> Scraper:
     """Load and validate the config (ConfigError propagates: exit 2), then connect it to the target."""
-    check_numbers(args)
+    settings = source_settings(args)
     if not args.config:
         raise UsageError("--config is required (a jmx_exporter-format YAML file, e.g. rules/trino.yml)")
     watcher = ConfigWatcher(args.config)
     for warning in watcher.config.warnings:
         log.warning("%s", warning)
-    source = open_source(args, watcher.config)
+    source = open_source(settings, watcher.config)
     return Scraper(watcher, source, timeout=args.scrape_timeout, min_interval=min_interval,
                    discovery_interval=args.discovery_interval)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from exporter import options
-from exporter.config import load_config
+from exporter.commands import options
+from exporter.commands.exitcodes import ExitCode
+from exporter.config.loader import load_config
 from exporter.errors import UsageError
-from exporter.exitcodes import ExitCode
 from exporter.sources.base import BeanRequest, SourceError
 from exporter.tooling.evaluation import evaluate
 from exporter.tooling.explainreport import render_findings, render_outcomes
@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     selection = BeanSelection.parse(args.bean)
     config = load_config(args.config)
     try:
-        snapshot = read_once(args, config, BeanRequest())  # every bean: collisions and the lint need them all
+        # Every bean: collisions and the lint need them all.
+        snapshot = read_once(options.source_settings(args), config, BeanRequest(), args.scrape_timeout)
     except SourceError as exc:
         print(f"presto-jmx-exporter: explain failed: {exc}", file=sys.stderr)
         return ExitCode.FAILED

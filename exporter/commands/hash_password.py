@@ -6,9 +6,9 @@ import argparse
 import getpass
 import sys
 
+from exporter.commands.exitcodes import ExitCode
 from exporter.errors import UsageError
-from exporter.exitcodes import ExitCode
-from exporter.webauth import hash_password
+from exporter.web.auth import hash_password
 
 HELP = "print a 'user:hash' line for --web-users-file (reads the password from stdin or a prompt)"
 DESCRIPTION = (

@@ -6,9 +6,9 @@ import argparse
 import logging
 import sys
 
-from exporter import options
+from exporter.commands import options
 from exporter.commands.common import build_scraper
-from exporter.exitcodes import ExitCode
+from exporter.commands.exitcodes import ExitCode
 
 HELP = "print one scrape of the target in the Prometheus text format and exit"
 DESCRIPTION = (
@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.log_level != "DEBUG":
         # The failure is reported below as the command's one line on stderr; the scraper's log line would repeat it.
-        logging.getLogger("exporter.collector").setLevel(logging.CRITICAL)
+        logging.getLogger("exporter.scrape.scraper").setLevel(logging.CRITICAL)
     scraper = build_scraper(args)
     try:
         result = scraper.scrape()

@@ -7,13 +7,12 @@ import logging
 import signal
 import threading
 
-from exporter import options
+from exporter.commands import options
 from exporter.commands.common import build_scraper
+from exporter.commands.exitcodes import ExitCode
 from exporter.errors import UsageError
-from exporter.exitcodes import ExitCode
-from exporter.malloctuning import tune_malloc
-from exporter.server import ExporterServer, tls_context
-from exporter.webauth import Users
+from exporter.web.auth import Users
+from exporter.web.server import ExporterServer, tls_context
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +56,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--web-tls-cert and --web-tls-key go together, and --web-client-ca needs them")
     tls = tls_context(args.web_tls_cert, args.web_tls_key, args.web_client_ca) if args.web_tls_cert else None
     users = Users.load(args.web_users_file) if args.web_users_file else None
-    tuned = tune_malloc()  # before any thread starts (exporter/malloctuning.py)
-    if tuned:
-        log.debug("glibc malloc tuned: %s", ", ".join(tuned))
     scraper = build_scraper(args, min_interval=args.min_interval)
     try:
         server = ExporterServer(address, scraper, users=users, tls=tls)

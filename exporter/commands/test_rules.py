@@ -6,11 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from exporter.exitcodes import ExitCode
+from exporter.commands.exitcodes import ExitCode
+from exporter.config.yamlnodes import FileFormatError
 from exporter.tooling.ruletest import run_case
 from exporter.tooling.testfile import load_test_file
 from exporter.tooling.testreport import render_result
-from exporter.yamlnodes import FileFormatError
 
 HELP = "run rule test files: expected and absent series over saved or inline MBeans (exit 0 pass, 1 fail)"
 DESCRIPTION = (

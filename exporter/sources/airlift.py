@@ -6,7 +6,7 @@ or as the strings ``"NaN"``/``"Infinity"``/``"-Infinity"``; CompositeData as an 
 row objects; ``java.util.Map`` as an object (not exported, as jmx_exporter does not export maps); a null value or an
 unserialisable one has no ``value`` field.
 
-TabularData over REST loses its index columns; the rule engine then guesses them (see ``exporter/rules.py``).
+TabularData over REST loses its index columns; the rule engine then guesses them (see ``exporter/rules/engine.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from exporter.mbeans import (
+from exporter.records.mbeans import (
     DOUBLE_TYPES,
     MAX_NESTING,
     TOO_DEEP,
@@ -30,7 +30,7 @@ from exporter.mbeans import (
     Unsupported,
     Value,
 )
-from exporter.objectname import ObjectNameError, parse_object_name
+from exporter.records.objectname import ObjectNameError, parse_object_name
 from exporter.sources.base import SourceError
 
 _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -191,7 +191,8 @@ def _untyped(raw: Any, java_type: str) -> Value:
 
 def _composite(raw: dict[str, Any], depth: int = 1) -> Composite:
     """CompositeData items carry no types over REST: numbers stay numbers and NaN/Infinity strings become doubles.
-    ``depth`` is this composite's level; items below :data:`~exporter.mbeans.MAX_NESTING` become ``TOO_DEEP``."""
+    ``depth`` is this composite's level; items below :data:`~exporter.records.mbeans.MAX_NESTING` become
+    ``TOO_DEEP``."""
     items: list[tuple[str, Value]] = []
     for key in sorted(raw):
         value = raw[key]

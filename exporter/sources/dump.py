@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exporter.mbeans import MBean
-from exporter.objectname import canonical_key, parse_object_name
+from exporter.config.model import Config
+from exporter.records.mbeans import MBean
+from exporter.records.objectname import canonical_key, parse_object_name
 from exporter.sources import airlift
 from exporter.sources.base import BeanRequest, Snapshot, SourceError
 
@@ -27,7 +28,7 @@ class DumpSource:
         beans = tuple(bean for bean in snapshot.beans if canonical_key(bean.domain, bean.properties) in wanted)
         return Snapshot(beans, snapshot.bytes_read, snapshot.requests, snapshot.problems)
 
-    def config_reloaded(self, config: object) -> None:
+    def config_reloaded(self, config: Config) -> None:
         """A dump reads nothing from the config."""
 
     def close(self) -> None:

@@ -9,8 +9,8 @@ What the records hold is written the way airlift writes it, so reading the file 
   without a value, as airlift writes a value it cannot serialise.
 
 Limits of the format (airlift's, not ours): a TabularData's index columns are not marked (readers guess them, see
-``exporter/rules.py``), and the values behind Unsupported are gone. ``className``, ``operations`` and ``writable``
-are not in the records; beans are written without the first two and with ``writable: false``.
+``exporter/rules/engine.py``), and the values behind Unsupported are gone. ``className``, ``operations`` and
+``writable`` are not in the records; beans are written without the first two and with ``writable: false``.
 
 The layout is one bean header per line and one attribute per line, beans sorted by ObjectName, so two captures
 diff well.
@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from exporter.mbeans import Attribute, Composite, MBean, Tabular, Unsupported, Value
+from exporter.records.mbeans import Attribute, Composite, MBean, Tabular, Unsupported, Value
 
 DATE_TYPES = frozenset({"java.util.Date"})
 

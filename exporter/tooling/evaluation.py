@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from exporter.config import Config
-from exporter.families import OBJECTNAME_LABEL, Family, build_families
-from exporter.mbeans import MBean
-from exporter.rules import Outcome, RuleEngine, Sample
+from exporter.config.model import Config
+from exporter.output.families import OBJECTNAME_LABEL, Family, build_families
+from exporter.records.mbeans import MBean
+from exporter.rules.engine import Outcome, RuleEngine, Sample
 from exporter.tooling.series import Series, series_of
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Sequence
 
-from exporter.config import Config
-from exporter.mbeans import MBean
-from exporter.rules import Drop, DropReason, Outcome, Sample
+from exporter.config.model import Config
+from exporter.records.mbeans import MBean
+from exporter.rules.engine import Drop, DropReason, Outcome, Sample
 from exporter.tooling.evaluation import Evaluation
 from exporter.tooling.lint import Finding
 from exporter.tooling.selection import BeanSelection

@@ -25,10 +25,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from exporter.config import Config, MetricType, Rule
-from exporter.families import OBJECTNAME_LABEL
-from exporter.mbeans import MBean
-from exporter.rules import Drop, Outcome, RuleEngine, Sample
+from exporter.config.model import Config, MetricType, Rule
+from exporter.output.families import OBJECTNAME_LABEL
+from exporter.records.mbeans import MBean
+from exporter.rules.engine import Drop, Outcome, RuleEngine, Sample
 from exporter.tooling.evaluation import Evaluation
 from exporter.tooling.series import Series
 

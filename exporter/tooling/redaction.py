@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from exporter.mbeans import Attribute, Composite, MBean, Tabular, Value
+from exporter.records.mbeans import Attribute, Composite, MBean, Tabular, Value
 
 RUNTIME_BEAN = "java.lang:type=Runtime"
 RUNTIME_SECRETS = frozenset({"systemproperties", "inputarguments", "classpath", "bootclasspath", "librarypath"})

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from enum import Enum
 
-from exporter.rules import Drop, DropReason
+from exporter.rules.engine import Drop, DropReason
 from exporter.tooling.evaluation import Evaluation, evaluate
 from exporter.tooling.series import Labels, Series, same_value
 from exporter.tooling.testfile import Case, SeriesSpec

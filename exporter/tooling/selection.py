@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exporter.errors import UsageError
-from exporter.mbeans import MBean
-from exporter.objectname import ObjectNameError, ObjectNamePattern
+from exporter.records.mbeans import MBean
+from exporter.records.objectname import ObjectNameError, ObjectNamePattern
 from exporter.sources.base import BeanRequest
 
 

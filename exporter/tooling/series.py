@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from exporter.config import MetricType
-from exporter.exposition import go_float
-from exporter.families import Family
-from exporter.rules import Sample
+from exporter.config.model import MetricType
+from exporter.output.exposition import go_float
+from exporter.output.families import Family
+from exporter.rules.engine import Sample
 
 Labels = tuple[tuple[str, str], ...]
 

@@ -29,14 +29,15 @@ from typing import Any
 
 import yaml
 
-from exporter.config import Config, ConfigError, MetricType, load_config, parse_config
-from exporter.javanum import parse_double
-from exporter.mbeans import MBean
+from exporter.config.loader import load_config, parse_config
+from exporter.config.model import Config, ConfigError, MetricType
+from exporter.config.yamlnodes import FileFormatError, NodeReader, join, line_of, node_text, read_text
+from exporter.records.javanum import parse_double
+from exporter.records.mbeans import MBean
 from exporter.sources import airlift
 from exporter.sources.base import BeanRequest, SourceError
 from exporter.sources.dump import DumpSource
 from exporter.tooling.series import Labels, SelectorError, parse_selector
-from exporter.yamlnodes import FileFormatError, NodeReader, join, line_of, node_text, read_text
 
 FILE_KEYS = ("config", "input", "tests")
 TEST_KEYS = ("name", "config", "input", "expect", "absent", "exhaustive")

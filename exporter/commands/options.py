@@ -6,10 +6,12 @@ import argparse
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from exporter.errors import UsageError
-from exporter.sources.base import Source
+from exporter.sources.jmx.settings import JmxClientSettings
+from exporter.sources.rest.settings import HttpSettings
+from exporter.sources.secrets import read_secret_file
+from exporter.sources.settings import SourceSettings
 
 ENV_PREFIX = "PJE_"
 
@@ -92,59 +94,17 @@ def check_numbers(args: argparse.Namespace) -> None:
             raise UsageError(f"{flag} must be a finite number {bound}, got {value}")
 
 
-def read_secret_file(path: str, what: str) -> str:
-    try:
-        value = Path(path).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise UsageError(f"cannot read the {what} file {path}: {exc.strerror}") from None
-    if not value:
-        raise UsageError(f"the {what} file {path} is empty")
-    return value
-
-
-def is_jmx_target(target: str) -> bool:
-    return target.startswith(("service:jmx:", "jmx://"))
-
-
-def open_source(args: argparse.Namespace, config: object) -> Source:
-    """Build the source named by --target (or the config's hostPort/jmxUrl); problems raise UsageError."""
-    target = args.target or config_jmx_target(config)
-    if not target:
-        raise UsageError("no target: give --target (a URL, a dump file or a JMX URL) or hostPort/jmxUrl in the config")
-    if target.startswith(("http://", "https://")):
-        return _rest_source(args, target)
-    if is_jmx_target(target):
-        from exporter.sources.jmx import open_jmx_source  # JPype is loaded only for JMX targets
-
-        return open_jmx_source(target, args, config)
-    path = Path(target)
-    if not path.is_file():
-        raise UsageError(f"target {target!r} is neither an http(s) URL, a JMX URL, nor an existing dump file")
-    from exporter.sources.dump import DumpSource
-
-    return DumpSource(path)
-
-
-def config_jmx_target(config: object) -> str | None:
-    """The JMX URL the config's ``jmxUrl`` or ``hostPort`` names, if any (``jmxUrl`` wins, as in jmx_exporter)."""
-    jmx_url = getattr(config, "jmx_url", None)
-    if jmx_url:
-        return str(jmx_url)
-    host_port = getattr(config, "host_port", None)
-    return f"service:jmx:rmi:///jndi/rmi://{host_port}/jmxrmi" if host_port else None
-
-
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
 _HEADER_TEXT = re.compile(r"[\x20-\x7e\xa0-\xff\t]*")  # what a field value may carry, as Latin-1
 
 
-def _rest_source(args: argparse.Namespace, target: str) -> Source:
-    from exporter.sources.rest import HttpOptions, RestSource
+def source_settings(args: argparse.Namespace) -> SourceSettings:
+    """The target options as settings for the source factory, checked once; UsageError names the option."""
+    check_numbers(args)
+    return SourceSettings(target=args.target or None, http=_http_settings(args), jmx=_jmx_settings(args))
 
-    if urlsplit(target).password is not None:
-        # The target URL shows up on the landing page and in logs; a password in it would leak there.
-        raise UsageError("--target: do not put a password in the URL; use --password-file or PJE_PASSWORD")
 
+def _http_settings(args: argparse.Namespace) -> HttpSettings:
     password = None
     if args.password_file:
         password = read_secret_file(args.password_file, "password")
@@ -159,7 +119,7 @@ def _rest_source(args: argparse.Namespace, target: str) -> Source:
     if args.user is not None and (not _HEADER_TEXT.fullmatch(args.user) or args.user != args.user.strip()):
         raise UsageError(f"--user: {args.user!r} cannot be sent in an HTTP header: use Latin-1 characters, no line "
                          "breaks or control characters, no leading or trailing spaces")
-    options = HttpOptions(
+    return HttpSettings(
         user=args.user,
         user_header=args.user_header,
         password=password,
@@ -171,7 +131,14 @@ def _rest_source(args: argparse.Namespace, target: str) -> Source:
         connect_timeout=args.connect_timeout,
         max_body_bytes=args.max_body_bytes,
     )
-    try:
-        return RestSource(target, options)
-    except ValueError as exc:
-        raise UsageError(f"--target: {exc}") from None
+
+
+def _jmx_settings(args: argparse.Namespace) -> JmxClientSettings:
+    return JmxClientSettings(
+        username=args.jmx_username or None,
+        password_file=Path(args.jmx_password_file) if args.jmx_password_file else None,
+        ssl=bool(args.jmx_ssl),
+        connect_timeout=args.connect_timeout,
+        call_timeout=args.scrape_timeout,
+        jvm_options=tuple(args.jvm_option or ()),
+    )

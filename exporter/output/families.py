@@ -21,8 +21,8 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from exporter.config import MetricType
-from exporter.rules import Sample, SampleView
+from exporter.config.model import MetricType
+from exporter.rules.engine import Sample, SampleView
 
 AnySample = Sample | SampleView
 

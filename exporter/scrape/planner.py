@@ -7,9 +7,9 @@ Two modes, chosen from the configuration:
   on any one server) is remembered as missing and asked for again only at the next discovery.
 - **Discovered**: anything else (patterns, no include list). A discovery fetch reads every bean the include
   patterns select (one ``GET /v1/jmx/mbean`` over REST) and keeps the beans the rule engine says may export
-  (:meth:`exporter.rules.RuleEngine.may_export`). Until the next discovery, each scrape asks for just those beans by
-  name. When that is no cheaper than the whole list (many beans, or most of the attributes), every scrape reads the
-  whole list and nothing is lost.
+  (:meth:`exporter.rules.engine.RuleEngine.may_export`). Until the next discovery, each scrape asks for just those
+  beans by name. When that is no cheaper than the whole list (many beans, or most of the attributes), every scrape
+  reads the whole list and nothing is lost.
 
 A discovery happens at the first scrape (again after each failure until one succeeds), every
 ``discovery_interval`` seconds, and at the next scrape when a bean that was asked for by name is gone. A failed
@@ -25,10 +25,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from exporter.config import Config
-from exporter.mbeans import MBean
-from exporter.objectname import ObjectNameError, canonical_key, parse_object_name
-from exporter.rules import RuleEngine
+from exporter.config.model import Config
+from exporter.records.mbeans import MBean
+from exporter.records.objectname import ObjectNameError, canonical_key, parse_object_name
+from exporter.rules.engine import RuleEngine
 from exporter.sources.base import BeanRequest
 
 DEFAULT_DISCOVERY_INTERVAL = 300.0

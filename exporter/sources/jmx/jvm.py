@@ -204,7 +204,7 @@ def start_jvm(
         return _started
 
 
-if __name__ == "__main__":  # pragma: no cover - a debugging aid: `python -m exporter.jvm`
+if __name__ == "__main__":  # pragma: no cover - a debugging aid: `python -m exporter.sources.jmx.jvm`
     try:
         print(find_jvm_library())
     except JvmNotFoundError as exc:

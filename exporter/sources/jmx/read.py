@@ -10,12 +10,12 @@ Call only on a thread attached to the running JVM.
 
 from __future__ import annotations
 
-from exporter.mbeans import Attribute, MBean, Unsupported, Value
-from exporter.sources.jmx_catalog import BeanLayout
-from exporter.sources.jmx_connect import Connection, ConnectionLost, ValueUnreadable
-from exporter.sources.jmx_errors import Kind, classify
-from exporter.sources.jmx_java import java
-from exporter.sources.jmx_values import convert
+from exporter.records.mbeans import Attribute, MBean, Unsupported, Value
+from exporter.sources.jmx.catalog import BeanLayout
+from exporter.sources.jmx.connect import Connection, ConnectionLost, ValueUnreadable
+from exporter.sources.jmx.errors import Kind, classify
+from exporter.sources.jmx.java import java
+from exporter.sources.jmx.values import convert
 
 _WRITE_ONLY = Unsupported("write-only attribute")
 

@@ -11,8 +11,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.sources.jmx_java import java
-from exporter.sources.jmx_target import JmxTarget
+from exporter.sources.jmx.java import java
+from exporter.sources.jmx.settings import JmxTarget
 
 
 class Kind(enum.Enum):

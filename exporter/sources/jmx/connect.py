@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 
 from jpype import JImplements, JOverride
 
-from exporter.sources.jmx_errors import Failure, Kind, classify
-from exporter.sources.jmx_java import java
-from exporter.sources.jmx_precheck import unreachable
-from exporter.sources.jmx_target import JmxSettings, JmxTarget
+from exporter.sources.jmx.errors import Failure, Kind, classify
+from exporter.sources.jmx.java import java
+from exporter.sources.jmx.precheck import unreachable
+from exporter.sources.jmx.settings import JmxSettings, JmxTarget
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Read MBeans from a JVM over JMX/RMI, through an embedded JVM (JPype).
 
 The JVM is started once per process, on the first JMX source; JPype and the JVM are never loaded for REST or
-dump targets. All Java work happens on the source's worker thread (see :mod:`exporter.sources.jmx_worker`):
+dump targets. All Java work happens on the source's worker thread (see :mod:`exporter.sources.jmx.worker`):
 callers wait for it until their deadline, so a hung JMX server costs one failed scrape, never a hung ``/metrics``.
 
 The connection is kept across scrapes. A broken connection is replaced at once and the read retried within the
@@ -12,20 +12,20 @@ them on every scrape). What crosses back to the caller is plain Python: MBean re
 
 from __future__ import annotations
 
-import argparse
 import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from exporter.config.model import Config
 from exporter.errors import UsageError
 from exporter.sources.base import BeanRequest, Snapshot, SourceError
-from exporter.sources.jmx_target import JmxSettings, settings_from
-from exporter.sources.jmx_worker import CallTimeout, JvmWorker, WorkerUnavailable
+from exporter.sources.jmx.settings import JmxClientSettings, JmxSettings, config_target, settings_from
+from exporter.sources.jmx.worker import CallTimeout, JvmWorker, WorkerUnavailable
 
 if TYPE_CHECKING:
-    from exporter.sources.jmx_session import Session
+    from exporter.sources.jmx.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def start_embedded_jvm(settings: JmxSettings) -> None:
         raise UsageError(
             "JMX targets need JPype and a Java runtime: pip install 'presto-jmx-exporter[jmx]'"
         ) from None
-    from exporter.jvm import JvmNotFoundError, JvmOptions, start_jvm
+    from exporter.sources.jmx.jvm import JvmNotFoundError, JvmOptions, start_jvm
 
     call_ms = max(1000, int(settings.call_timeout * 1000))
     handshake_ms = max(500, int(settings.connect_timeout * 1000))
@@ -103,7 +103,7 @@ class JmxSource:
         self,
         settings: JmxSettings,
         worker: JvmWorker | None = None,
-        settings_for: Callable[[object], JmxSettings] | None = None,
+        settings_for: Callable[[Config], JmxSettings] | None = None,
     ) -> None:
         self.settings = settings
         self._settings_for = settings_for  # the settings a reloaded config gives
@@ -140,7 +140,7 @@ class JmxSource:
             raise SourceError(outcome)
         return outcome
 
-    def config_reloaded(self, config: object) -> None:
+    def config_reloaded(self, config: Config) -> None:
         """Use the reloaded ``config``'s target, credentials and TLS choice: when they changed, the next fetch
         connects afresh with them. Settings it cannot give (an unreadable password file, no target) leave the
         current ones in use."""
@@ -179,10 +179,10 @@ class JmxSource:
     # Everything below runs on worker threads.
 
     def _fetch_on_worker(self, request: BeanRequest, deadline: float, epoch: int) -> Snapshot | str:
-        from exporter.sources.jmx_connect import ConnectFailed, ConnectionLost
-        from exporter.sources.jmx_errors import classify
-        from exporter.sources.jmx_java import java
-        from exporter.sources.jmx_session import NothingFound, OutOfTime
+        from exporter.sources.jmx.connect import ConnectFailed, ConnectionLost
+        from exporter.sources.jmx.errors import classify
+        from exporter.sources.jmx.java import java
+        from exporter.sources.jmx.session import NothingFound, OutOfTime
 
         try:
             for _attempt in range(2):
@@ -209,7 +209,7 @@ class JmxSource:
 
     def _session_for(self, epoch: int) -> tuple[Session, bool]:
         """The current session, or a new one; ``fresh`` says whether it was just opened."""
-        from exporter.sources.jmx_session import Session  # the runtime import, after the JVM started
+        from exporter.sources.jmx.session import Session  # the runtime import, after the JVM started
 
         with self._lock:
             if epoch != self._epoch or self._closed:
@@ -246,21 +246,18 @@ class JmxSource:
                 log.debug("closing the JMX connection failed: %s", exc)
 
 
-def open_jmx_source(target: str, args: argparse.Namespace, config: object) -> JmxSource:
-    """Build the JMX source for ``--target`` (or the config's hostPort/jmxUrl); UsageError for a bad URL."""
-    settings = settings_from(target, args, config)
+def open_jmx_source(target: str | None, client: JmxClientSettings, config: Config | None) -> JmxSource:
+    """Start the embedded JVM and build the JMX source for ``target``, or for the config's hostPort/jmxUrl when
+    ``target`` is None (then followed when the config is reloaded); UsageError for a bad URL or no JVM."""
+    settings = reloaded_settings(target, client, config)
     start_embedded_jvm(settings)
-    return JmxSource(settings, settings_for=lambda reloaded: reloaded_settings(target, args, reloaded))
+    return JmxSource(settings, settings_for=lambda reloaded: reloaded_settings(target, client, reloaded))
 
 
-def reloaded_settings(target: str, args: argparse.Namespace, config: object) -> JmxSettings:
-    """The settings a reloaded ``config`` gives. Like jmx_exporter, which reads ``hostPort`` and ``jmxUrl`` on every
-    scrape, the config's target is followed, unless ``--target`` named one (``target`` is where we started)."""
-    from exporter.options import config_jmx_target
-
-    if not getattr(args, "target", None):
-        followed = config_jmx_target(config)
-        if not followed:
-            raise UsageError("the reloaded config has neither hostPort nor jmxUrl; set one, or give --target")
-        target = followed
-    return settings_from(target, args, config)
+def reloaded_settings(target: str | None, client: JmxClientSettings, config: Config | None) -> JmxSettings:
+    """The settings ``config`` gives. Like jmx_exporter, which reads ``hostPort`` and ``jmxUrl`` on every scrape, the
+    config's target is followed, unless the command line named one (``target``)."""
+    followed = target or config_target(config)
+    if not followed:
+        raise UsageError("the config has neither hostPort nor jmxUrl; set one, or give --target")
+    return settings_from(followed, client, config)

@@ -1,6 +1,6 @@
 """The Java classes the JMX source uses, looked up once after the JVM has started.
 
-Import this module only from code that runs after :func:`exporter.jvm.start_jvm`; nothing here starts a JVM.
+Import this module only from code that runs after :func:`exporter.sources.jmx.jvm.start_jvm`; nothing here starts a JVM.
 """
 
 from __future__ import annotations

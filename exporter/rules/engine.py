@@ -29,12 +29,12 @@ prefixed), lowercased with ``lowercaseOutputName``, and finally stripped of ``_t
 ``_info`` as client_java 1.x does (a counter gets ``_total`` back when rendered). ``inferCounterTypeFromName``
 makes a name ending in ``_total`` (before stripping) a counter.
 
-Verdict memo (speed, not semantics): the outcome of running the rules on one record is remembered from one scrape
-to the next and reused when it is provably the same. With every rule value-blind (:mod:`exporter.valueblind`)
-and no ``cache: true`` rule, a numeric or boolean record is looked up by ``(prefix, attrName)`` alone, before its
-match string is even built; otherwise by the full match string (value included). Only records seen in the last
-scrape are kept, so the memo is bounded by one scrape's size. ``trace`` never uses it: it is the reference that
-``evaluate`` is tested against.
+Verdict memo: the outcome of running the rules on one record is remembered from one scrape to the next and reused
+when it is provably the same. With every rule value-blind (:mod:`exporter.rules.valueblind`) and no ``cache: true``
+rule, a numeric or boolean record is looked up by ``(prefix, attrName)`` alone, before its match string is built;
+otherwise by the full match string (value included). Only records seen in the last scrape are kept, so the memo is
+bounded by one scrape's size. There is one evaluation: ``collect`` serves the scrape, and ``evaluate`` and ``trace``
+(what ``explain`` and ``test-rules`` read) are ``collect`` with its results kept in another form.
 """
 
 from __future__ import annotations
@@ -46,11 +46,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
-from exporter.config import Config, MetricType, Rule
-from exporter.javanum import double_to_string, float_to_string, parse_double, to_double
-from exporter.mbeans import DOUBLE_TYPES, Attribute, Composite, MBean, Tabular, Unsupported, Value
-from exporter.naming import safe_label_name, safe_name, snake_case, strip_reserved_suffixes
-from exporter.valueblind import value_blind
+from exporter.config.model import Config, MetricType, Rule
+from exporter.records.javanum import double_to_string, float_to_string, parse_double, to_double
+from exporter.records.mbeans import DOUBLE_TYPES, Attribute, Composite, MBean, Tabular, Unsupported, Value
+from exporter.rules.naming import safe_label_name, safe_name, snake_case, strip_reserved_suffixes
+from exporter.rules.valueblind import value_blind
 
 # Names repeat from scrape to scrape: remember the sanitised forms (pure functions, bounded memory).
 _safe_name = functools.lru_cache(maxsize=1 << 16)(safe_name)
@@ -185,33 +185,44 @@ _UNMATCHED = object()
 
 
 class _Memo:
-    """A remembered rule outcome for one record: ``matched`` None means "no sample"; ``cut`` rebuilds the match
-    string (``matched.match[:cut] + value text``) when the value may differ from the one the verdict was made with.
-    (An offset, not that prefix: 17,000 prefixes of about 130 characters each are 2 MB kept between scrapes.)"""
+    """A remembered rule outcome for one record: ``matched`` None means "no sample", and ``dropped`` then says why
+    (for ``trace``). ``cut`` rebuilds the match string (``match[:cut] + value text``) when the value may differ from
+    the one the verdict was made with; an offset, not that prefix, so the memo keeps no string per record."""
 
-    __slots__ = ("cut", "description", "matched")
+    __slots__ = ("cut", "description", "dropped", "matched")
 
-    def __init__(self, matched: _Matched | None, cut: int | None, description: str) -> None:
+    def __init__(self, matched: _Matched | None, cut: int | None, description: str,
+                 dropped: _Dropped | None = None) -> None:  # fmt: skip
         self.matched = matched
         self.cut = cut
         self.description = description
+        self.dropped = dropped
+
+
+class _Dropped(NamedTuple):
+    """Why a remembered verdict gives no sample: the deciding rule (None: no rule matched), the string it saw."""
+
+    rule_index: int | None
+    match: str
+    drop: Drop
+
+    def outcome(self, object_name: str, attribute: str, cut: int | None, text: str) -> Outcome:
+        match = self.match if cut is None else self.match[:cut] + text
+        return Outcome(object_name, attribute, match, self.rule_index, self.drop)
 
 
 class Collected:
     """One scrape's samples as parallel rows, without building Sample objects.
 
     ``verdicts[i]`` is the rule verdict (the same object from scrape to scrape while the outcome is reused),
-    ``numbers[i]`` the sample value; ``samples()`` builds the full Sample list when it is needed. ``origins[i]`` is
-    the top-level attribute whose value alone made ``numbers[i]`` through a verdict remembered by attribute name (found
-    in the memo, or made by the rules in this collect and remembered), None otherwise.
+    ``numbers[i]`` the sample value; ``samples()`` builds the full Sample list when it is needed.
     """
 
-    __slots__ = ("extras", "numbers", "origins", "verdicts")
+    __slots__ = ("extras", "numbers", "verdicts")
 
     def __init__(self) -> None:
         self.verdicts: list[_Matched] = []
         self.numbers: list[float] = []
-        self.origins: list[Attribute | None] = []
         # (object name, match cut or None, raw value, Java type): what it takes to rebuild Sample.match.
         self.extras: list[tuple[str, int | None, object, str]] = []
 
@@ -322,7 +333,6 @@ class _Bean:
     trace: list[Outcome] | None  # every outcome, dropped ones included (``explain``); None on scrapes
     fresh: dict[tuple[str, str], object] | None  # this scrape's rule-cache entries, when some rule caches
     attribute: str = ""  # the top-level attribute being processed
-    record: Attribute | None = None  # that attribute's record, when the fast path may remember it by name
 
 
 class _Place(NamedTuple):
@@ -362,48 +372,30 @@ class RuleEngine:
         self._matches_all = any(rule.pattern is None or rule.pattern in (".*", ".+") for rule in config.rules)
         self._memo: dict[tuple[object, ...], _Memo] = {}
         self._fresh_memo: dict[tuple[object, ...], _Memo] = {}
+        self._probe: RuleEngine | None = None  # may_export's own engine, so probes leave this one's memo alone
         self.rule_runs = 0  # records the rule list was run for (memo and rule-cache hits are not counted)
-
-    @property
-    def steady_safe(self) -> bool:
-        """Whether a bean keeps its samples' verdicts while its attributes keep their names, Java types,
-        descriptions and value classes: every rule is value-blind or caches its verdict (which then holds while the
-        attribute is seen every scrape), and no ``value`` template exports text (see ``exporter/steady.py``)."""
-        return self._decidable
-
-    @property
-    def caches(self) -> bool:
-        """Whether some rule has ``cache: true`` (a scrape then keeps the cache entries of the attributes it saw)."""
-        return self._uses_cache
 
     def evaluate(self, beans: Iterable[MBean]) -> list[Sample]:
         """The samples for these beans (one scrape). Updates the rule cache when a rule has ``cache: true``."""
         return self.collect(beans).samples()
 
-    def collect(self, beans: Iterable[MBean], some: bool = False) -> Collected:
-        """``evaluate`` without building Sample objects (the scrape path); updates the rule cache and the memo.
-
-        ``some``: these are only some of the scrape's beans (the others were read without the engine), so the
-        verdicts remembered for the others are kept.
-        """
+    def collect(self, beans: Iterable[MBean], trace: list[Outcome] | None = None) -> Collected:
+        """One scrape's samples as rows; updates the rule cache and the memo. With ``trace``, one Outcome per record
+        is appended to it as well (dropped records included), from the same verdicts."""
         rows = Collected()
         self._fresh_memo = {}
         try:
-            cache = self._run(beans, rows, None)
+            cache = self._run(beans, rows, trace)
         finally:
-            if some:
-                self._memo.update(self._fresh_memo)
-                self._fresh_memo = {}
-            else:
-                self._memo, self._fresh_memo = self._fresh_memo, {}
+            self._memo, self._fresh_memo = self._fresh_memo, {}
         if cache is not None:
             self._cache = cache
         return rows
 
     def trace(self, beans: Iterable[MBean]) -> list[Outcome]:
-        """One Outcome per record, computed exactly as ``evaluate`` would (the rule cache is read, not updated)."""
+        """One Outcome per record: ``collect`` keeping every outcome instead of the rows."""
         outcomes: list[Outcome] = []
-        self._run(beans, Collected(), outcomes)
+        self.collect(beans, outcomes)
         return outcomes
 
     def may_export(self, bean: MBean) -> bool:
@@ -433,8 +425,10 @@ class RuleEngine:
                     continue
                 attribute = Attribute(attribute.name, attribute.java_type, 0, attribute.description)
             probe.append(attribute)
-        outcomes = self.trace([MBean(bean.object_name, bean.domain, bean.properties, tuple(probe))])
-        return any(outcome.result.__class__ is Sample for outcome in outcomes)
+        if self._probe is None:
+            self._probe = RuleEngine(self.config)
+        rows = self._probe.collect([MBean(bean.object_name, bean.domain, bean.properties, tuple(probe))])
+        return len(rows) > 0
 
     def cached_beans(self) -> int:
         """How many (bean, attribute) verdicts the rule cache holds after the last evaluate."""
@@ -447,11 +441,8 @@ class RuleEngine:
     ) -> dict[tuple[str, str], object] | None:
         config = self.config
         fresh: dict[tuple[str, str], object] | None = {} if self._uses_cache else None
-        fast = self._blind and trace is None
-        plannable = self._decidable and trace is None  # top-level samples may note the attribute they came from
         memo_get, fresh_memo = self._memo.get, self._fresh_memo
         add_verdict, add_number, add_extra = samples.verdicts.append, samples.numbers.append, samples.extras.append
-        add_origin = samples.origins.append
         if len(self._default_labels) > 50_000:
             self._default_labels = {}
         for bean in beans:
@@ -471,21 +462,23 @@ class RuleEngine:
             help_head = _help_head(domain, properties)
             state = _Bean(bean, samples, trace, fresh)
             place = _Place(properties, (), prefix, help_head)
-            bean_fast = fast and not runtime and keep is None and not drop
-            bean_plannable = plannable and not runtime and keep is None and not drop
+            # By name: a top-level number's verdict is looked up before its match string is built (the module
+            # docstring says when that is sound).
+            bean_fast = self._blind and not runtime and keep is None and not drop
             object_name = bean.object_name
             for attribute in bean.attributes:
                 name = attribute.name
-                if bean_fast and attribute.value.__class__ not in _PLAIN_NUMBERS and self._skips(attribute):
-                    continue
+                if bean_fast and attribute.value.__class__ not in _PLAIN_NUMBERS and trace is None \
+                        and self._skips(attribute):
+                    continue  # gives no sample whatever the rules say; a trace still asks them why
                 if bean_fast and attribute.value.__class__ in _PLAIN_NUMBERS:
                     key = (prefix, name)
                     memo = memo_get(key)
                     if memo is not None and memo.description == attribute.description:
                         fresh_memo[key] = memo
                         matched = memo.matched
+                        value = attribute.value
                         if matched is not None:
-                            value = attribute.value
                             if matched.fixed_value is not None:
                                 number = matched.fixed_value * matched.value_factor
                             elif value.__class__ is bool:
@@ -495,10 +488,14 @@ class RuleEngine:
                             add_verdict(matched)
                             add_number(number)
                             add_extra((object_name, memo.cut, value, attribute.java_type))
-                            add_origin(attribute)
+                            if trace is not None:
+                                trace.append(self._sample_outcome(name, matched, number, object_name, memo.cut,
+                                                                  value, attribute.java_type))  # fmt: skip
+                        elif trace is not None and memo.dropped is not None:
+                            text = java_text(value, attribute.java_type)
+                            trace.append(memo.dropped.outcome(object_name, name, memo.cut, text))
                         continue
                 state.attribute = name
-                state.record = attribute if bean_fast or bean_plannable else None
                 if (keep is not None and name not in keep) or name in drop:
                     if trace is not None:
                         trace.append(Outcome(bean.object_name, name, prefix + name, None,
@@ -607,13 +604,16 @@ class RuleEngine:
         if matched is None:
             text = java_text(value, java_type)
             plain = prefix + attr_name + ": " + text
-            if trace is None and fresh is None:
+            if fresh is None:
                 by_name = self._blind and value.__class__ in _PLAIN_NUMBERS
                 memo_key = (prefix, attr_name) if by_name else (plain, value.__class__ is str)
                 memo = self._memo.get(memo_key)
                 if memo is not None and memo.description == description:
                     self._fresh_memo[memo_key] = memo
                     if memo.matched is None:
+                        if trace is not None and memo.dropped is not None:
+                            trace.append(memo.dropped.outcome(state.bean.object_name, state.attribute, memo.cut,
+                                                              text))  # fmt: skip
                         return
                     matched, cut = memo.matched, memo.cut
                     memo_key = None
@@ -621,8 +621,7 @@ class RuleEngine:
             # Match strings by _CompiledRule.variant; most configurations use only the plain one.
             subjects: list[str | None] | None = [plain, None, None, None] if self._variants else None
             subject = plain
-            if trace is None:
-                self.rule_runs += 1
+            self.rule_runs += 1
             # After an "unmatched" verdict was cached, only the uncached rules are tried again (as jmx_exporter).
             for rule in self._rules if cached is None else self._uncached_rules:
                 if subjects is not None:
@@ -645,8 +644,8 @@ class RuleEngine:
                     expanded = rule.value.expand(m)  # type: ignore[arg-type]
                     fixed = parse_double(expanded)
                     if fixed is None:
-                        self._drop(state, subject, rule.index, DropReason.UNPARSABLE_VALUE, repr(expanded))
-                        self._remember(memo_key, None, None, description)
+                        dropped = _Dropped(rule.index, subject, Drop(DropReason.UNPARSABLE_VALUE, repr(expanded)))
+                        self._forget(state, memo_key, dropped, description, text if by_name else None)
                         return
                 where = _Where(help_head, attr_name, description, None if subject is plain else subject, prefix, text)
                 if rule.default:
@@ -655,13 +654,13 @@ class RuleEngine:
                 else:
                     name = _safe_name(rule.name.expand(m))  # type: ignore[union-attr, arg-type]
                     if not name:
-                        self._drop(state, subject, rule.index, DropReason.EMPTY_NAME)
-                        self._remember(memo_key, None, None, description)
+                        dropped = _Dropped(rule.index, subject, Drop(DropReason.EMPTY_NAME))
+                        self._forget(state, memo_key, dropped, description, text if by_name else None)
                         return
                     if value.__class__ is str and fixed is None and not rule.cache:
                         # Dropped below anyway; skip building labels (jmx_exporter's outcome is the same).
-                        self._drop(state, subject, rule.index, DropReason.STRING_WITHOUT_VALUE)
-                        self._remember(memo_key, None, None, description)
+                        dropped = _Dropped(rule.index, subject, Drop(DropReason.STRING_WITHOUT_VALUE))
+                        self._forget(state, memo_key, dropped, description, text if by_name else None)
                         return
                     matched = self._named_export(rule, m, name, fixed, where)
                 if rule.cache:
@@ -670,15 +669,13 @@ class RuleEngine:
             if matched is None:
                 if fresh is not None:
                     fresh[key] = _UNMATCHED
-                if trace is not None:
-                    trace.append(Outcome(state.bean.object_name, state.attribute, plain, None,
-                                         Drop(DropReason.NO_MATCH)))
-                self._remember(memo_key, None, None, description)
+                dropped = _Dropped(None, plain, Drop(DropReason.NO_MATCH))
+                self._forget(state, memo_key, dropped, description, text if by_name else None)
                 return
             if memo_key is not None:
                 # By name: the next value will differ, so keep what precedes it to rebuild the match string.
-                by_name_cut = len(matched.match) - len(text) if len(memo_key) == 2 else None
-                self._remember(memo_key, matched, by_name_cut, description)
+                by_name_cut = len(matched.match) - len(text) if by_name else None
+                self._fresh_memo[memo_key] = _Memo(matched, by_name_cut, description)
         cls = value.__class__
         if matched.fixed_value is not None:
             number = matched.fixed_value * matched.value_factor
@@ -693,22 +690,27 @@ class RuleEngine:
         samples.verdicts.append(matched)
         samples.numbers.append(number)
         samples.extras.append((state.bean.object_name, cut, value, java_type))
-        # A top-level number of a fast-path bean whose verdict was just remembered by name (the next scrape's fast
-        # path finds it there), or whose verdict the rule cache holds or a value-blind rule gave: this sample, too,
-        # is made by the attribute's value alone.
-        record = state.record
-        by_attribute = by_name or fresh is not None
-        samples.origins.append(record if by_attribute and record is not None and not attr_keys else None)
         if trace is not None:
-            sample = Sample(matched.name, matched.labels, number, matched.type, matched.help, state.bean.object_name,
-                            matched.match)
-            trace.append(Outcome(state.bean.object_name, state.attribute, matched.match, matched.rule_index, sample))
+            trace.append(self._sample_outcome(state.attribute, matched, number, state.bean.object_name, cut, value,
+                                              java_type))  # fmt: skip
 
-    def _remember(
-        self, key: tuple[object, ...] | None, matched: _Matched | None, cut: int | None, description: str
-    ) -> None:
-        if key is not None:
-            self._fresh_memo[key] = _Memo(matched, cut, description)
+    @staticmethod
+    def _sample_outcome(attribute: str, matched: _Matched, number: float, object_name: str, cut: int | None,
+                        value: object, java_type: str) -> Outcome:  # fmt: skip
+        match = matched.match if cut is None else matched.match[:cut] + java_text(value, java_type)
+        sample = Sample(matched.name, matched.labels, number, matched.type, matched.help, object_name, match)
+        return Outcome(object_name, attribute, match, matched.rule_index, sample)
+
+    def _forget(self, state: _Bean, memo_key: tuple[object, ...] | None, dropped: _Dropped, description: str,
+                by_name_text: str | None) -> None:  # fmt: skip
+        """A record gives no sample: trace why, and remember it (``by_name_text``: the value text of a verdict kept
+        by name, whose match string is rebuilt for the next value)."""
+        if state.trace is not None:
+            state.trace.append(Outcome(state.bean.object_name, state.attribute, dropped.match, dropped.rule_index,
+                                       dropped.drop))
+        if memo_key is not None:
+            cut = len(dropped.match) - len(by_name_text) if by_name_text is not None else None
+            self._fresh_memo[memo_key] = _Memo(None, cut, description, dropped)
 
     def _drop(self, state: _Bean, match: str, rule_index: int, reason: DropReason, detail: str = "") -> None:
         if state.trace is not None:
@@ -777,7 +779,7 @@ def _never_exported_type(java_type: str) -> bool:
 
 
 def _value_blind_rule(rule: Rule) -> bool:
-    """A value-blind pattern (see exporter.valueblind) and no template that copies the whole match (``$0``)."""
+    """A value-blind pattern (see exporter.rules.valueblind) and no template that copies the whole match (``$0``)."""
     templates = [rule._name, rule._value, rule._help, *(t for pair in rule._labels for t in pair)]
     uses_whole_match = any(0 in t.parts for t in templates if t is not None)
     return value_blind(rule.pattern) and not uses_whole_match

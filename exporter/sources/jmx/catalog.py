@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from exporter.objectname import ObjectNameError, Properties, parse_object_name
+from exporter.records.objectname import ObjectNameError, Properties, parse_object_name
 from exporter.sources.base import BeanRequest
-from exporter.sources.jmx_connect import Connection, ValueUnreadable
-from exporter.sources.jmx_errors import Kind, classify
-from exporter.sources.jmx_java import java
+from exporter.sources.jmx.connect import Connection, ValueUnreadable
+from exporter.sources.jmx.errors import Kind, classify
+from exporter.sources.jmx.java import java
 
 
 @dataclass(frozen=True, slots=True)

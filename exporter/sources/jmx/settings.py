@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from exporter.config.model import Config
 from exporter.errors import UsageError
+from exporter.sources.secrets import read_secret_file
 
 DEFAULT_BINDING = "jmxrmi"
 DEFAULT_REGISTRY_PORT = 1099
@@ -108,32 +111,43 @@ def _split_address(address: str, text: str, short: bool) -> tuple[str, int]:
     return host, int(port_text)
 
 
-def settings_from(target: str, args: object, config: object) -> JmxSettings:
-    """Combine the target URL, the CLI options and the config's ``username``/``password``/``ssl``.
+@dataclass(frozen=True, slots=True)
+class JmxClientSettings:
+    """What the command line says about JMX targets; each wins over the config's ``username``, ``password`` and
+    ``ssl``. ``password_file`` is read whenever settings are made: at start and at each config reload."""
 
-    CLI options win over the config when present on ``args``: ``jmx_username``, ``jmx_password_file`` (a file
-    holding the password, read on every call: at start and at each config reload), ``jmx_ssl`` and ``jvm_option``
-    (extra flags for the embedded JVM, e.g. a trust store). Timeouts come from ``connect_timeout`` and
-    ``scrape_timeout``.
-    """
-    connect_timeout = float(getattr(args, "connect_timeout", None) or 2.0)
-    call_timeout = float(getattr(args, "scrape_timeout", None) or 8.0)
-    if connect_timeout <= 0 or call_timeout <= 0:
+    username: str | None = None
+    password_file: Path | None = None
+    ssl: bool = False
+    connect_timeout: float = 2.0
+    call_timeout: float = 8.0
+    jvm_options: tuple[str, ...] = ()
+
+
+def is_jmx_target(target: str) -> bool:
+    return target.startswith(("service:jmx:", "jmx://"))
+
+
+def config_target(config: Config | None) -> str | None:
+    """The JMX URL the config's ``jmxUrl`` or ``hostPort`` names, if any."""
+    return config.jmx_url or None if config is not None else None
+
+
+def settings_from(target: str, client: JmxClientSettings, config: Config | None) -> JmxSettings:
+    """Combine the target URL, the command line's settings and the config's ``username``/``password``/``ssl``."""
+    if client.connect_timeout <= 0 or client.call_timeout <= 0:
         raise UsageError("--connect-timeout and --scrape-timeout must be positive")
-    username = getattr(args, "jmx_username", None) or getattr(config, "username", None)
-    password_file = getattr(args, "jmx_password_file", None)
-    if password_file:
-        from exporter.options import read_secret_file
-
-        password = read_secret_file(password_file, "JMX password")
+    username = client.username or (config.username if config is not None else None)
+    if client.password_file is not None:
+        password: str | None = read_secret_file(client.password_file, "JMX password")
     else:
-        password = getattr(config, "password", None)
+        password = config.password if config is not None else None
     return JmxSettings(
         target=parse_target(target),
-        username=str(username) if username else None,
-        password=str(password) if password else None,
-        ssl=bool(getattr(args, "jmx_ssl", False) or getattr(config, "ssl", False)),
-        connect_timeout=connect_timeout,
-        call_timeout=call_timeout,
-        jvm_options=tuple(getattr(args, "jvm_option", None) or ()),
+        username=username or None,
+        password=password or None,
+        ssl=client.ssl or (config.ssl if config is not None else False),
+        connect_timeout=client.connect_timeout,
+        call_timeout=client.call_timeout,
+        jvm_options=client.jvm_options,
     )

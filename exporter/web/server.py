@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from exporter import __version__
-from exporter.collector import Scraper
 from exporter.errors import UsageError
-from exporter.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wants_openmetrics
-from exporter.webauth import Users
+from exporter.output.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wants_openmetrics
+from exporter.scrape.scraper import Scraper
+from exporter.web.auth import Users
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import time
 
-from exporter.mbeans import MBean
+from exporter.records.mbeans import MBean
 from exporter.sources.base import BeanRequest, Snapshot
-from exporter.sources.jmx_catalog import BeanCatalog
-from exporter.sources.jmx_connect import ConnectionLost, connect
-from exporter.sources.jmx_read import BeanGone, read_bean
-from exporter.sources.jmx_target import JmxSettings
+from exporter.sources.jmx.catalog import BeanCatalog
+from exporter.sources.jmx.connect import ConnectionLost, connect
+from exporter.sources.jmx.read import BeanGone, read_bean
+from exporter.sources.jmx.settings import JmxSettings
 
 
 class OutOfTime(Exception):

@@ -1,4 +1,4 @@
-"""Turn attribute values read over JMX into the source-neutral record values of :mod:`exporter.mbeans`.
+"""Turn attribute values read over JMX into the source-neutral record values of :mod:`exporter.records.mbeans`.
 
 The result must equal what the REST parser (:mod:`exporter.sources.airlift`) makes of the same value, except where
 JMX knows more: TabularData keeps its real index columns. Rules, mirroring jmx_exporter and airlift's JSON:
@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from exporter.mbeans import MAX_NESTING, TOO_DEEP, Composite, Tabular, Unsupported, Value
-from exporter.sources.jmx_java import java
+from exporter.records.mbeans import MAX_NESTING, TOO_DEEP, Composite, Tabular, Unsupported, Value
+from exporter.sources.jmx.java import java
 
 _FAST: dict[type, Callable[[Any], Value]] | None = None
 
@@ -93,7 +93,7 @@ def _number(value: Any, j: Any) -> Value:
 
 def composite(value: Any, depth: int = 1) -> Composite:
     """CompositeData -> Composite, items sorted by key, null items dropped. ``depth`` is this composite's level:
-    composite and table items below :data:`~exporter.mbeans.MAX_NESTING` become ``TOO_DEEP``."""
+    composite and table items below :data:`~exporter.records.mbeans.MAX_NESTING` become ``TOO_DEEP``."""
     j = java()
     keys = sorted(str(key) for key in value.getCompositeType().keySet())
     items = value.getAll(j.StringArray(keys)) if keys else []

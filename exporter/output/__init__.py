@@ -1,0 +1,1 @@
+"""Samples to bytes: metric families, the text and OpenMetrics formats, gzip."""

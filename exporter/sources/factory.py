@@ -1,0 +1,43 @@
+"""Pick and open the source a target names: REST for http(s) URLs, JMX for JMX URLs, a dump for a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from exporter.config.model import Config
+from exporter.errors import UsageError
+from exporter.sources.base import Source
+from exporter.sources.jmx.settings import config_target, is_jmx_target
+from exporter.sources.settings import SourceSettings
+
+
+def open_source(settings: SourceSettings, config: Config | None) -> Source:
+    """The source for ``settings.target`` (or the config's hostPort/jmxUrl); problems raise UsageError."""
+    target = settings.target or config_target(config)
+    if not target:
+        raise UsageError("no target: give --target (a URL, a dump file or a JMX URL) or hostPort/jmxUrl in the config")
+    if target.startswith(("http://", "https://")):
+        return _rest_source(target, settings)
+    if is_jmx_target(target):
+        from exporter.sources.jmx.source import open_jmx_source  # JPype is loaded only for JMX targets
+
+        return open_jmx_source(settings.target, settings.jmx, config)
+    path = Path(target)
+    if not path.is_file():
+        raise UsageError(f"target {target!r} is neither an http(s) URL, a JMX URL, nor an existing dump file")
+    from exporter.sources.dump import DumpSource
+
+    return DumpSource(path)
+
+
+def _rest_source(target: str, settings: SourceSettings) -> Source:
+    from exporter.sources.rest.source import RestSource
+
+    if urlsplit(target).password is not None:
+        # The target URL shows up on the landing page and in logs; a password in it would leak there.
+        raise UsageError("--target: do not put a password in the URL; use --password-file or PJE_PASSWORD")
+    try:
+        return RestSource(target, settings.http)
+    except ValueError as exc:
+        raise UsageError(f"--target: {exc}") from None

@@ -1,0 +1,1 @@
+"""The JMX/RMI source, through an embedded JVM (JPype, loaded only for JMX targets)."""

@@ -1,0 +1,1 @@
+"""The REST source: airlift's ``/v1/jmx/mbean`` over HTTP(S)."""

@@ -1,0 +1,194 @@
+"""Read MBeans from a coordinator's airlift ``/v1/jmx/mbean`` endpoint over HTTP(S)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from exporter.config.model import Config
+from exporter.records.mbeans import MBean
+from exporter.sources import airlift
+from exporter.sources.base import BeanRequest, Snapshot, SourceError
+from exporter.sources.rest.client import Answer, HttpClient, HttpError
+from exporter.sources.rest.settings import HttpSettings
+
+log = logging.getLogger(__name__)
+
+MBEAN_PATH = "/v1/jmx/mbean"
+_MISSING_BEAN_STATUSES = frozenset({404, 500})  # airlift answers 500 for an unknown ObjectName; some proxies 404
+
+
+class _TokenFile:
+    """A bearer token read from a file and re-read when the file changes (projected Secrets rotate in place)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._stamp: tuple[int, int] | None = None
+        self._token = ""
+        self._problem: str | None = None  # why the token as last read cannot be sent
+
+    def token(self) -> str:
+        """The token; checked when the file is read, not on every call."""
+        try:
+            stat = self._path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if stamp != self._stamp:
+                self._token = self._path.read_text(encoding="utf-8").strip()
+                self._problem = self._check(self._token)
+                self._stamp = stamp
+        except OSError as exc:
+            raise SourceError(f"cannot read the bearer token file {self._path}: {exc.strerror}") from None
+        if self._problem:
+            raise SourceError(self._problem)
+        return self._token
+
+    def _check(self, token: str) -> str | None:
+        if not token:
+            return f"the bearer token file {self._path} is empty"
+        if not token.isascii() or not token.isprintable() or " " in token:
+            return (f"the bearer token file {self._path} holds more than one token, or a character a header cannot "
+                    "carry: put the token alone on one line (printable ASCII, no spaces)")
+        return None
+
+
+def base_url(target: str) -> str:
+    """Normalise a target URL to the server's base (``http://host:port``), accepting a pasted full endpoint URL."""
+    url = target.rstrip("/")
+    if url.endswith(MBEAN_PATH):
+        url = url[: -len(MBEAN_PATH)]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {target!r}")
+    return url
+
+
+class RestSource:
+    """The REST source for one coordinator (implements :class:`exporter.sources.base.Source`); safe to call from
+    several threads at once. Named beans are fetched one request each, ``parallelism`` at a time."""
+
+    def __init__(self, target: str, settings: HttpSettings | None = None) -> None:
+        self.settings = settings or HttpSettings()
+        self.base = base_url(target)
+        self.description = self.base
+        headers = {"Accept": "application/json", "User-Agent": "presto-jmx-exporter"}
+        if self.settings.user:
+            headers[self.settings.user_header] = self.settings.user
+        if self.settings.password is not None:
+            pair = f"{self.settings.user or ''}:{self.settings.password}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        if not self.settings.verify_tls and self.base.startswith("https:"):
+            log.warning("TLS certificate verification of %s is off (--insecure-skip-verify)", self.base)
+        verify: bool | str = (self.settings.ca_bundle or True) if self.settings.verify_tls else False
+        cert = (self.settings.client_cert, self.settings.client_key) if self.settings.client_cert else None
+        self.client = HttpClient(
+            self.base, headers, verify=verify, client_cert=cert, connect_timeout=self.settings.connect_timeout,
+            max_body=self.settings.max_body_bytes, parallelism=self.settings.parallelism,
+        )  # fmt: skip
+        # A bearer token only when there is no password: Basic auth wins.
+        token_file = self.settings.bearer_token_file if self.settings.password is None else None
+        self._token = _TokenFile(token_file) if token_file else None
+
+    def fetch(self, request: BeanRequest, deadline: float) -> Snapshot:
+        """Fetch the requested beans (each by name) or the whole list."""
+        if request.object_names is None:
+            return self._fetch_all(deadline)
+        return self._fetch_named(request.object_names, deadline)
+
+    def config_reloaded(self, config: Config) -> None:
+        """The REST source's settings come from the command line only."""
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _fetch_all(self, deadline: float) -> Snapshot:
+        url = self.base + MBEAN_PATH
+        try:
+            answer = self.client.get(MBEAN_PATH, deadline, self._auth_header())
+        except HttpError as exc:
+            raise SourceError(f"{url}: {exc}") from None
+        if answer.status != 200:
+            raise SourceError(_status_message(answer.status, url, answer.body))
+        beans, problems = airlift.parse_bean_list(airlift.loads(answer.body, url), url)
+        return Snapshot(tuple(beans), len(answer.body), 1, tuple(problems))
+
+    def _fetch_named(self, names: tuple[str, ...], deadline: float) -> Snapshot:
+        if not names:
+            return Snapshot(())
+        paths = [f"{MBEAN_PATH}/{quote(name, safe='')}" for name in names]
+        results: list[_Named | SourceError | None] = [None] * len(names)
+        for index, answer in self.client.get_many(paths, deadline, self._auth_header()):
+            url = self.base + paths[index]
+            if isinstance(answer, HttpError):
+                results[index] = SourceError(f"{url}: {answer}")
+                continue
+            try:
+                results[index] = _decode(url, answer)
+            except SourceError as exc:
+                results[index] = exc
+        beans: list[MBean] = []
+        problems: list[str] = []
+        size = 0
+        first_missing: str | None = None
+        for result in results:
+            if isinstance(result, SourceError):
+                raise result
+            assert result is not None  # get_many answers every path
+            size += result.size
+            if result.missing is not None:
+                first_missing = first_missing or result.missing
+            elif result.bean is not None:
+                beans.append(result.bean)
+            elif result.problem is not None:
+                problems.append(result.problem)
+        if not beans:
+            cause = problems[0] if problems else first_missing
+            why = f" ({cause})" if cause else ""
+            raise SourceError(f"{self.base}: none of the {len(names)} requested MBeans exists on the target{why}")
+        return Snapshot(tuple(beans), size, len(names), tuple(problems))
+
+    def _auth_header(self) -> dict[str, str] | None:
+        if self._token is None:
+            return None
+        return {"Authorization": f"Bearer {self._token.token()}"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    """One bean's answer: the bean, or why it is missing, or why it could not be read."""
+
+    size: int
+    bean: MBean | None = None
+    missing: str | None = None
+    problem: str | None = None
+
+
+def _decode(url: str, answer: Answer) -> _Named:
+    """One bean's answer: a missing bean is not an error, a broken answer is, and an unreadable bean is skipped."""
+    if answer.status in _MISSING_BEAN_STATUSES:
+        why = "each answered " + _status_message(answer.status, "", answer.body).removeprefix(": ")
+        return _Named(len(answer.body), missing=why)
+    if answer.status != 200:
+        raise SourceError(_status_message(answer.status, url, answer.body))
+    document: Any = airlift.loads(answer.body, url)
+    if not isinstance(document, dict):
+        raise SourceError(f"{url}: expected a JSON object for one MBean, got {type(document).__name__}")
+    try:
+        return _Named(len(answer.body), bean=airlift.parse_bean(document))
+    except SourceError as exc:
+        return _Named(len(answer.body), problem=f"{url}: {exc}")
+
+
+def _status_message(status: int, url: str, body: bytes) -> str:
+    hint = ""
+    if status == 401:
+        hint = " (set --user, or a password/token: Trino and PrestoSQL >= 337 need X-Trino-User over HTTP)"
+    elif status == 403:
+        hint = " (the user lacks permission to read system information)"
+    first_line = body[:300].decode("utf-8", "replace").strip().splitlines()
+    detail = f": {first_line[0][:200]}" if first_line else ""
+    return f"{url}: HTTP {status}{hint}{detail}"
+

@@ -1,0 +1,1 @@
+"""The HTTP server Prometheus scrapes, and its own authentication."""
