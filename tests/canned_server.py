@@ -11,7 +11,9 @@ import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -20,6 +22,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     before_body: Callable[[], None] | None = None  # e.g. wait on an Event to simulate a slow server
+    trickle: float = 0.0  # seconds between the body's bytes, sent one at a time (until the server is released)
 
 
 @dataclass
@@ -53,7 +56,14 @@ class CannedServer:
                 if reply.before_body:
                     reply.before_body()
                 with contextlib.suppress(OSError):
-                    self.wfile.write(reply.body)
+                    if not reply.trickle:
+                        self.wfile.write(reply.body)
+                        return
+                    for index in range(len(reply.body)):
+                        if outer.release.wait(reply.trickle):
+                            return
+                        self.wfile.write(reply.body[index : index + 1])
+                        self.wfile.flush()
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -75,6 +85,58 @@ class CannedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+class ForwardingProxy:
+    """A forwarding HTTP proxy on 127.0.0.1 for plain-HTTP origins on the loopback interface; ``forwarded`` lists the
+    absolute URLs it was asked for."""
+
+    def __init__(self) -> None:
+        self.forwarded: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                target = urlsplit(self.path)
+                if target.hostname != "127.0.0.1" or target.port is None:
+                    self.send_error(403, "this proxy forwards to 127.0.0.1 only")
+                    return
+                outer.forwarded.append(self.path)
+                upstream = HTTPConnection("127.0.0.1", target.port, timeout=10)
+                try:
+                    headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "host")}
+                    path = target.path + (f"?{target.query}" if target.query else "")
+                    upstream.request("GET", path, headers=headers)
+                    answer = upstream.getresponse()
+                    body = answer.read()
+                finally:
+                    upstream.close()
+                self.send_response(answer.status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> ForwardingProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)

@@ -34,7 +34,8 @@ import requests
 from exporter.cli import main
 from exporter.errors import UsageError
 from exporter.records.mbeans import Composite, MBean, Tabular, Unsupported
-from exporter.sources.jmx.settings import JmxTarget, parse_target, settings_from
+from exporter.config.model import Config
+from exporter.sources.jmx.settings import JmxClientSettings, JmxTarget, parse_target, settings_from
 from exporter.sources.jmx.source import JmxSource, reloaded_settings
 from exporter.sources.jmx.worker import CallTimeout, JvmWorker, WorkerUnavailable
 from tests.conftest import require_jvm
@@ -97,49 +98,32 @@ def test_bad_targets_are_usage_errors_naming_the_problem(text: str, message: str
     assert repr(text) in str(caught.value)
 
 
+def config(**fields: Any) -> Config:
+    """A loaded configuration with no rules and these top-level fields."""
+    return Config("config.yml", (), **fields)
+
+
 def test_settings_send_credentials_only_as_a_pair_and_never_show_the_password() -> None:
-    @dataclass
-    class Args:
-        connect_timeout: float = 1.5
-        scrape_timeout: float = 4.0
-
-    @dataclass
-    class Config:
-        username: str = "alice"
-        password: str = "s3cret"
-        ssl: bool = True
-
-    settings = settings_from("jmx://h:1", Args(), Config())
+    client = JmxClientSettings(connect_timeout=1.5, call_timeout=4.0)
+    settings = settings_from("jmx://h:1", client, config(username="alice", password="s3cret", ssl=True))
     assert settings.credentials == ("alice", "s3cret")
     assert (settings.ssl, settings.connect_timeout, settings.call_timeout) == (True, 1.5, 4.0)
     assert "s3cret" not in repr(settings)
-    assert settings_from("jmx://h:1", Args(), Config(password="")).credentials is None
-    assert settings_from("jmx://h:1", Args(), None).credentials is None
+    assert settings_from("jmx://h:1", client, config(username="alice", password="")).credentials is None
+    assert settings_from("jmx://h:1", client, None).credentials is None
     assert JmxTarget("x", "::1", 5).address == "[::1]:5"
 
 
 def test_cli_options_win_over_the_config(tmp_path: Path) -> None:
     secret = tmp_path / "jmx-password"
     secret.write_text("from-file\n")
-
-    @dataclass
-    class Args:
-        jmx_username: str = "bob"
-        jmx_password_file: str = str(secret)
-        jmx_ssl: bool = True
-        jvm_option: tuple[str, ...] = ("-Djavax.net.ssl.trustStore=/t.p12",)
-
-    @dataclass
-    class Config:
-        username: str = "alice"
-        password: str = "s3cret"
-        ssl: bool = False
-
-    settings = settings_from("jmx://h:1", Args(), Config())
+    client = JmxClientSettings(username="bob", password_file=secret, ssl=True,
+                               jvm_options=("-Djavax.net.ssl.trustStore=/t.p12",))
+    settings = settings_from("jmx://h:1", client, config(username="alice", password="s3cret", ssl=False))
     assert (settings.credentials, settings.ssl) == (("bob", "from-file"), True)
     assert settings.jvm_options == ("-Djavax.net.ssl.trustStore=/t.p12",)
     with pytest.raises(UsageError, match="cannot read the JMX password file"):
-        settings_from("jmx://h:1", Args(jmx_password_file=str(tmp_path / "nope")), Config())
+        settings_from("jmx://h:1", JmxClientSettings(password_file=tmp_path / "nope"), config())
 
 
 def test_a_reloaded_config_changes_the_settings_only_when_it_can_and_they_differ(
@@ -148,29 +132,21 @@ def test_a_reloaded_config_changes_the_settings_only_when_it_can_and_they_differ
     # config_reloaded never touches the JVM; the worker (with no JVM to attach to) only runs close().
     secret = tmp_path / "jmx-password"
     secret.write_text("first\n")
-
-    @dataclass
-    class Args:
-        jmx_password_file: str = str(secret)
-
-    @dataclass
-    class Config:
-        username: str = "alice"
-        ssl: bool = False
-
+    client = JmxClientSettings(password_file=secret)
+    alice = config(username="alice")
     recorder = Recorder()
-    source = JmxSource(settings_from("jmx://h:1", Args(), Config()), JvmWorker("t", recorder.attach, recorder.detach),
-                       settings_for=lambda config: settings_from("jmx://h:1", Args(), config))
+    source = JmxSource(settings_from("jmx://h:1", client, alice), JvmWorker("t", recorder.attach, recorder.detach),
+                       settings_for=lambda loaded: settings_from("jmx://h:1", client, loaded))
     try:
         epoch = source._epoch
-        source.config_reloaded(Config())  # the same settings: the connection stays
+        source.config_reloaded(alice)  # the same settings: the connection stays
         assert source._epoch == epoch
         secret.write_text("rotated\n")  # the password file is read again at a reload
-        source.config_reloaded(Config())
+        source.config_reloaded(alice)
         assert source.settings.credentials == ("alice", "rotated") and source._epoch == epoch + 1
         secret.unlink()
         with caplog.at_level(logging.ERROR, logger="exporter.sources.jmx.source"):
-            source.config_reloaded(Config(ssl=True))
+            source.config_reloaded(config(username="alice", ssl=True))
         assert source.settings.credentials == ("alice", "rotated") and not source.settings.ssl
         assert source._epoch == epoch + 1
         assert "the previous ones stay" in caplog.text and "cannot read the JMX password file" in caplog.text
@@ -181,32 +157,27 @@ def test_a_reloaded_config_changes_the_settings_only_when_it_can_and_they_differ
 
 def test_a_reloaded_config_moves_the_target_unless_the_command_line_named_it(caplog: pytest.LogCaptureFixture) -> None:
     # jmx_exporter reads hostPort and jmxUrl on every scrape; --target on the command line is ours, and it stays.
-    @dataclass
-    class Config:
-        host_port: str | None = "127.0.0.1:1111"
-        jmx_url: str | None = None
+    def at(port: int) -> Config:
+        return config(jmx_url=f"service:jmx:rmi:///jndi/rmi://127.0.0.1:{port}/jmxrmi")
 
-    started = "service:jmx:rmi:///jndi/rmi://127.0.0.1:1111/jmxrmi"
-    from_config, from_cli = argparse.Namespace(target=None), argparse.Namespace(target="jmx://127.0.0.1:1111")
-    for args in (from_config, from_cli):
-        source = JmxSource(reloaded_settings(started, args, Config()), JvmWorker("t", Recorder().attach, lambda: None),
-                           settings_for=lambda config, args=args: reloaded_settings(started, args, config))
+    client = JmxClientSettings()
+    for target in (None, "jmx://127.0.0.1:1111"):
+        source = JmxSource(reloaded_settings(target, client, at(1111)), JvmWorker("t", Recorder().attach, lambda: None),
+                           settings_for=lambda loaded, target=target: reloaded_settings(target, client, loaded))
         try:
             epoch = source._epoch
             with caplog.at_level(logging.INFO, logger="exporter.sources.jmx.source"):
-                source.config_reloaded(Config(host_port="127.0.0.1:2222"))
-            if args is from_cli:
+                source.config_reloaded(at(2222))
+            if target is not None:
                 assert source.settings.target.port == 1111 and source._epoch == epoch
                 continue
             assert (source.settings.target.port, source._epoch) == (2222, epoch + 1)
             assert source.description == "service:jmx:rmi:///jndi/rmi://127.0.0.1:2222/jmxrmi"
             assert "the JMX target changed with the config; the next scrape connects to 127.0.0.1:2222" in caplog.text
-            source.config_reloaded(Config(jmx_url="service:jmx:rmi:///jndi/rmi://127.0.0.1:3333/jmxrmi"))
-            assert source.settings.target.port == 3333  # jmxUrl wins over hostPort
             with caplog.at_level(logging.ERROR, logger="exporter.sources.jmx.source"):
-                source.config_reloaded(Config(host_port=None))
-            assert source.settings.target.port == 3333 and source._epoch == epoch + 2
-            assert "the reloaded config has neither hostPort nor jmxUrl; set one, or give --target" in caplog.text
+                source.config_reloaded(config())
+            assert source.settings.target.port == 2222 and source._epoch == epoch + 1
+            assert "the config has neither hostPort nor jmxUrl; set one, or give --target" in caplog.text
         finally:
             source.close()
 
@@ -281,9 +252,10 @@ def test_spawned_cleanup_runs_attached_and_detaches() -> None:
 def test_the_jmx_modules_do_not_load_jpype_until_a_jmx_target_is_opened() -> None:
     code = (
         "import sys, exporter.sources.jmx.source, exporter.commands.options\n"
+        "from exporter.sources.jmx.settings import JmxClientSettings\n"
         "from exporter.errors import UsageError\n"
         "try:\n"
-        "    exporter.sources.jmx.source.open_jmx_source('jmx://nohost', None, None)\n"
+        "    exporter.sources.jmx.source.open_jmx_source('jmx://nohost', JmxClientSettings(), None)\n"
         "except UsageError as exc:\n"
         "    print(exc)\n"
         "print('jpype' in sys.modules)\n"
@@ -597,14 +569,16 @@ def test_ssl_reaches_a_tls_agent_through_the_config_host_port(tls_jmx_agent: tup
 
 
 DRIVER = r"""
-import argparse, base64, json, pickle, sys, threading, time
+import base64, json, pickle, sys, threading, time
+from exporter.config.model import Config
 from exporter.sources.base import BeanRequest, SourceError
+from exporter.sources.jmx.settings import JmxClientSettings
 from exporter.sources.jmx.source import open_jmx_source
 
 spec = json.loads(sys.argv[1])
-args = argparse.Namespace(connect_timeout=2.0, scrape_timeout=spec.get("timeout", 8.0))
-config = argparse.Namespace(username=spec.get("username", ""), password=spec.get("password", ""), ssl=False)
-source = open_jmx_source(spec["target"], args, config)
+client = JmxClientSettings(connect_timeout=2.0, call_timeout=spec.get("timeout", 8.0))
+config = Config("config.yml", (), username=spec.get("username", ""), password=spec.get("password", ""))
+source = open_jmx_source(spec["target"], client, config)
 
 def java_threads():
     result = []
@@ -617,7 +591,7 @@ def java_threads():
 def fetch(request, out):
     started = time.monotonic()
     try:
-        snap = source.fetch(request, started + args.scrape_timeout)
+        snap = source.fetch(request, started + client.call_timeout)
         out.update(beans=snap.beans, requests=snap.requests, problems=snap.problems, error=None)
     except SourceError as exc:
         out.update(error=str(exc))

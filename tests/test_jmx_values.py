@@ -23,7 +23,7 @@ from exporter.sources.jmx.jvm import start_jvm
 start_jvm([])
 from jpype import JArray, JClass, JInt, JString
 from exporter.records.mbeans import TOO_DEEP, Composite, Tabular
-from exporter.sources import jmx_values
+from exporter.sources.jmx import values as jmx_values
 
 levels, through_tables = int(sys.argv[1]), sys.argv[2] == "tables"
 Strings = JArray(JString)

@@ -18,12 +18,12 @@ from exporter.config.loader import load_config, parse_config
 from exporter.output.exposition import render_text
 from exporter.output.families import build_families
 from exporter.rules.engine import RuleEngine
-from exporter.scrape.scraper import ConfigWatcher, Scraper
+from exporter.scrape.scraper import Scraper
+from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources import airlift
-from exporter.sources.base import BeanRequest
 from exporter.sources.dump import DumpSource
-from exporter.sources.rest.source import HttpOptions, RestSource
-from tests.canned_server import CannedServer, Reply
+from exporter.sources.rest.settings import HttpSettings
+from exporter.sources.rest.source import RestSource
 from tests.fixture.process import FixtureCoordinator
 from tests.waiting import run_in_threads
 
@@ -64,7 +64,7 @@ def fresh(coordinator: FixtureCoordinator) -> Iterator[FixtureCoordinator]:
 
 
 def scraper_for(config: Path, coordinator: FixtureCoordinator, clock: Clock | None = None) -> Scraper:
-    source = RestSource(coordinator.http_url, HttpOptions(user="test"))
+    source = RestSource(coordinator.http_url, HttpSettings(user="test"))
     return Scraper(ConfigWatcher(config), source, timeout=30, clock=clock or Clock(), discovery_interval=60)
 
 
@@ -260,39 +260,3 @@ def test_reused_layouts_render_what_a_fresh_render_gives(name: str, tmp_path: Pa
         expected = render_text(build_families(RuleEngine(config).evaluate(beans))).encode()
         assert sample_lines(result.body()) == sample_lines(expected), generation
 
-
-# -- the whole list, decoded one bean at a time ----------------------------------------------------------------------
-
-
-def _with_separator_in_a_value(document: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = copy.deepcopy(document)
-    out[0]["attributes"].append({"name": "Tricky", "type": "java.lang.String", "value": '},{"objectName":"x:a=b"}'})
-    return out
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        pytest.param(lambda doc: orjson.dumps(doc), id="compact"),
-        pytest.param(lambda doc: orjson.dumps(doc, option=orjson.OPT_INDENT_2), id="indented"),
-        pytest.param(lambda doc: orjson.dumps(_with_separator_in_a_value(doc)), id="separator-in-a-value"),
-        pytest.param(lambda doc: orjson.dumps([*doc, {"no": "objectName"}]), id="a-broken-entry"),
-        pytest.param(lambda doc: b" \n" + orjson.dumps(doc[:1]) + b"\n", id="one-bean"),
-    ],
-)
-def test_the_whole_list_gives_what_the_whole_list_parser_gives(body: Any) -> None:
-    payload = body(orjson.loads(DUMP.read_bytes()))
-    with CannedServer(lambda path: Reply(body=payload)) as server:
-        source = RestSource(server.url)
-        try:
-            snapshot = source.fetch(BeanRequest(), time.monotonic() + 10)
-        finally:
-            source.close()
-    url = server.url + "/v1/jmx/mbean"
-    beans, problems = airlift.parse_bean_list(orjson.loads(payload), url)
-    assert comparable_beans(snapshot.beans) == comparable_beans(beans)
-    assert snapshot.problems == tuple(problems)
-
-
-def comparable_beans(beans: Any) -> list[str]:
-    return [repr(bean) for bean in beans]  # NaN-safe: repr(nan) == repr(nan)

@@ -28,7 +28,8 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 
 from exporter.config.loader import parse_config
 from exporter.config.model import ConfigError
-from exporter.scrape.scraper import ConfigWatcher, Scraper, ScrapeResult
+from exporter.scrape.scraper import Scraper, ScrapeResult
+from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources import airlift
 from exporter.sources.base import SourceError
 from exporter.sources.dump import DumpSource

@@ -18,11 +18,12 @@ from typing import Any
 import orjson
 import pytest
 
-from exporter.scrape.scraper import ConfigWatcher, Scraper
+from exporter.scrape.scraper import Scraper
+from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.base import BeanRequest, SourceError
 from exporter.sources.resolver import BoundedResolver, ResolveTimeout
-from exporter.sources.rest.client import HttpPool
-from exporter.sources.rest.source import HttpOptions, RestSource
+from exporter.sources.rest.settings import HttpSettings
+from exporter.sources.rest.source import RestSource
 from tests.canned_server import CannedServer, Reply
 from tests.certs import self_signed
 from tests.waiting import run_in_threads, wait_until
@@ -110,8 +111,7 @@ def test_a_scrape_with_a_hanging_lookup_fails_within_its_budget_and_recovers(
     with CannedServer(list_answer) as server:
         port = server.url.rsplit(":", 1)[1]
         url = f"http://{HUNG_HOST}:{port}"
-        pool = HttpPool(url, connect_timeout=0.5, resolver=BoundedResolver(lookup=hanging_dns))
-        source = RestSource(url, HttpOptions(connect_timeout=0.5), pool=pool)
+        source = RestSource(url, HttpSettings(connect_timeout=0.5), resolver=BoundedResolver(lookup=hanging_dns))
         scraper = Scraper(ConfigWatcher(config), source, timeout=1.0)
         try:
             for _ in range(3):
@@ -137,8 +137,8 @@ def test_tls_still_verifies_the_host_name_after_our_lookup(tmp_path: Path) -> No
     context.load_cert_chain(cert, key)
     with CannedServer(list_answer, tls=context) as server:
         port = server.url.rsplit(":", 1)[1]
-        by_name = RestSource(f"https://localhost:{port}", HttpOptions(ca_bundle=str(cert)))
-        by_address = RestSource(f"https://127.0.0.1:{port}", HttpOptions(ca_bundle=str(cert)))
+        by_name = RestSource(f"https://localhost:{port}", HttpSettings(ca_bundle=str(cert)))
+        by_address = RestSource(f"https://127.0.0.1:{port}", HttpSettings(ca_bundle=str(cert)))
         try:
             assert len(by_name.fetch(BeanRequest(), time.monotonic() + 5).beans) == 1
             with pytest.raises(SourceError, match="TLS error"):  # the certificate names localhost, not the IP

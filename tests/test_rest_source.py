@@ -13,7 +13,8 @@ import orjson
 import pytest
 
 from exporter.sources.base import BeanRequest, SourceError
-from exporter.sources.rest.source import HttpOptions, RestSource, base_url
+from exporter.sources.rest.settings import HttpSettings
+from exporter.sources.rest.source import RestSource, base_url
 from tests.canned_server import CannedServer, Reply
 from tests.certs import self_signed
 from tests.waiting import run_in_threads
@@ -36,7 +37,7 @@ def fetch_all(source: RestSource, budget: float = 5.0):
 
 def test_full_list_is_fetched_with_the_user_header() -> None:
     with CannedServer(list_answer) as server:
-        source = RestSource(server.url, HttpOptions(user="exporter"))
+        source = RestSource(server.url, HttpSettings(user="exporter"))
         snapshot = fetch_all(source)
         source.close()
     assert [b.object_name for b in snapshot.beans] == [POOL]
@@ -48,7 +49,7 @@ def test_full_list_is_fetched_with_the_user_header() -> None:
 
 def test_presto_user_header_and_basic_auth() -> None:
     with CannedServer(list_answer) as server:
-        source = RestSource(server.url + "/v1/jmx/mbean/", HttpOptions(user="ops", user_header="X-Presto-User",
+        source = RestSource(server.url + "/v1/jmx/mbean/", HttpSettings(user="ops", user_header="X-Presto-User",
                                                                          password="s3cret"))
         fetch_all(source)
         source.close()
@@ -61,7 +62,7 @@ def test_bearer_token_is_reread_when_the_file_changes(tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("first\n")
     with CannedServer(list_answer) as server:
-        source = RestSource(server.url, HttpOptions(bearer_token_file=token))
+        source = RestSource(server.url, HttpSettings(bearer_token_file=token))
         fetch_all(source)
         token.write_text("second-token\n")
         os.utime(token, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
@@ -71,7 +72,7 @@ def test_bearer_token_is_reread_when_the_file_changes(tmp_path: Path) -> None:
 
 
 def test_unreadable_token_file_is_a_scrape_error_that_names_it(tmp_path: Path) -> None:
-    source = RestSource("http://127.0.0.1:9", HttpOptions(bearer_token_file=tmp_path / "missing"))
+    source = RestSource("http://127.0.0.1:9", HttpSettings(bearer_token_file=tmp_path / "missing"))
     with pytest.raises(SourceError, match=r"cannot read the bearer token file .*missing"):
         fetch_all(source)
 
@@ -81,7 +82,7 @@ def test_a_token_file_with_more_than_one_token_is_a_scrape_error_that_names_it(t
     token = tmp_path / "token"
     token.write_text(content)
     with CannedServer(lambda path: Reply(body=orjson.dumps(POOL_BEAN))) as server:
-        source = RestSource(server.url, HttpOptions(bearer_token_file=token))
+        source = RestSource(server.url, HttpSettings(bearer_token_file=token))
         with pytest.raises(SourceError, match=f"the bearer token file {token} holds more than one token"):
             source.fetch(BeanRequest((POOL,)), time.monotonic() + 5)
         with pytest.raises(SourceError, match="put the token alone on one line"):
@@ -101,10 +102,10 @@ def test_beans_asked_for_by_name_carry_the_same_headers(tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("tok\n")
     with CannedServer(answer) as server:
-        basic = RestSource(server.url, HttpOptions(user="ops", user_header="X-Presto-User", password="s3cret"))
+        basic = RestSource(server.url, HttpSettings(user="ops", user_header="X-Presto-User", password="s3cret"))
         basic.fetch(BeanRequest((POOL,)), time.monotonic() + 5)
         basic.close()
-        bearer = RestSource(server.url, HttpOptions(user="exporter", bearer_token_file=token))
+        bearer = RestSource(server.url, HttpSettings(user="exporter", bearer_token_file=token))
         bearer.fetch(BeanRequest((POOL,)), time.monotonic() + 5)
         bearer.close()
     first, second = (seen.headers for seen in server.seen)
@@ -174,13 +175,13 @@ def test_a_slow_server_is_cut_off_at_the_deadline() -> None:
 def test_body_cap_by_content_length_and_by_streamed_size() -> None:
     big = b"[" + b" " * 5000 + b"]"
     with CannedServer(lambda path: Reply(body=big)) as server:
-        source = RestSource(server.url, HttpOptions(max_body_bytes=1000))
+        source = RestSource(server.url, HttpSettings(max_body_bytes=1000))
         with pytest.raises(SourceError, match="body of 5002 bytes exceeds the cap of 1000 bytes"):
             fetch_all(source)
         source.close()
     # a chunked answer without Content-Length is capped while streaming
     with CannedServer(lambda path: Reply(body=_chunked(big), headers={"Transfer-Encoding": "chunked"})) as server:
-        source = RestSource(server.url, HttpOptions(max_body_bytes=1000))
+        source = RestSource(server.url, HttpSettings(max_body_bytes=1000))
         with pytest.raises(SourceError, match="body exceeds the cap of 1000 bytes"):
             fetch_all(source)
         source.close()
@@ -225,14 +226,14 @@ def _server_context(certificates: dict[str, tuple[Path, Path]], client_ca: bool 
 
 def test_tls_is_verified_against_the_ca_bundle(certificates: dict[str, tuple[Path, Path]]) -> None:
     with CannedServer(list_answer, tls=_server_context(certificates)) as server:
-        trusted = RestSource(server.url, HttpOptions(ca_bundle=str(certificates["server"][0])))
+        trusted = RestSource(server.url, HttpSettings(ca_bundle=str(certificates["server"][0])))
         assert len(fetch_all(trusted).beans) == 1
         trusted.close()
         untrusted = RestSource(server.url)
         with pytest.raises(SourceError, match="TLS error"):
             fetch_all(untrusted)
         untrusted.close()
-        insecure = RestSource(server.url, HttpOptions(verify_tls=False))
+        insecure = RestSource(server.url, HttpSettings(verify_tls=False))
         assert len(fetch_all(insecure).beans) == 1
         insecure.close()
 
@@ -240,11 +241,11 @@ def test_tls_is_verified_against_the_ca_bundle(certificates: dict[str, tuple[Pat
 def test_client_certificate_for_mutual_tls(certificates: dict[str, tuple[Path, Path]]) -> None:
     cert, key = certificates["client"]
     with CannedServer(list_answer, tls=_server_context(certificates, client_ca=True)) as server:
-        with_cert = RestSource(server.url, HttpOptions(ca_bundle=str(certificates["server"][0]),
+        with_cert = RestSource(server.url, HttpSettings(ca_bundle=str(certificates["server"][0]),
                                                        client_cert=str(cert), client_key=str(key)))
         assert len(fetch_all(with_cert).beans) == 1
         with_cert.close()
-        without = RestSource(server.url, HttpOptions(ca_bundle=str(certificates["server"][0])))
+        without = RestSource(server.url, HttpSettings(ca_bundle=str(certificates["server"][0])))
         with pytest.raises(SourceError):
             fetch_all(without)
         without.close()
@@ -283,10 +284,10 @@ def test_named_beans_over_tls_many_at_once(certificates: dict[str, tuple[Path, P
             {"name": "Count", "type": "long", "value": 1}]}))
 
     with CannedServer(answer, tls=_server_context(certificates)) as server:
-        trusted = RestSource(server.url, HttpOptions(ca_bundle=str(certificates["server"][0]), parallelism=4))
+        trusted = RestSource(server.url, HttpSettings(ca_bundle=str(certificates["server"][0]), parallelism=4))
         snapshot = trusted.fetch(BeanRequest(tuple(names)), time.monotonic() + 10)
         trusted.close()
-        untrusted = RestSource(server.url, HttpOptions(parallelism=4))
+        untrusted = RestSource(server.url, HttpSettings(parallelism=4))
         with pytest.raises(SourceError, match="TLS error"):
             untrusted.fetch(BeanRequest(tuple(names)), time.monotonic() + 10)
         untrusted.close()
@@ -303,13 +304,13 @@ def test_named_beans_chunked_capped_and_cut_off_name_the_bean() -> None:
         source.close()
     big = orjson.dumps({**POOL_BEAN, "description": "x" * 5000})
     with CannedServer(lambda path: Reply(body=big)) as server:
-        source = RestSource(server.url, HttpOptions(max_body_bytes=1000))
+        source = RestSource(server.url, HttpSettings(max_body_bytes=1000))
         with pytest.raises(SourceError, match=r"ClusterMemoryPool%2Cname%3Dgeneral: body of \d+ bytes exceeds"):
             source.fetch(BeanRequest((POOL, "a:b=c")), time.monotonic() + 5)
         source.close()
 
 
-def test_a_deferred_fetch_by_name_is_decoded_but_parsed_only_when_read() -> None:
+def test_a_bean_that_cannot_be_read_is_a_problem_and_the_others_are_kept() -> None:
     broken = {"objectName": "a:b=broken", "attributes": "not a list"}
 
     def answer(path: str) -> Reply:
@@ -321,14 +322,21 @@ def test_a_deferred_fetch_by_name_is_decoded_but_parsed_only_when_read() -> None
 
     with CannedServer(answer) as server:
         source = RestSource(server.url)
-        snapshot = source.fetch(BeanRequest(("a:b=missing", "a:b=broken", POOL), deferred=True), time.monotonic() + 5)
-        only_missing = source.fetch(BeanRequest(("a:b=missing",), deferred=True), time.monotonic() + 5)
+        snapshot = source.fetch(BeanRequest(("a:b=missing", "a:b=broken", POOL)), time.monotonic() + 5)
+        with pytest.raises(SourceError, match="none of the 1 requested MBeans exists on the target "
+                                              r"\(each answered HTTP 500: javax.management.InstanceNotFoundException\)"):
+            source.fetch(BeanRequest(("a:b=missing",)), time.monotonic() + 5)
         source.close()
-    assert snapshot.listing is not None and snapshot.requests == 3
-    assert [item["objectName"] for item in snapshot.listing.items()] == ["a:b=broken", POOL]
+    assert snapshot.requests == 3
     assert [bean.object_name for bean in snapshot.beans] == [POOL]
     assert len(snapshot.problems) == 1
     assert snapshot.problems[0].startswith(f"{server.url}/v1/jmx/mbean/a%3Ab%3Dbroken: ")
-    with pytest.raises(SourceError, match="none of the 1 requested MBeans exists on the target "
-                                          r"\(each answered HTTP 500: javax.management.InstanceNotFoundException\)"):
-        only_missing.beans  # noqa: B018
+
+
+def test_redirects_are_not_followed() -> None:
+    with CannedServer(lambda path: Reply(302, b"", headers={"Location": "http://127.0.0.2:1/elsewhere"})) as server:
+        source = RestSource(server.url)
+        with pytest.raises(SourceError, match="HTTP 302"):
+            fetch_all(source)
+        source.close()
+    assert [seen.path for seen in server.seen] == ["/v1/jmx/mbean"]

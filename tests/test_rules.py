@@ -789,26 +789,38 @@ def test_no_cache_is_kept_without_cache_rules() -> None:
     assert engine.cached_beans() == 0
 
 
-@pytest.mark.parametrize("scrape", [1, 2], ids=["rules run", "verdicts remembered"])
-def test_origins_name_the_attribute_whose_value_alone_made_a_sample(scrape: int) -> None:
-    # exporter/steady.py reads these samples straight from the next answer, so the first scrape, in which the rules
-    # ran, must name them as the later ones, in which the verdicts are remembered, do.
-    engine = RuleEngine(config("{}"))
-    plain = bean("a:type=T", N=1, R=0.5, Up=True)
-    opened = bean("a:type=C", attr("Usage", composite(used=1, max=2), "javax.management.openmbean.CompositeData"),
-                  Count=3)
-    runtime = bean("java.lang:type=Runtime", Uptime=7)
-    for _ in range(scrape):
-        rows = engine.collect([plain, opened, runtime])
-    origins = {(extra[0], origin.name if origin is not None else None) for extra, origin in zip(
-        rows.extras, rows.origins, strict=True)}
-    assert origins == {
-        ("a:type=T", "N"), ("a:type=T", "R"), ("a:type=T", "Up"),
-        ("a:type=C", None), ("a:type=C", "Count"),  # the composite's items: not one attribute's plain value
-        ("java.lang:type=Runtime", None),  # the engine never remembers this bean's verdicts by name
-    }
-    if scrape == 1:
-        assert engine.rule_runs == len(rows)
+@pytest.mark.parametrize(
+    "rules",
+    [
+        "{}",
+        "rules: [{pattern: 'a<type=T><>(N|Up): ', name: t_$1}, {pattern: 'S: ', name: s},"
+        " {pattern: 'a<type=T><>E(\\w*):', name: '$1'}]",
+        "rules: [{pattern: 'a<type=T><>(\\w+): (\\d)', name: 'd_$1', value: '$2'}]",
+        "rules: [{pattern: 'a<type=T><>(\\w+): ', name: 'v_$1', value: '$1'}]",
+        "rules: [{pattern: 'a<type=T><>r_value', name: r, attrNameSnakeCase: true}]",
+        "rules: [{pattern: 'a<type=T><>N', name: n}, {pattern: 'a<type=T><>E', name: ''}]",
+        "rules: [{pattern: 'a<type=T><>(N)', name: n, cache: true}, {pattern: '.*'}]",
+    ],
+    ids=["default", "by name", "by value", "unparsable", "snake case", "value-blind", "rule cache"],
+)
+def test_a_warm_engine_traces_what_a_fresh_one_traces(rules: str) -> None:
+    """The scrape's memo and explain's trace are one evaluation: remembered verdicts give the outcomes the rules do."""
+    def beans(n: int) -> list[MBean]:
+        return [
+            bean("a:type=T", N=n, R_Value=n / 2, Up=n % 2 == 0, S="text", E=n, Missing=None),
+            bean("a:type=C", attr("Usage", composite(used=n, max=2), "javax.management.openmbean.CompositeData")),
+            bean("java.lang:type=Runtime", Uptime=n),
+        ]
+
+    warm = RuleEngine(config(rules))
+    warm.trace(beans(1))
+    assert warm.trace(beans(2)) == RuleEngine(config(rules)).trace(beans(2))
+    runs = warm.rule_runs
+    assert warm.trace(beans(2)) == RuleEngine(config(rules)).trace(beans(2))  # every verdict from the memo
+    if "cache" not in rules:
+        assert warm.rule_runs == runs
+    warm.collect(beans(3))
+    assert warm.trace(beans(4)) == RuleEngine(config(rules)).trace(beans(4))
 
 
 # --- trace -------------------------------------------------------------------------------------------------------
@@ -881,10 +893,12 @@ def test_trace_reports_an_empty_name() -> None:
     assert (outcome.rule_index, outcome.result) == (0, Drop(DropReason.EMPTY_NAME))
 
 
-def test_trace_does_not_change_the_cache() -> None:
-    engine = RuleEngine(config("rules: [{pattern: 'N', name: n, cache: true}]"))
-    engine.trace([bean("a:type=T", N=1)])
-    assert engine.cached_beans() == 0
+def test_a_trace_keeps_the_cache_a_scrape_keeps() -> None:
+    traced = RuleEngine(config("rules: [{pattern: 'N', name: n, cache: true}]"))
+    scraped = RuleEngine(config("rules: [{pattern: 'N', name: n, cache: true}]"))
+    traced.trace([bean("a:type=T", N=1)])
+    scraped.collect([bean("a:type=T", N=1)])
+    assert traced.cached_beans() == scraped.cached_beans() == 1
 
 
 # --- Java toString -----------------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter import __version__
-from exporter.scrape.scraper import ConfigWatcher, Scraper
+from exporter.scrape.scraper import Scraper
+from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.rest.source import RestSource
 from exporter.web.server import ExporterServer
 from tests.canned_server import CannedServer, Reply

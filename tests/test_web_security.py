@@ -13,7 +13,8 @@ import requests
 from exporter.cli import main
 from exporter.commands.exitcodes import ExitCode
 from exporter.errors import UsageError
-from exporter.scrape.scraper import ConfigWatcher, Scraper
+from exporter.scrape.scraper import Scraper
+from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.dump import DumpSource
 from exporter.web.auth import Users, hash_password, verify_password
 from exporter.web.server import ExporterServer, tls_context

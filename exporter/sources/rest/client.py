@@ -35,6 +35,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from exporter.sources.resolver import BoundedResolver, ResolveTimeout, create_connection
 
 _CHUNK = 256 * 1024
+_GRACE = 0.1
 
 
 class HttpError(Exception):
@@ -74,9 +75,9 @@ class HttpClient:
         session = requests.Session()
         session.headers.clear()
         session.headers.update({"Accept-Encoding": "identity", **headers})
-        session.verify = verify
-        if client_cert is not None:
-            session.cert = client_cert if client_cert[1] else client_cert[0]
+        # Given on every request: a session's own verify loses to REQUESTS_CA_BUNDLE from the environment.
+        self._verify = verify
+        self._cert = (client_cert if client_cert[1] else client_cert[0]) if client_cert is not None else None
         adapter = _Adapter(resolver or BoundedResolver(), pool_maxsize=self.parallelism * 2)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
@@ -115,7 +116,8 @@ class HttpClient:
         pending = set(futures)
         try:
             while pending:
-                left = max(0.0, deadline - time.monotonic())
+                # Each GET times out at the deadline by itself, saying how far it got; a little grace lets it say so.
+                left = max(0.0, deadline - time.monotonic()) + _GRACE
                 done, pending = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
                 if not done:
                     for future in pending:
@@ -157,6 +159,8 @@ class HttpClient:
             timeout=(min(self.connect_timeout, remaining), remaining),
             stream=True,
             allow_redirects=False,
+            verify=self._verify,
+            cert=self._cert,
         )
         try:
             return Answer(response.status_code, self._read(response.raw, deadline))
@@ -262,13 +266,16 @@ def describe(exc: BaseException, reading_body: bool = False) -> str:
     """A short cause for a transport failure, found in the chain of exceptions ``requests`` wraps."""
     causes = list(_causes(exc))
     for cause in causes:
+        if isinstance(cause, ResolveTimeout):  # wrapped in a connect timeout: the more precise cause comes first
+            return str(cause)
+    for cause in causes:
         if isinstance(cause, ssl.SSLError):
             reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause)
             return f"TLS error: {str(reason).splitlines()[0][:200]}"
-        if isinstance(cause, ResolveTimeout):
-            return str(cause)
         if isinstance(cause, (NameResolutionError, socket.gaierror)):
             return "cannot connect: the host name does not resolve"
+        if isinstance(cause, NewConnectionError):
+            continue  # a subclass of ConnectTimeoutError in urllib3 2, whatever its cause: look further down
         if isinstance(cause, (requests.ConnectTimeout, ConnectTimeoutError)):
             return "timed out connecting"
         if isinstance(cause, requests.exceptions.ProxyError):

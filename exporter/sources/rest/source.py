@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import base64
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
+
+import urllib3
 
 from exporter.config.model import Config
 from exporter.records.mbeans import MBean
 from exporter.sources import airlift
 from exporter.sources.base import BeanRequest, Snapshot, SourceError
 from exporter.sources.rest.client import Answer, HttpClient, HttpError
+from exporter.sources.resolver import BoundedResolver
 from exporter.sources.rest.settings import HttpSettings
 
 log = logging.getLogger(__name__)
@@ -70,7 +74,7 @@ class RestSource:
     """The REST source for one coordinator (implements :class:`exporter.sources.base.Source`); safe to call from
     several threads at once. Named beans are fetched one request each, ``parallelism`` at a time."""
 
-    def __init__(self, target: str, settings: HttpSettings | None = None) -> None:
+    def __init__(self, target: str, settings: HttpSettings | None = None, resolver: BoundedResolver | None = None):
         self.settings = settings or HttpSettings()
         self.base = base_url(target)
         self.description = self.base
@@ -82,11 +86,13 @@ class RestSource:
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         if not self.settings.verify_tls and self.base.startswith("https:"):
             log.warning("TLS certificate verification of %s is off (--insecure-skip-verify)", self.base)
+            # Said once here; urllib3 would say it again on every request.
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         verify: bool | str = (self.settings.ca_bundle or True) if self.settings.verify_tls else False
         cert = (self.settings.client_cert, self.settings.client_key) if self.settings.client_cert else None
         self.client = HttpClient(
             self.base, headers, verify=verify, client_cert=cert, connect_timeout=self.settings.connect_timeout,
-            max_body=self.settings.max_body_bytes, parallelism=self.settings.parallelism,
+            max_body=self.settings.max_body_bytes, parallelism=self.settings.parallelism, resolver=resolver,
         )  # fmt: skip
         # A bearer token only when there is no password: Basic auth wins.
         token_file = self.settings.bearer_token_file if self.settings.password is None else None
