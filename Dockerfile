@@ -35,8 +35,13 @@ RUN groupadd --system --gid 10001 exporter \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin exporter
 COPY rules/ /etc/presto-jmx-exporter/rules/
+# glibc malloc: one arena (each thread's own arena rarely gives memory back, so the resident size would creep), and
+# fixed mmap and trim thresholds (big per-scrape blocks are mapped and unmapped; the heap keeps its smaller ones).
 ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
+    MALLOC_ARENA_MAX=1 \
+    MALLOC_MMAP_THRESHOLD_=4194304 \
+    MALLOC_TRIM_THRESHOLD_=67108864 \
     PJE_CONFIG=/etc/presto-jmx-exporter/rules/coordinator.yml \
     PJE_TARGET=http://127.0.0.1:8080 \
     PJE_LISTEN=0.0.0.0:8081 \

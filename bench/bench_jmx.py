@@ -72,16 +72,19 @@ class CountingSource:
 
 def run_child(target: str, config: str, scrapes: int, timeout: float) -> dict[str, Any]:
     """One path, in this (child) process: ``scrapes`` scrapes through the exporter's own Scraper."""
-    from exporter.commands.options import open_source
-    from exporter.scrape.scraper import ConfigWatcher, Scraper
+    from exporter.scrape.scraper import Scraper
+    from exporter.scrape.watcher import ConfigWatcher
+    from exporter.sources.factory import open_source
+    from exporter.sources.jmx.settings import JmxClientSettings
+    from exporter.sources.rest.settings import HttpSettings
+    from exporter.sources.settings import SourceSettings
 
-    args = argparse.Namespace(
-        target=target, connect_timeout=5.0, scrape_timeout=timeout, user="bench", user_header="X-Trino-User",
-        password_file=None, bearer_token_file=None, ca_bundle=None, insecure_skip_verify=False, client_cert=None,
-        client_key=None, max_body_bytes=256 * 1024 * 1024,
+    settings = SourceSettings(
+        target, HttpSettings(user="bench", connect_timeout=5.0, max_body_bytes=256 * 1024 * 1024),
+        JmxClientSettings(connect_timeout=5.0, call_timeout=timeout),
     )
     watcher = ConfigWatcher(config)
-    source = CountingSource(open_source(args, watcher.config))
+    source = CountingSource(open_source(settings, watcher.config))
     scraper = Scraper(watcher, source, timeout=timeout)
     rounds = []
     try:

@@ -14,6 +14,8 @@ from types import TracebackType
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+# What the container image sets (Dockerfile), so the figures are the image's.
+IMAGE_MALLOC = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_THRESHOLD_": "4194304", "MALLOC_TRIM_THRESHOLD_": "67108864"}
 
 
 def free_port() -> int:
@@ -29,6 +31,7 @@ class ExporterChild:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))))
+        env.update(IMAGE_MALLOC)
         command = [
             sys.executable, "-m", "exporter", "serve", "--config", str(config), "--target", target,
             "--listen", f"127.0.0.1:{self.port}", "--user", "bench", "--scrape-timeout", "60",

@@ -110,34 +110,10 @@ class FloorServer(ServerProcess):
         self._path.unlink(missing_ok=True)
 
 
-def measure_routes(urls: list[str], rounds: int, tick: Callable[[], object]) -> Floor:
-    """The API floor: GET + ``orjson.loads`` of each URL in turn over one kept-alive connection, after a ``tick``
-    (as every timed scrape is), ``rounds`` times. What the coordinator's routes cost a client that needs these beans:
-    airlift answers one bean per request, so a pack of 7 beans is 7 round trips, however fast the client."""
-    with requests.Session() as session:
-        session.headers["X-Trino-User"] = "bench"
-        for url in urls:  # connect and warm up
-            orjson.loads(session.get(url).content)
-        walls: list[float] = []
-        cpu = 0.0
-        size = 0
-        for _ in range(rounds):
-            tick()
-            start, started_cpu = time.perf_counter(), time.process_time()
-            bodies = [session.get(url).content for url in urls]
-            for body in bodies:
-                orjson.loads(body)
-            walls.append(time.perf_counter() - start)
-            cpu += time.process_time() - started_cpu
-            size = sum(map(len, bodies))
-    return Floor(size, statistics.median(walls), percentile(walls, 0.95), cpu / rounds)
-
-
 def serve_static(answer: Callable[[str], tuple[int, bytes]]) -> None:
     """Serve ``answer(request path)`` (status, JSON body) on 127.0.0.1 until SIGTERM; prints the port first.
 
-    The floor's server, and the static coordinator's (``bench.static_coordinator``): the same server code on both
-    sides of a comparison."""
+    The floor's server: an ideal server for the bytes the exporter needed."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

@@ -9,11 +9,11 @@ attributes; scale 2 = twice the unrelated beans) and, for each pack and path, th
 move, as in production), measured from the outside: wall time, the exporter's CPU time (/proc), the requests and
 bytes the coordinator served, and the exporter's resident memory. The floor is measured with each row, one round
 before or after each timed scrape: one GET of exactly the bytes the exporter needed plus ``orjson.loads``
-(:mod:`bench.floor`); and the API floor, once per pack: the same bytes through the coordinator's own routes, one GET
-per bean as airlift requires; and, for REST rows, a null sidecar (:mod:`bench.null_sidecar`, the same beans
-forwarded with no other work) paired with each scrape. Also: 20 concurrent scrapes against a slowed coordinator
-(how many upstream fetches they cost), and resident memory after 100 and after
-``--soak`` scrapes with values changing every 100 scrapes. See bench/README.md for the columns.
+(:mod:`bench.floor`); and, for REST rows, a forwarder (:mod:`bench.forwarder`: the same beans fetched from the
+coordinator with the exporter's client and passed on, no other work), one round after a tick of its own paired
+with each scrape. Also: 20 concurrent scrapes against a slowed coordinator (how many upstream fetches they cost), and
+resident memory after 100 and after ``--soak`` scrapes with values changing every 100 scrapes. See bench/README.md
+for the columns.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
 
 from bench import floor, procinfo  # noqa: E402
 from bench.child import ExporterChild  # noqa: E402
-from bench.null_sidecar import NullSidecar  # noqa: E402
+from bench.forwarder import Forwarder  # noqa: E402
 
 _DURATION = re.compile(rb"\njmx_scrape_duration_seconds (\S+)\n")
 PACKS = {"trino": "(a) rules/trino.yml", "coordinator": "(b) rules/coordinator.yml", "everything": "(c) no rules"}
@@ -63,9 +63,8 @@ class Row:
     series: int
     hwm_mib: float
     rss_mib: float
-    sidecar_s: float | None  # the null sidecar's median (REST rows)
+    forwarder_s: float | None  # the forwarder's median (REST rows)
     floor: dict[str, float] = field(default_factory=dict)
-    api_floor: dict[str, float] = field(default_factory=dict)
     concurrent: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -73,16 +72,8 @@ class Row:
         return self.median_s / self.floor["median_s"] if self.floor else float("nan")
 
     @property
-    def inside_ratio(self) -> float:
-        return self.inside_s / self.floor["median_s"] if self.floor else float("nan")
-
-    @property
-    def sidecar_ratio(self) -> float:
-        return self.sidecar_s / self.floor["median_s"] if self.floor and self.sidecar_s else float("nan")
-
-    @property
-    def api_ratio(self) -> float:
-        return self.median_s / self.api_floor["median_s"] if self.api_floor else float("nan")
+    def forwarder_ratio(self) -> float:
+        return self.median_s / self.forwarder_s if self.forwarder_s else float("nan")
 
 
 def pack_path(pack: str, scratch: Path) -> Path:
@@ -125,24 +116,24 @@ def needed_body(coordinator: Any, urls: list[str]) -> bytes:
 
 def measure(
     coordinator: Any, exporter: ExporterChild, scrapes: int, http: bool, floor_server: floor.FloorServer,
-    sidecar: NullSidecar | None = None,
+    forwarder: Forwarder | None = None,
 ) -> dict[str, Any]:
     """``scrapes`` timed scrapes, each after a tick and paired with one floor round (floor first every other time,
-    so both see the same machine) and, given a ``sidecar``, one null sidecar round after a tick of its own (last
+    so both see the same machine) and, given a ``forwarder``, one forwarder round after a tick of its own (last
     when the floor is first); returns medians and per-scrape costs."""
     for _ in range(3):  # start-up, discovery, first layout
         exporter.scrape()
-        if sidecar is not None:
-            sidecar.scrape()
+        if forwarder is not None:
+            forwarder.scrape()
     walls: list[float] = []
     inside: list[float] = []
-    sidecar_walls: list[float] = []
+    forwarder_walls: list[float] = []
     cpu_total = 0.0
     served = [0, 0]
     body = b""
     for index in range(scrapes):
-        if sidecar is not None and index % 2 == 1:
-            sidecar_walls.append(_sidecar_round(coordinator, sidecar))
+        if forwarder is not None and index % 2 == 1:
+            forwarder_walls.append(_forwarder_round(coordinator, forwarder))
         coordinator.tick()
         coordinator.reset_stats()
         if index % 2 == 0:
@@ -159,8 +150,8 @@ def measure(
             got = route_totals(coordinator.stats())
             served[0] += got[0]
             served[1] += got[1]
-        if sidecar is not None and index % 2 == 0:
-            sidecar_walls.append(_sidecar_round(coordinator, sidecar))
+        if forwarder is not None and index % 2 == 0:
+            forwarder_walls.append(_forwarder_round(coordinator, forwarder))
     series = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
     memory = procinfo.memory(exporter.pid)
     return {
@@ -173,15 +164,15 @@ def measure(
         "series": series,
         "hwm_mib": memory.hwm_mib,
         "rss_mib": memory.rss_mib,
-        "sidecar_s": statistics.median(sidecar_walls) if sidecar_walls else None,
+        "forwarder_s": statistics.median(forwarder_walls) if forwarder_walls else None,
     }
 
 
-def _sidecar_round(coordinator: Any, sidecar: NullSidecar) -> float:
-    """One GET from the null sidecar after a tick (the values it forwards move, as the exporter's do)."""
+def _forwarder_round(coordinator: Any, forwarder: Forwarder) -> float:
+    """One GET from the forwarder after a tick (the values it forwards move, as the exporter's do)."""
     coordinator.tick()
     start = time.perf_counter()
-    sidecar.scrape()
+    forwarder.scrape()
     return time.perf_counter() - start
 
 
@@ -231,43 +222,6 @@ def soak(coordinator: Any, exporter: ExporterChild, total: int, batch: int = 100
             "hwm_mib": final.hwm_mib, "series": series}  # fmt: skip
 
 
-def interleaved_growth(packs: list[str], paths: list[str], scrapes: int, scratch: Path) -> dict[str, dict[str, float]]:
-    """Scale 1 against scale 2, both running, scrapes alternating: how much the unrelated beans cost.
-
-    Timing the two scales minutes apart measures the machine's mood as much as the exporter; alternating the
-    scrapes (each pair after a tick of both coordinators) makes the two medians comparable.
-    """
-    out: dict[str, dict[str, float]] = {}
-    with fixture(1) as small, fixture(2) as big:
-        for pack in packs:
-            config = pack_path(pack, scratch)
-            for path in paths:
-                log(f"growth {pack} {path}")
-                targets = [c.http_url if path == "rest" else c.jmx_url for c in (small, big)]
-                with ExporterChild(config, targets[0]) as one, ExporterChild(config, targets[1]) as two:
-                    for exporter in (one, two):
-                        for _ in range(3):
-                            exporter.scrape()
-                    times: dict[int, list[float]] = {0: [], 1: []}
-                    inside: dict[int, list[float]] = {0: [], 1: []}
-                    for index in range(scrapes):
-                        small.tick()
-                        big.tick()
-                        order = (0, 1) if index % 2 == 0 else (1, 0)
-                        for which in order:
-                            start = time.perf_counter()
-                            body = (one, two)[which].scrape()
-                            times[which].append(time.perf_counter() - start)
-                            inside[which].append(float(_DURATION.search(body).group(1)))  # type: ignore[union-attr]
-                    medians = [statistics.median(times[i]) for i in (0, 1)]
-                    insides = [statistics.median(inside[i]) for i in (0, 1)]
-                    out[f"{pack}/{path}"] = {
-                        "scale1_ms": medians[0] * 1000, "scale2_ms": medians[1] * 1000,
-                        "growth": medians[1] / medians[0] - 1, "inside_growth": insides[1] / insides[0] - 1,
-                    }  # fmt: skip
-    return out
-
-
 @contextmanager
 def fixture(scale: int) -> Iterator[Any]:
     from bench.fixture import start
@@ -286,17 +240,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     config = pack_path(pack, Path(scratch))
                     urls = needed_urls(coordinator, config)
                     body = needed_body(coordinator, urls)
-                    api = floor.measure_routes(urls, max(args.scrapes, 15), coordinator.tick)
                     for path in args.paths:
                         target = coordinator.http_url if path == "rest" else coordinator.jmx_url
                         log(f"scale {scale} {pack} {path}")
                         rest = path == "rest"
                         with ExporterChild(config, target) as exporter, floor.FloorServer(body) as floor_server, \
-                                NullSidecar(urls, Path(scratch)) if rest else nullcontext() as sidecar:
-                            figures = measure(coordinator, exporter, args.scrapes, rest, floor_server, sidecar)
+                                Forwarder(urls, Path(scratch)) if rest else nullcontext() as forwarder:
+                            figures = measure(coordinator, exporter, args.scrapes, rest, floor_server, forwarder)
                             result = floor_server.result()
-                            row = Row(scale, pack, path, args.scrapes, floor=asdict(result), api_floor=asdict(api),
-                                      **figures)
+                            row = Row(scale, pack, path, args.scrapes, floor=asdict(result), **figures)
                             if path == "rest":
                                 row.concurrent = concurrent(coordinator, exporter, row.requests or 0.0)
                             if path == "rest" and scale == args.scales[0] and pack in args.soak_packs and args.soak:
@@ -304,62 +256,34 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                 soaks[pack] = soak(coordinator, exporter, args.soak)
                         rows.append(row)
                         log(f"  median {row.median_s * 1000:.1f} ms, floor {result.median_s * 1000:.1f} ms")
-        ab = interleaved_growth(args.growth_packs, args.paths, args.scrapes, Path(scratch)) if args.growth_packs else {}
-    dicts = [dict(asdict(r), ratio=r.ratio, inside_ratio=r.inside_ratio, api_ratio=r.api_ratio,
-                  sidecar_ratio=r.sidecar_ratio) for r in rows]  # fmt: skip
-    return {"rows": dicts, "soak": soaks, "growth": growth(rows), "interleaved": ab}
-
-
-def growth(rows: list[Row]) -> dict[str, float]:
-    """Median at the largest scale over the median at the smallest, per pack and path (unrelated beans doubled)."""
-    out: dict[str, float] = {}
-    scales = sorted({r.scale for r in rows})
-    if len(scales) < 2:
-        return out
-    for row in rows:
-        if row.scale == scales[0]:
-            bigger = [r for r in rows if r.scale == scales[-1] and (r.pack, r.path) == (row.pack, row.path)]
-            if bigger:
-                out[f"{row.pack}/{row.path}"] = bigger[0].median_s / row.median_s - 1
-    return out
+    dicts = [dict(asdict(r), ratio=r.ratio, forwarder_ratio=r.forwarder_ratio) for r in rows]
+    return {"rows": dicts, "soak": soaks}
 
 
 def table(report: dict[str, Any]) -> str:
-    head = ("scale", "pack", "path", "median ms", "p95 ms", "inside ms", "CPU ms", "req/scrape", "KiB/scrape",
-            "series", "floor ms", "ratio", "inside ratio", "null sidecar ms", "null sidecar ratio", "API floor ms",
-            "API ratio", "peak RSS MiB", "RSS MiB", "20 concurrent")  # fmt: skip
+    head = ("scale", "pack", "path", "median ms", "p95 ms", "CPU ms", "req/scrape", "KiB/scrape", "series",
+            "floor ms", "vs floor", "forwarder ms", "vs forwarder", "RSS MiB", "20 concurrent")  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in report["rows"]:
         cells = (
             str(r["scale"]), PACKS[r["pack"]], r["path"].upper(), f"{r['median_s'] * 1000:.1f}",
-            f"{r['p95_s'] * 1000:.1f}", f"{r['inside_s'] * 1000:.1f}", f"{r['cpu_s'] * 1000:.1f}",
+            f"{r['p95_s'] * 1000:.1f}", f"{r['cpu_s'] * 1000:.1f}",
             "-" if r["requests"] is None else f"{r['requests']:.0f}",
             "-" if r["bytes"] is None else f"{r['bytes'] / 1024:.0f}", str(r["series"]),
-            f"{r['floor']['median_s'] * 1000:.1f}", f"{r['ratio']:.2f}", f"{r['inside_ratio']:.2f}",
-            f"{r['sidecar_s'] * 1000:.1f}" if r.get("sidecar_s") else "-",
-            f"{r['sidecar_ratio']:.2f}" if r.get("sidecar_s") else "-",
-            f"{r['api_floor']['median_s'] * 1000:.1f}" if r.get("api_floor") else "-",
-            f"{r['api_ratio']:.2f}" if r.get("api_floor") else "-",
-            f"{r['hwm_mib']:.0f}", f"{r['rss_mib']:.0f}",
+            f"{r['floor']['median_s'] * 1000:.1f}", f"{r['ratio']:.2f}",
+            f"{r['forwarder_s'] * 1000:.1f}" if r.get("forwarder_s") else "-",
+            f"{r['forwarder_ratio']:.2f}" if r.get("forwarder_s") else "-",
+            f"{r['rss_mib']:.0f}",
             f"{r['concurrent']['fetches']:.0f} fetch ({r['concurrent']['requests']} req)" if r["concurrent"] else "-",
         )  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     out = ["\n".join(lines)]
-    if report["growth"]:
-        out.append("\nGrowth of the median when the unrelated beans double (rows above, scale 1 -> 2):\n")
-        out.extend(f"- {key}: {value * 100:+.0f}%" for key, value in report["growth"].items())
-    if report.get("interleaved"):
-        out.append("\nThe same, measured with both scales running and their scrapes alternating:\n")
-        for key, g in report["interleaved"].items():
-            out.append(f"- {key}: {g['scale1_ms']:.1f} ms -> {g['scale2_ms']:.1f} ms ({g['growth'] * 100:+.0f}%; "
-                       f"inside the exporter {g['inside_growth'] * 100:+.0f}%)")  # fmt: skip
     if report["soak"]:
-        out.append("\nResident memory of the REST exporter (VmRSS) with values changing every 100 scrapes:\n")
+        out.append("\nResident memory of the REST exporter (VmRSS, MiB) with values changing every 100 scrapes:\n")
         for pack, s in report["soak"].items():
-            first, last = s["rss_after_first_mib"], s["rss_after_all_mib"]
             steps = ", ".join(f"{rss:.1f}" for rss in s["series"].values())
-            out.append(f"- {PACKS[pack]}: {first:.1f} MiB after 100 scrapes, {last:.1f} MiB after "
-                       f"{s['scrapes']:.0f} (peak {s['hwm_mib']:.1f}); every 1,000: {steps}")  # fmt: skip
+            out.append(f"- {PACKS[pack]}: {s['rss_after_first_mib']:.1f} after 100 scrapes, "
+                       f"{s['rss_after_all_mib']:.1f} after {s['scrapes']:.0f}; every 1,000: {steps}")  # fmt: skip
     return "\n".join(out)
 
 
@@ -371,13 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--scales", default="1,2", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--scrapes", type=int, default=15, help="timed scrapes per row (each after a tick)")
-    parser.add_argument("--packs", default="trino,coordinator,everything", help="packs for the table rows (empty: "
-                        "only the interleaved comparison)", type=lambda s: [p for p in s.split(",") if p])
+    parser.add_argument("--packs", default="trino,coordinator,everything", help="packs for the table rows",
+                        type=lambda s: [p for p in s.split(",") if p])
     parser.add_argument("--paths", default="rest,jmx", type=lambda s: s.split(","))
     parser.add_argument("--soak", type=int, default=5000, help="scrapes in the memory soak (0: none)")
     parser.add_argument("--soak-packs", default="trino,coordinator", type=lambda s: s.split(","))
-    parser.add_argument("--growth-packs", default="trino,coordinator", type=lambda s: [p for p in s.split(",") if p],
-                        help="packs for the interleaved scale 1 / scale 2 comparison (empty: none)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
     unknown = set(args.packs) - set(PACKS) or set(args.paths) - {"rest", "jmx"}

@@ -7,7 +7,6 @@ fixture coordinators that serve the same MBeans over JMX/RMI and over airlift's 
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import logging
@@ -22,7 +21,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,9 +30,9 @@ import pytest
 import requests
 
 from exporter.cli import main
+from exporter.config.model import Config
 from exporter.errors import UsageError
 from exporter.records.mbeans import Composite, MBean, Tabular, Unsupported
-from exporter.config.model import Config
 from exporter.sources.jmx.settings import JmxClientSettings, JmxTarget, parse_target, settings_from
 from exporter.sources.jmx.source import JmxSource, reloaded_settings
 from exporter.sources.jmx.worker import CallTimeout, JvmWorker, WorkerUnavailable

@@ -323,8 +323,8 @@ def test_a_bean_that_cannot_be_read_is_a_problem_and_the_others_are_kept() -> No
     with CannedServer(answer) as server:
         source = RestSource(server.url)
         snapshot = source.fetch(BeanRequest(("a:b=missing", "a:b=broken", POOL)), time.monotonic() + 5)
-        with pytest.raises(SourceError, match="none of the 1 requested MBeans exists on the target "
-                                              r"\(each answered HTTP 500: javax.management.InstanceNotFoundException\)"):
+        missing = r"\(each answered HTTP 500: javax.management.InstanceNotFoundException\)"
+        with pytest.raises(SourceError, match="none of the 1 requested MBeans exists on the target " + missing):
             source.fetch(BeanRequest(("a:b=missing",)), time.monotonic() + 5)
         source.close()
     assert snapshot.requests == 3

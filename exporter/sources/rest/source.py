@@ -16,8 +16,8 @@ from exporter.config.model import Config
 from exporter.records.mbeans import MBean
 from exporter.sources import airlift
 from exporter.sources.base import BeanRequest, Snapshot, SourceError
-from exporter.sources.rest.client import Answer, HttpClient, HttpError
 from exporter.sources.resolver import BoundedResolver
+from exporter.sources.rest.client import Answer, HttpClient, HttpError
 from exporter.sources.rest.settings import HttpSettings
 
 log = logging.getLogger(__name__)

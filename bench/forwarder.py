@@ -1,11 +1,10 @@
-"""A sidecar that does nothing but forward: the least any sidecar pays over airlift's one-bean routes.
+"""A forwarder: a sidecar that does nothing but fetch the beans a pack needs and pass their bytes on.
 
 A child process with the exporter's kind of HTTP server (``http.server``, HTTP/1.1, Nagle off, one write per
 answer) that, for each GET, fetches the URLs it was given (the beans a pack needs, or the whole list) with the
-exporter's own client (``HttpPool.get_many``: every request in flight at once on kept-alive connections) and
-answers with their bytes as they came, joined (the whole list over one ``HttpPool.get``, as the exporter reads
-it): no decoding, no rules, no exposition, no gzip. Used by
-``bench.run`` (its "null sidecar" columns) and ``bench.sidecar_floor``.
+exporter's own client (:class:`exporter.sources.rest.client.HttpClient`, the same pool and parallelism) and answers
+with their bytes joined: no decoding, no rules, no exposition, no gzip. What it costs is what any sidecar pays
+over airlift's one-bean routes before doing any work.
 """
 
 from __future__ import annotations
@@ -28,14 +27,14 @@ if str(ROOT) not in sys.path:
 from bench import floor  # noqa: E402
 
 
-class NullSidecar(floor.ServerProcess):
-    """The null sidecar as a child process (``python -m bench.null_sidecar URLSFILE``)."""
+class Forwarder(floor.ServerProcess):
+    """The forwarder as a child process (``python -m bench.forwarder URLSFILE``)."""
 
     def __init__(self, urls: list[str], scratch: Path) -> None:
-        path = scratch / "sidecar-urls.json"
+        path = scratch / "forwarder-urls.json"
         path.write_bytes(orjson.dumps(urls))
         self.session = requests.Session()
-        super().__init__("bench.null_sidecar", str(path))
+        super().__init__("bench.forwarder", str(path))
         self.url = f"http://127.0.0.1:{self.port}/metrics"
 
     def scrape(self) -> bytes:
@@ -49,14 +48,12 @@ class NullSidecar(floor.ServerProcess):
 
 
 def serve(urls_file: Path) -> None:
-    from exporter.sources.rest.client import HttpPool
+    from exporter.sources.rest.client import Answer, HttpClient
 
     urls: list[str] = orjson.loads(urls_file.read_bytes())
     parts = urlsplit(urls[0])
-    pool = HttpPool(f"{parts.scheme}://{parts.netloc}")
+    client = HttpClient(f"{parts.scheme}://{parts.netloc}", {"X-Trino-User": "bench"}, max_body=64 << 20)
     paths = [urlsplit(url).path for url in urls]
-    whole = paths == ["/v1/jmx/mbean"]
-    headers = {"X-Trino-User": "bench"}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -66,21 +63,13 @@ def serve(urls_file: Path) -> None:
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def do_GET(self) -> None:
-            deadline = time.monotonic() + 30
-            if whole:  # one GET on http.client, read in pieces, as the exporter reads the whole list
-                status, pieces = pool.get(paths[0], headers, deadline, 64 << 20)
-                if status != 200:
-                    self.send_error(502, f"{paths[0]}: HTTP {status}")
+            bodies: list[bytes] = [b""] * len(paths)
+            for index, answer in client.get_many(paths, time.monotonic() + 30):
+                if not isinstance(answer, Answer) or answer.status != 200:
+                    self.send_error(502, f"{paths[index]}: {answer}")
                     return
-                body = b"".join(pieces)
-            else:
-                bodies: list[bytes] = [b""] * len(paths)
-                for index, answer in pool.get_many(paths, headers, deadline, 64 << 20, 8):
-                    if not isinstance(answer, tuple) or answer[0] != 200:
-                        self.send_error(502, f"{paths[index]}: {answer}")
-                        return
-                    bodies[index] = answer[1]
-                body = b"[" + b",".join(bodies) + b"]"
+                bodies[index] = answer.body
+            body = bodies[0] if len(bodies) == 1 else b"[" + b",".join(bodies) + b"]"
             head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
             self.wfile.write(head.encode() + body)
 
