@@ -6,8 +6,6 @@ import math
 
 import orjson
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from exporter.records.mbeans import MAX_NESTING, TOO_DEEP, Composite, Tabular, Unsupported
 from exporter.sources import airlift
@@ -178,35 +176,3 @@ def test_bad_bodies_raise_source_error(body: bytes, message: str) -> None:
 def test_wrong_shapes_raise_source_error(document: object, message: str) -> None:
     with pytest.raises(SourceError, match="^" + message):
         airlift.parse_bean_list(orjson.loads(orjson.dumps(document)), "x")
-
-
-# Java types of every branch of convert_value, and some it does not name.
-_TYPES = (
-    "double", "float", "java.lang.Double", "long", "int", "java.lang.Integer", "java.util.Date",
-    "javax.management.openmbean.CompositeData", "javax.management.openmbean.TabularData", "javax.management.ObjectName",
-    "java.lang.String", "boolean", "java.util.Map", "", "[J",
-)  # fmt: skip
-_RAWS = {
-    str: st.one_of(st.sampled_from(["NaN", "Infinity", "-Infinity", "2019-11-09T07:52:25Z", "x", ""]), st.text()),
-    float: st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(2**53), 2**53).map(float),
-    int: st.integers(),
-    bool: st.booleans(),
-    dict: st.dictionaries(st.text(max_size=3), st.integers() | st.text(max_size=3), max_size=3),
-    list: st.lists(st.integers() | st.dictionaries(st.text(max_size=2), st.integers(), max_size=2), max_size=3),
-}
-
-
-@settings(max_examples=300, deadline=None)
-@given(java_type=st.sampled_from(_TYPES), data=st.data())
-def test_class_depends_on_value_is_exact(java_type: str, data: st.DataObject) -> None:
-    """The steady read re-converts only the raws this names: where it says no, every raw of the class converts to
-    one class (else a changed value could slip past the plan); where it says yes, two raws differ (else work is
-    wasted on every scrape)."""
-    raw_class = data.draw(st.sampled_from(sorted(_RAWS, key=lambda cls: cls.__name__)))
-    witnesses = {str: ["NaN", "2019-11-09T07:52:25Z", "x"], float: [1.0, 1.5]}.get(raw_class, [])
-    raws = witnesses + data.draw(st.lists(_RAWS[raw_class], min_size=2, max_size=6))
-    classes = {airlift.convert_value(raw, java_type).__class__ for raw in raws}
-    if airlift.class_depends_on_value(raw_class, java_type):
-        assert len({airlift.convert_value(raw, java_type).__class__ for raw in witnesses}) == 2
-    else:
-        assert len(classes) == 1, (java_type, raws)

@@ -37,8 +37,6 @@ _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.in
 _INTEGER_TYPES = frozenset(
     {"long", "int", "short", "byte", "java.lang.Long", "java.lang.Integer", "java.lang.Short", "java.lang.Byte"}
 )
-# Types for which convert_value keeps an int or float JSON value a number equal to it (to_double: float(raw)).
-NUMBER_TYPES = DOUBLE_TYPES | _INTEGER_TYPES
 _COMPOSITE_TYPES = frozenset(
     {"javax.management.openmbean.CompositeData", "javax.management.openmbean.CompositeDataSupport"}
 )
@@ -97,7 +95,7 @@ def parse_attributes(raw: Iterable[Any]) -> Iterable[Attribute]:
     """The records of a bean's decoded attribute objects; entries that are not objects or have no name are skipped.
 
     Names, types and descriptions are interned: they recur across beans of one kind and across scrapes, and the rule
-    memo and the steady plan keep them for as long as the exporter runs (one copy each instead of one per record).
+    memo keeps them for as long as the exporter runs (one copy each instead of one per record).
     """
     intern = sys.intern
     for entry in raw:
@@ -149,17 +147,6 @@ def convert_value(raw: Any, java_type: str) -> Value:
     if java_type in _NOT_EXPORTED_STRING_TYPES:
         return Unsupported(f"{java_type} is not exported")
     return _untyped(raw, java_type)
-
-
-def class_depends_on_value(raw_class: type, java_type: str) -> bool:
-    """Whether ``convert_value`` may give values of different classes for raws of this class and Java type.
-
-    A string is a number or not only for a double ("NaN") or a Date (ISO-8601 text); a float is an int or not only
-    for an integer type. Every other pairing converts to one class whatever the raw's contents.
-    """
-    if raw_class is str:
-        return java_type in DOUBLE_TYPES or java_type in _DATE_TYPES
-    return raw_class is float and java_type in _INTEGER_TYPES
 
 
 def _date_seconds(raw: Any) -> Value:
