@@ -18,8 +18,8 @@ import pytest
 
 from exporter.cli import main
 from exporter.commands.exitcodes import ExitCode
-from tests.test_config import ENV, INVALID, TESTDATA
-from tests.test_faults import RULES, child_env, rule_series, serving, value
+from tests.helpers.config_catalogue import ENV, INVALID, TESTDATA
+from tests.helpers.serving import RULES, child_env, rule_series, serving, value
 
 ROOT = Path(__file__).resolve().parents[1]
 DUMP = ROOT / "examples" / "dumps" / "trino-coordinator.json"

@@ -26,7 +26,7 @@ from exporter.tooling.dumpwriter import write_dump
 from exporter.tooling.redaction import Redacted, redact_bean
 from tests.fixture.process import FixtureCoordinator
 from tests.fixture.profiles import JVM_DOMAINS, PROFILES
-from tests.test_server import free_port
+from tests.helpers.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DUMPS = ROOT / "examples" / "dumps"

@@ -15,8 +15,9 @@ import requests
 from exporter.cli import main
 from exporter.commands.exitcodes import ExitCode
 from exporter.records.mbeans import MAX_NESTING
-from tests.test_server import BODY, RULES, free_port
-from tests.waiting import wait_until
+from tests.helpers.pool_target import BODY, RULES
+from tests.helpers.ports import free_port
+from tests.helpers.waiting import wait_until
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.test_rule_packs import PACKS, SELF_METRICS, produced_series
+from tests.helpers.packs import PACKS, SELF_METRICS, produced_series
 
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "examples" / "kubernetes"

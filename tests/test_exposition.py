@@ -22,7 +22,7 @@ from exporter.output.exposition import (
     render_text,
     wants_openmetrics,
 )
-from tests.promtool import lint_metrics, needs_promtool
+from tests.helpers.promtool import lint_metrics, needs_promtool
 
 FAMILIES = [
     SimpleFamily(

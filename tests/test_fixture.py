@@ -14,7 +14,6 @@ import pytest
 import requests
 
 from exporter.records.mbeans import Tabular
-from tests.certs import self_signed
 from tests.conftest import require_jvm
 from tests.fixture.process import FixtureCoordinator, FixtureError, run_jmx_probe, start_coordinator
 from tests.fixture.profiles import (
@@ -30,6 +29,7 @@ from tests.fixture.profiles import (
     is_jvm_domain,
     java_double_string,
 )
+from tests.helpers.certs import self_signed
 
 pytestmark = pytest.mark.jvm
 

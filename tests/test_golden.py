@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.golden_files import (
+from tests.helpers.golden_files import (
     EXIT_CODES,
     GOLDEN,
     REGENERATE,

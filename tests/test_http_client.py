@@ -13,8 +13,8 @@ from contextlib import contextmanager
 import pytest
 
 from exporter.sources.rest.client import Answer, HttpClient, HttpError
-from tests.canned_server import CannedServer, ForwardingProxy, Reply
-from tests.certs import self_signed
+from tests.helpers.canned_server import CannedServer, ForwardingProxy, Reply
+from tests.helpers.certs import self_signed
 
 HEADERS = {"Accept": "application/json"}
 

@@ -1,6 +1,6 @@
 """Our Java regex / replacement / number emulation against a real JVM (java.util.regex, java.lang.Double).
 
-Each test sends one batch to a child JVM (tests/java_oracle.py) and compares answer by answer.
+Each test sends one batch to a child JVM (tests/helpers/java_oracle.py) and compares answer by answer.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 from exporter.config.javaregex import JavaRegexError, ReplacementError, compile_java, compile_replacement, translate
 from exporter.records.javanum import double_to_string, float_to_string, parse_double
-from tests.java_oracle import ask_java, java_available
+from tests.helpers.java_oracle import ask_java, java_available
 
 jvm = pytest.mark.skipif(not java_available(), reason="needs JPype and a Java runtime")
 

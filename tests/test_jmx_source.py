@@ -39,8 +39,8 @@ from exporter.sources.jmx.worker import CallTimeout, JvmWorker, WorkerUnavailabl
 from tests.conftest import require_jvm
 from tests.fixture.process import FixtureCoordinator
 from tests.fixture.profiles import JVM_DOMAINS, PROFILES, GetterFails, Unserialisable, catalogue, expected_value
-from tests.test_server import free_port
-from tests.waiting import wait_until
+from tests.helpers.ports import free_port
+from tests.helpers.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKS = {"prestodb": "prestodb.yml", "prestosql": "presto.yml", "trino": "trino.yml"}

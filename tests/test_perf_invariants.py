@@ -25,7 +25,7 @@ from exporter.sources.dump import DumpSource
 from exporter.sources.rest.settings import HttpSettings
 from exporter.sources.rest.source import RestSource
 from tests.fixture.process import FixtureCoordinator
-from tests.waiting import run_in_threads
+from tests.helpers.waiting import run_in_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 DUMP = ROOT / "examples" / "dumps" / "trino-coordinator.json"

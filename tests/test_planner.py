@@ -8,7 +8,7 @@ from exporter.records.mbeans import MBean
 from exporter.rules.engine import RuleEngine
 from exporter.rules.valueblind import literal_tail, value_blind
 from exporter.scrape.planner import MAX_NAMED_BEANS, Planner
-from tests.rulecase import attr, bean, composite, config
+from tests.helpers.rulecase import attr, bean, composite, config
 
 INTERVAL = 60.0
 

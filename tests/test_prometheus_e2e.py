@@ -29,7 +29,7 @@ import yaml
 
 from tests.fixture.process import FixtureCoordinator
 from tests.fixture.profiles import expected_value
-from tests.promtool import lint_metrics
+from tests.helpers.promtool import lint_metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "prometheus"

@@ -24,9 +24,9 @@ from exporter.sources.base import BeanRequest, SourceError
 from exporter.sources.resolver import BoundedResolver, ResolveTimeout
 from exporter.sources.rest.settings import HttpSettings
 from exporter.sources.rest.source import RestSource
-from tests.canned_server import CannedServer, Reply
-from tests.certs import self_signed
-from tests.waiting import run_in_threads, wait_until
+from tests.helpers.canned_server import CannedServer, Reply
+from tests.helpers.certs import self_signed
+from tests.helpers.waiting import run_in_threads, wait_until
 
 HUNG_HOST = "coordinator.test"
 BEAN = {

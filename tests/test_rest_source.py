@@ -15,9 +15,9 @@ import pytest
 from exporter.sources.base import BeanRequest, SourceError
 from exporter.sources.rest.settings import HttpSettings
 from exporter.sources.rest.source import RestSource, base_url
-from tests.canned_server import CannedServer, Reply
-from tests.certs import self_signed
-from tests.waiting import run_in_threads
+from tests.helpers.canned_server import CannedServer, Reply
+from tests.helpers.certs import self_signed
+from tests.helpers.waiting import run_in_threads
 
 POOL = "trino.memory:type=ClusterMemoryPool,name=general"
 POOL_BEAN = {

@@ -22,84 +22,23 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.promtool import lint_metrics, needs_promtool
+from tests.helpers.packs import (
+    PROFILES,
+    ROOT,
+    RULES,
+    SELF_METRICS,
+    Labels,
+    Series,
+    dump_path,
+    require_dumps,
+    scrape,
+    scrape_text,
+)
+from tests.helpers.promtool import lint_metrics, needs_promtool
 
-ROOT = Path(__file__).resolve().parent.parent
-RULES = ROOT / "rules"
-DUMPS = ROOT / "examples" / "dumps"
 README = RULES / "README.md"
-PROFILES = ("prestodb", "prestosql", "trino")
-PACKS = ("coordinator.yml", "presto.yml", "prestodb.yml", "trino.yml")
 # The historic packs and the one product whose bean domain each one reads.
 HISTORIC = {"prestodb.yml": "prestodb", "presto.yml": "prestosql", "trino.yml": "trino"}
-SELF_METRICS = frozenset(
-    {
-        "jmx_scrape_error",
-        "jmx_scrape_duration_seconds",
-        "jmx_scrape_cached_beans",
-        "jmx_config_reload_success_total",
-        "jmx_config_reload_failure_total",
-        "jmx_exporter_build_info",
-        "presto_jmx_exporter_target_up",
-        "presto_jmx_exporter_openmetrics_omitted_samples",
-    }
-)
-
-Labels = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class Series:
-    name: str
-    type: str
-    labels: Labels
-    value: float
-
-
-def dump_path(profile: str) -> Path:
-    return DUMPS / f"{profile}-coordinator.json"
-
-
-def require_dumps() -> None:
-    missing = [p for p in PROFILES if not dump_path(p).is_file()]
-    if missing:
-        pytest.skip(f"sample dumps not generated yet: {missing} (python -m tests.fixture.make_dumps)")
-
-
-@functools.cache
-def scrape_text(config: Path, profile: str) -> str:
-    """The exposition text of one `scrape` of a dump with a rule file."""
-    result = subprocess.run(
-        [sys.executable, "-m", "exporter", "scrape", "--config", str(config), "--target", str(dump_path(profile))],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, f"{config.name} over {profile}: {result.stderr}"
-    return result.stdout
-
-
-@functools.cache
-def scrape(config: Path, profile: str) -> tuple[Series, ...]:
-    """One `scrape` of a dump with a rule file, parsed; self metrics left out."""
-    series = []
-    for family in text_string_to_metric_families(scrape_text(config, profile)):
-        for sample in family.samples:
-            if sample.name in SELF_METRICS:
-                continue
-            series.append(Series(sample.name, family.type, tuple(sorted(sample.labels.items())), sample.value))
-    return tuple(series)
-
-
-def produced_series(pack: str) -> dict[str, set[Labels]]:
-    """Series name -> label sets, over every sample dump (for the deployment-kit checks)."""
-    require_dumps()
-    produced: dict[str, set[Labels]] = {}
-    for profile in PROFILES:
-        for series in scrape(RULES / pack, profile):
-            produced.setdefault(series.name, set()).add(series.labels)
-    return produced
 
 
 # ---------------------------------------------------------------- the dump, read directly

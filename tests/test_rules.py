@@ -16,7 +16,7 @@ from exporter.output.exposition import render_text
 from exporter.output.families import build_families, build_layout
 from exporter.records.mbeans import MBean, Unsupported
 from exporter.rules.engine import Drop, DropReason, RuleEngine, Sample, java_text
-from tests.rulecase import Row, attr, bean, composite, config, exposed, tabular
+from tests.helpers.rulecase import Row, attr, bean, composite, config, exposed, tabular
 
 NAN = "NaN"
 MEMORY = bean(

@@ -18,10 +18,10 @@ import pytest
 
 from exporter.cli import main
 from exporter.commands.exitcodes import ExitCode
-from tests.canned_server import CannedServer, Reply
 from tests.conftest import require_jvm
 from tests.fixture.process import FixtureCoordinator
-from tests.test_faults import RULES, Serve, child_env, parse, serving, value
+from tests.helpers.canned_server import CannedServer, Reply
+from tests.helpers.serving import RULES, Serve, child_env, parse, serving, value
 
 USER = "monitor"
 PASSWORD = "pw-Zq8vK3-coordinator"

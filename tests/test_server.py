@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import gzip
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import orjson
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -20,20 +18,10 @@ from exporter.scrape.scraper import Scraper
 from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.rest.source import RestSource
 from exporter.web.server import ExporterServer
-from tests.canned_server import CannedServer, Reply
-from tests.waiting import wait_until
-
-RULES = """\
-rules:
-  - pattern: 'trino.memory<type=ClusterMemoryPool, name=(.*)><>(\\w+):'
-    name: trino_clustermemorypool_$1_$2
-    type: GAUGE
-"""
-POOL_BEAN = {
-    "objectName": "trino.memory:type=ClusterMemoryPool,name=general",
-    "attributes": [{"name": "FreeDistributedBytes", "type": "long", "value": 1024}],
-}
-BODY = orjson.dumps([POOL_BEAN])
+from tests.helpers.canned_server import CannedServer, Reply
+from tests.helpers.pool_target import BODY, RULES
+from tests.helpers.ports import free_port
+from tests.helpers.waiting import wait_until
 
 
 def samples(text: str) -> dict[str, float]:
@@ -76,12 +64,6 @@ def running(config: Path, coordinator: CannedServer) -> Iterator[Running]:
     exporter = Running(config, coordinator.url)
     yield exporter
     exporter.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_metrics_has_the_rule_output_and_self_metrics(running: Running) -> None:

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from tests.fixture.process import FixtureCoordinator
-from tests.test_faults import Serve, parse, rule_series, serving
-from tests.waiting import wait_until
+from tests.helpers.serving import Serve, parse, rule_series, serving
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.jvm
 

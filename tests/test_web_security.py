@@ -18,8 +18,8 @@ from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.dump import DumpSource
 from exporter.web.auth import Users, hash_password, verify_password
 from exporter.web.server import ExporterServer, tls_context
-from tests.certs import self_signed
-from tests.test_server import BODY, RULES
+from tests.helpers.certs import self_signed
+from tests.helpers.pool_target import BODY, RULES
 
 
 def make_cert(directory: Path, name: str) -> tuple[str, str]:

@@ -1,7 +1,7 @@
 """Golden expositions: every rule pack in rules/ over every dump in examples/dumps/, as ``scrape`` prints them.
 
-Not a test module: tests/test_golden.py compares against the files, and ``python -m tests.golden_files`` (run from
-the repository root) writes them again. tests/golden/README.md says what is normalised.
+Not a test module: tests/test_golden.py compares against the files, and ``python -m tests.helpers.golden_files``
+(run from the repository root) writes them again. tests/golden/README.md says what is normalised.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from unittest import mock
 from exporter import cli
 from exporter.commands import options
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
 DUMPS = ROOT / "examples" / "dumps"
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 EXIT_CODES = GOLDEN / "exit-codes.txt"
-REGENERATE = "python -m tests.golden_files"
+REGENERATE = "python -m tests.helpers.golden_files"
 
 # (pattern, replacement) for each line that differs between runs or releases; each must match exactly once.
 NORMALISE = (

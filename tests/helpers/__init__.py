@@ -1,0 +1,1 @@
+"""Helpers several test modules share; none of them is a test module."""
