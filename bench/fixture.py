@@ -1,7 +1,7 @@
 """Start the fixture coordinator for the bench with TCP_NODELAY on its HTTP connections.
 
 The fixture's ``http.server`` handler writes the headers and the body of an answer in two writes; with Nagle's
-algorithm on, a small body then waits for the client's delayed ACK (about 40 ms on Linux), which would make every
+algorithm on, a small body then waits for the client's delayed ACK, which would make every
 small per-bean answer look slow. airlift's Jetty sends without that stall, so the bench runs the unchanged fixture
 (``tests.fixture.coordinator``) with ``socketserver.StreamRequestHandler.disable_nagle_algorithm`` set.
 """

@@ -98,7 +98,7 @@ def go_float(value: float) -> str:
     Python's shortest round-trip ``repr``.
 
     Our own copy of that behaviour: importing ``prometheus_client`` for this one function would load its whole
-    registry and exposition machinery (about 2 MB more resident memory at start-up)."""
+    registry and exposition machinery, and its resident memory, at start-up."""
     value = float(value)
     if value != value:
         return "NaN"
@@ -224,8 +224,8 @@ class Prerendered:
         texts = format_values(values)
         if leave_out:
             return self._render_leaving_out(texts, leave_out, tail)
-        # Heads and values interleaved by slice assignment, then one join: a third of the time zip and chain take
-        # for 17,000 samples, and the closing newline and ``tail`` are not added by copying the whole text again.
+        # Heads and values interleaved by slice assignment, then one join: cheaper than zip and chain, and the
+        # closing newline and ``tail`` are not added by copying the whole text again.
         count = len(texts)
         parts = [tail] * (2 * count + 1)
         parts[0 : 2 * count : 2] = self._heads
@@ -253,7 +253,7 @@ _ORJSON_WRITES_REPR = orjson.dumps([0.0001, 0.1, 123.456, 999999.5, -2.5, 0.0, -
 def format_values(values: Sequence[float]) -> list[bytes]:
     """Each value as the renderer writes it (``_format_value``), UTF-8 encoded.
 
-    One ``orjson.dumps`` call formats the whole list about ten times faster than ``repr`` one value at a time. For
+    One ``orjson.dumps`` call formats the whole list much faster than ``repr`` one value at a time. For
     floats with 1e-4 <= |v| < 1e6, and zero, orjson writes the same shortest round-trip digits in the same form as
     ``repr`` (tests/test_exposition.py checks this); every other value (integers, which need their ``.0``, NaN,
     infinities, tiny and big numbers) is formatted one by one.
@@ -264,8 +264,8 @@ def format_values(values: Sequence[float]) -> list[bytes]:
         texts = orjson.dumps(values)[1:-1].split(b",")
     except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, or a type orjson does not know
         return [_format_value(value).encode() for value in values]
-    # Chained comparisons rather than abs(): this scan is a third of the time for 17,000 values, and the call was
-    # a third of the scan. NaN fails every comparison, so it is odd too.
+    # Chained comparisons rather than abs(), whose call would dominate this scan. NaN fails every comparison, so it
+    # is odd too.
     odd = [
         i for i, value in enumerate(values)
         if value.__class__ is not float or not (1e-4 <= value < 1e6 or value == 0.0 or -1e6 < value <= -1e-4)

@@ -48,7 +48,7 @@ class Layout:
     """
 
     families: list[Family]
-    order: array[int]  # not a list: 17,000 int objects would be 0.5 MB kept between scrapes
+    order: array[int]  # not a list: one int object per series would be kept between scrapes
     stable: bool
 
 

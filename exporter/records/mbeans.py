@@ -13,9 +13,8 @@ Values are normalised to a small closed set:
 - ``None`` for a null value.
 
 The records are treated as immutable and hash by value, but they are not ``frozen`` dataclasses: a frozen
-dataclass sets each field through ``object.__setattr__``, which made building the 19,000 records of a big
-coordinator take about 1.6 times as long (best CPU time of 21 runs on the scale-1 fixture answer: 35 ms against
-22 ms). Nothing assigns to them.
+dataclass sets each field through ``object.__setattr__``, which makes building one record per attribute of a big
+coordinator markedly slower. Nothing assigns to them.
 """
 
 from __future__ import annotations

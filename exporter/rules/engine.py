@@ -139,7 +139,7 @@ class _Matched:
     """A rule's verdict for one (bean, attribute), everything but the value: what a cache entry holds.
 
     ``help`` and ``match`` are built when read, from the bean's strings, which all its verdicts share: kept
-    whole, they would be two strings of about 150 characters per series, 5 MB for 17,000 series.
+    whole, they would be two long strings per series, kept between scrapes.
     """
 
     name: str
@@ -230,8 +230,8 @@ class Collected:
         return len(self.numbers)
 
     def views(self) -> list[SampleView]:
-        """The rows as samples whose help and match strings are built only when read: a layout reads them for a
-        family's first sample and for colliding samples, and 17,000 of each would be 5 MB more at a scrape's peak."""
+        """The rows as samples whose help and match strings are built only when read: a layout reads them only for a
+        family's first sample and for colliding samples, so most are never built."""
         return [SampleView(*row) for row in zip(self.verdicts, self.numbers, self.extras, strict=True)]
 
     def samples(self) -> list[Sample]:

@@ -82,7 +82,7 @@ class ScrapeResult:
         cached = self._bodies.get(key)
         if cached is None:
             if compressed:
-                # The plain body is not kept for it: Prometheus asks for gzip, and 17,000 series are 1.8 MB.
+                # The plain body is not kept for it: Prometheus asks for gzip, and a big plain body is megabytes.
                 cached = gzip_body(self._bodies.get((openmetrics, False)) or self._render(openmetrics))
             else:
                 cached = self._render(openmetrics)
@@ -181,7 +181,7 @@ class Scraper:
         error: str | None = None
         target_up = False
         # A scrape allocates a few hundred thousand objects that live until its end and form no cycles: the cyclic
-        # collector would only walk them again and again (a third of a big scrape's time). Reference counting frees
+        # collector would only walk them again and again (a good part of a big scrape's time). Reference counting frees
         # them; cycles made meanwhile are collected once it runs again.
         paused = gc.isenabled()
         gc.disable()

@@ -84,7 +84,6 @@ class HttpClient:
         self._session = session
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        self.requests_sent = 0
 
     def get(self, path: str, deadline: float, headers: Mapping[str, str] | None = None) -> Answer:
         """GET ``path`` (URL-quoted, from the root); HttpError when no whole answer arrives by ``deadline``."""
@@ -152,7 +151,6 @@ class HttpClient:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise HttpError("no time left in the scrape budget")
-        self.requests_sent += 1
         response = self._session.get(
             self.base_url + path,
             headers=headers,
