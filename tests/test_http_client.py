@@ -287,6 +287,25 @@ def test_proxies_from_the_environment_are_used(monkeypatch: pytest.MonkeyPatch) 
     assert [seen.path for seen in origin.seen] == ["/through", "/direct"]
 
 
+def test_https_goes_through_the_proxy_in_a_tunnel_and_is_still_verified(
+    monkeypatch: pytest.MonkeyPatch, tls_pair: tuple[ssl.SSLContext, str]
+) -> None:
+    server_tls, bundle = tls_pair
+    with CannedServer(lambda path: Reply(body=b"{}"), tls=server_tls) as origin, ForwardingProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        pool = client(origin.url, verify=bundle)
+        assert pool.get("/tunnelled", time.monotonic() + 5) == Answer(200, b"{}")
+        pool.close()
+        untrusted = client(origin.url)
+        with pytest.raises(HttpError, match="TLS error"):
+            untrusted.get("/refused", time.monotonic() + 5)
+        untrusted.close()
+    assert proxy.forwarded[0] == origin.url.removeprefix("https://")
+    assert [seen.path for seen in origin.seen] == ["/tunnelled"]
+
+
 def _ok(line: bytes) -> bytes | None:
     if b"/gone" in line:
         return None

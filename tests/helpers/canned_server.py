@@ -7,6 +7,8 @@ coordinator JVM instead.
 from __future__ import annotations
 
 import contextlib
+import select
+import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -91,8 +93,8 @@ class CannedServer:
 
 
 class ForwardingProxy:
-    """A forwarding HTTP proxy on 127.0.0.1 for plain-HTTP origins on the loopback interface; ``forwarded`` lists the
-    absolute URLs it was asked for."""
+    """A forwarding HTTP proxy on 127.0.0.1 for origins on the loopback interface: plain HTTP by absolute URL, HTTPS
+    through ``CONNECT`` tunnels. ``forwarded`` lists the URLs and the ``host:port`` of the tunnels it was asked for."""
 
     def __init__(self) -> None:
         self.forwarded: list[str] = []
@@ -100,6 +102,19 @@ class ForwardingProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def do_CONNECT(self) -> None:
+                host, _, port = self.path.rpartition(":")
+                if host != "127.0.0.1" or not port.isdigit():
+                    self.send_error(403, "this proxy tunnels to 127.0.0.1 only")
+                    return
+                outer.forwarded.append(self.path)
+                upstream = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                self.wfile.flush()
+                self.close_connection = True
+                _tunnel(self.connection, upstream)
 
             def do_GET(self) -> None:
                 target = urlsplit(self.path)
@@ -140,3 +155,18 @@ class ForwardingProxy:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)
+
+
+def _tunnel(client: socket.socket, upstream: socket.socket) -> None:
+    """Copy bytes both ways until either side closes."""
+    with upstream:
+        sockets = [client, upstream]
+        while True:
+            readable, _, _ = select.select(sockets, [], [], 10)
+            if not readable:
+                return
+            for sock in readable:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                (upstream if sock is client else client).sendall(data)
