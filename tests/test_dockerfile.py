@@ -14,7 +14,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ from pathlib import Path
 
 import pytest
 import tomllib
+
+from tests.helpers.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -359,12 +360,6 @@ def test_install_steps_work_in_a_fresh_venv(
 # ---------------------------------------------------------------- the HEALTHCHECK command, run for real
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _healthcheck_argv(stages: list[Stage]) -> list[str]:
     args = effective(resolve_chain(stages, "rest"), "HEALTHCHECK")[0].args
     return json.loads(args[args.index("CMD") + 3 :].strip())
@@ -384,7 +379,7 @@ def test_healthcheck_command_against_the_real_server(
         pytest.skip("examples/dumps/trino-coordinator.json is not generated yet")
     _, stages = dockerfile
     argv = _healthcheck_argv(stages)
-    port = _free_port()
+    port = free_port()
     assert _run_healthcheck(argv, port) != 0, "nothing listens yet: the check must fail"
     process = subprocess.Popen(
         [

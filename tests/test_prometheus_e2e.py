@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import yaml
 
 from tests.fixture.process import FixtureCoordinator
 from tests.fixture.profiles import expected_value
+from tests.helpers.ports import free_port
 from tests.helpers.promtool import lint_metrics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,11 +45,6 @@ pytestmark = [
     ),
 ]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:

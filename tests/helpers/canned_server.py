@@ -15,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TypeVar
 from urllib.parse import urlsplit
+
+_Server = TypeVar("_Server", bound="_LoopbackServer")
 
 
 @dataclass
@@ -33,7 +36,32 @@ class Seen:
     headers: dict[str, str]
 
 
-class CannedServer:
+class _LoopbackServer:
+    """A threading HTTP server on 127.0.0.1 for ``handler``, served from a thread between ``with`` and its end."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if isinstance(self.httpd.socket, ssl.SSLSocket) else "http"
+        return f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self: _Server) -> _Server:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+class CannedServer(_LoopbackServer):
     """``answer(path) -> Reply`` decides each response; ``seen`` lists the requests in arrival order."""
 
     def __init__(self, answer: Callable[[str], Reply], tls: ssl.SSLContext | None = None) -> None:
@@ -70,29 +98,14 @@ class CannedServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        if tls is not None:
-            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        scheme = "https" if isinstance(self.httpd.socket, ssl.SSLSocket) else "http"
-        return f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self) -> CannedServer:
-        self.thread.start()
-        return self
+        super().__init__(Handler, tls)
 
     def __exit__(self, *exc: object) -> None:
         self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
+        super().__exit__(*exc)
 
 
-class ForwardingProxy:
+class ForwardingProxy(_LoopbackServer):
     """A forwarding HTTP proxy on 127.0.0.1 for origins on the loopback interface: plain HTTP by absolute URL, HTTPS
     through ``CONNECT`` tunnels. ``forwarded`` lists the URLs and the ``host:port`` of the tunnels it was asked for."""
 
@@ -139,22 +152,7 @@ class ForwardingProxy:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self) -> ForwardingProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
+        super().__init__(Handler)
 
 
 def _tunnel(client: socket.socket, upstream: socket.socket) -> None:

@@ -19,6 +19,7 @@ import requests
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.helpers.packs import SELF_METRICS
 from tests.helpers.ports import free_port
 from tests.helpers.waiting import wait_until
 
@@ -26,11 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRAPE_TIMEOUT = 1.5
 # A scrape may overrun its budget by the time it takes to render and send the failure answer.
 BOUND = SCRAPE_TIMEOUT + 1.0
-SELF_METRICS = frozenset({
-    "jmx_scrape_duration_seconds", "jmx_scrape_error", "jmx_scrape_cached_beans", "jmx_config_reload_success_total",
-    "jmx_config_reload_failure_total", "jmx_exporter_build_info", "presto_jmx_exporter_target_up",
-    "presto_jmx_exporter_openmetrics_omitted_samples",
-})
 RULES = """\
 rules:
   - pattern: 'trino.memory<type=ClusterMemoryPool, name=(.*)><>(\\w+):'
