@@ -6,6 +6,7 @@ Every expected row is written out by hand from jmx_exporter 1.x semantics (docs/
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from exporter.config.model import MetricType
 from exporter.output.exposition import render_text
 from exporter.output.families import build_families, build_layout
 from exporter.records.mbeans import MBean, Unsupported
-from exporter.rules.engine import Drop, DropReason, RuleEngine, Sample, java_text
+from exporter.rules.engine import Drop, DropReason, RuleEngine, RuleTimeout, Sample, java_text
 from tests.helpers.rulecase import Row, attr, bean, composite, config, exposed, tabular
 
 NAN = "NaN"
@@ -821,6 +822,19 @@ def test_a_warm_engine_traces_what_a_fresh_one_traces(rules: str) -> None:
         assert warm.rule_runs == runs
     warm.collect(beans(3))
     assert warm.trace(beans(4)) == RuleEngine(config(rules)).trace(beans(4))
+
+
+def test_a_backtracking_pattern_stops_at_the_deadline_and_names_the_rule() -> None:
+    engine = RuleEngine(config(r"""rules: [{pattern: 'S', name: s, value: '1'}, {pattern: '(.+?)+\1[!?]', name: x}]"""))
+    slow = bean("a:type=T", Text="abcdefghijklmnopqrstuvwxyz!")
+    started = time.monotonic()
+    with pytest.raises(RuleTimeout, match=r"^rules\[1\] \(line 1\) did not finish matching a:type=T Text within"):
+        engine.collect([slow], deadline=started + 0.3)
+    assert time.monotonic() - started < 2.0
+    with pytest.raises(RuleTimeout, match=r"^the scrape's time ran out while rules\[1\] \(line 1\) was applied"):
+        engine.collect([slow], deadline=started)
+    rows = engine.collect([bean("a:type=T", S="x")], deadline=time.monotonic() + 5)  # the engine is still usable
+    assert rows.numbers == [1.0]
 
 
 # --- trace -------------------------------------------------------------------------------------------------------

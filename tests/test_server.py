@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -196,6 +197,46 @@ def test_config_reload_keeps_the_old_config_when_the_new_one_is_broken(running: 
     assert values["renamed_FreeDistributedBytes"] == 1024.0
     assert values["jmx_config_reload_failure_total"] == 1.0
     assert values["jmx_scrape_error"] == 0.0
+
+
+BACKTRACKING = r"""rules:
+  - pattern: 'trino.memory<type=ClusterMemoryPool, name=(.*)><>(FreeDistributedBytes):'
+    name: pool_$2
+  - pattern: '(.+?)+\1[!?]'
+    name: never
+"""
+
+
+def test_a_reloaded_backtracking_rule_fails_each_scrape_in_time_and_a_fixed_file_recovers(tmp_path: Path) -> None:
+    """The pattern backtracks for as long as it is let on the string attribute's match string; the scrape's
+    deadline stops it, names it, and the next reload (inside the next scrape) takes the fixed file."""
+    bean = {"objectName": "trino.memory:type=ClusterMemoryPool,name=general", "attributes": [
+        {"name": "FreeDistributedBytes", "type": "long", "value": 1024},
+        {"name": "Label", "type": "java.lang.String", "value": "abcdefghijklmnopqrstuvwxyz!"},
+    ]}  # fmt: skip
+    config = tmp_path / "config.yml"
+    config.write_text(RULES)
+    with CannedServer(lambda path: Reply(body=orjson.dumps([bean]))) as coordinator:
+        exporter = Running(config, coordinator.url, timeout=1.0)
+        try:
+            assert samples(exporter.get("/metrics").text)["jmx_scrape_error"] == 0.0
+            for step, text in enumerate((BACKTRACKING, RULES), start=1):
+                config.write_text(text)
+                stamp = time.time_ns() + 10**9 * step
+                os.utime(config, ns=(stamp, stamp))
+                started = time.monotonic()
+                values = samples(exporter.get("/metrics").text)
+                assert time.monotonic() - started < 3.0
+                ready = exporter.get("/ready")
+                if text is BACKTRACKING:
+                    assert values["jmx_scrape_error"] == 1.0
+                    assert ready.status_code == 503
+                    assert "rules[1] (line 4) did not finish matching trino.memory:type=ClusterMemoryPool" in ready.text
+                else:
+                    assert values["jmx_scrape_error"] == 0.0 and ready.status_code == 200
+                    assert values["trino_clustermemorypool_general_FreeDistributedBytes"] == 1024.0
+        finally:
+            exporter.close()
 
 
 def test_reserved_names_are_exactly_the_self_metric_families(running: Running) -> None:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -57,7 +58,13 @@ _safe_name = functools.lru_cache(maxsize=1 << 16)(safe_name)
 _safe_label_name = functools.lru_cache(maxsize=1 << 12)(safe_label_name)
 _snake_case = functools.lru_cache(maxsize=1 << 14)(snake_case)
 
-__all__ = ["Collected", "Drop", "DropReason", "MetricType", "Outcome", "RuleEngine", "Sample", "java_text"]
+__all__ = [
+    "Collected", "Drop", "DropReason", "MetricType", "Outcome", "RuleEngine", "RuleTimeout", "Sample", "java_text",
+]
+
+
+class RuleTimeout(Exception):
+    """The rules could not be applied within the time allowed; ``str()`` names the rule and the attribute."""
 
 _FLOAT_TYPES = frozenset({"float", "java.lang.Float"})
 _SPECIAL_DOUBLES = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
@@ -304,10 +311,12 @@ class _CompiledRule:
         "type",
         "value",
         "variant",
+        "where",
     )
 
     def __init__(self, rule: Rule) -> None:
         self.index = rule.index
+        self.where = f"rules[{rule.index}]" + (f" (line {rule.line})" if rule.line is not None else "")
         self.fullmatch = rule.regex.fullmatch if rule.regex is not None else None
         self.search = rule._search.search if rule._search is not None else None
         self.literal = rule._literal
@@ -373,21 +382,27 @@ class RuleEngine:
         self._memo: dict[tuple[object, ...], _Memo] = {}
         self._fresh_memo: dict[tuple[object, ...], _Memo] = {}
         self._probe: RuleEngine | None = None  # may_export's own engine, so probes leave this one's memo alone
+        self._deadline: float | None = None  # of the collect under way (time.monotonic)
         self.rule_runs = 0  # records the rule list was run for (memo and rule-cache hits are not counted)
 
     def evaluate(self, beans: Iterable[MBean]) -> list[Sample]:
         """The samples for these beans (one scrape). Updates the rule cache when a rule has ``cache: true``."""
         return self.collect(beans).samples()
 
-    def collect(self, beans: Iterable[MBean], trace: list[Outcome] | None = None) -> Collected:
+    def collect(
+        self, beans: Iterable[MBean], trace: list[Outcome] | None = None, deadline: float | None = None
+    ) -> Collected:
         """One scrape's samples as rows; updates the rule cache and the memo. With ``trace``, one Outcome per record
-        is appended to it as well (dropped records included), from the same verdicts."""
+        is appended to it as well (dropped records included), from the same verdicts. With a ``deadline``
+        (``time.monotonic()``), a pattern still matching then raises RuleTimeout instead of holding the scrape."""
         rows = Collected()
         self._fresh_memo = {}
+        self._deadline = deadline
         try:
             cache = self._run(beans, rows, trace)
         finally:
             self._memo, self._fresh_memo = self._fresh_memo, {}
+            self._deadline = None
         if cache is not None:
             self._cache = cache
         return rows
@@ -398,7 +413,7 @@ class RuleEngine:
         self.collect(beans, outcomes)
         return outcomes
 
-    def may_export(self, bean: MBean) -> bool:
+    def may_export(self, bean: MBean, deadline: float | None = None) -> bool:
         """Whether this bean could give a sample now or later, when only its values change (False: skip it).
 
         Provable only when every rule is value-blind and none has a ``value`` template (so strings never export):
@@ -427,7 +442,8 @@ class RuleEngine:
             probe.append(attribute)
         if self._probe is None:
             self._probe = RuleEngine(self.config)
-        rows = self._probe.collect([MBean(bean.object_name, bean.domain, bean.properties, tuple(probe))])
+        rows = self._probe.collect([MBean(bean.object_name, bean.domain, bean.properties, tuple(probe))],
+                                   deadline=deadline)
         return len(rows) > 0
 
     def cached_beans(self) -> int:
@@ -633,9 +649,7 @@ class RuleEngine:
                     continue
                 m = None
                 if rule.fullmatch is not None:
-                    if rule.search is not None and rule.search(subject) is None:
-                        continue
-                    m = rule.fullmatch(subject)
+                    m = self._match(rule, subject, state)
                     if m is None:
                         continue
                 name_part = _snake_case(attr_name) if rule.snake else attr_name
@@ -700,6 +714,24 @@ class RuleEngine:
         match = matched.match if cut is None else matched.match[:cut] + java_text(value, java_type)
         sample = Sample(matched.name, matched.labels, number, matched.type, matched.help, object_name, match)
         return Outcome(object_name, attribute, match, matched.rule_index, sample)
+
+    def _match(self, rule: _CompiledRule, subject: str, state: _Bean) -> object:
+        """``rule``'s match of ``subject`` (None: no match), bounded by the collect's deadline."""
+        limit = None
+        if self._deadline is not None:
+            limit = self._deadline - time.monotonic()
+            if limit <= 0:
+                raise RuleTimeout(f"the scrape's time ran out while {rule.where} was applied to "
+                                  f"{state.bean.object_name} {state.attribute}")  # fmt: skip
+        try:
+            if rule.search is not None and rule.search(subject, timeout=limit) is None:
+                return None
+            return rule.fullmatch(subject, timeout=limit)  # type: ignore[misc]
+        except TimeoutError:
+            raise RuleTimeout(
+                f"{rule.where} did not finish matching {state.bean.object_name} {state.attribute} within the scrape's "
+                "time: its pattern backtracks too much (nested quantifiers or a backreference); simplify it"
+            ) from None
 
     def _forget(self, state: _Bean, memo_key: tuple[object, ...] | None, dropped: _Dropped, description: str,
                 by_name_text: str | None) -> None:  # fmt: skip

@@ -99,8 +99,9 @@ class Planner:
             return Plan(BeanRequest(None, self._patterns), False)
         return Plan(BeanRequest(object_names=self._named), False)
 
-    def learn(self, plan: Plan, beans: Sequence[MBean]) -> None:
-        """Update the plan from a successful fetch's beans."""
+    def learn(self, plan: Plan, beans: Sequence[MBean], deadline: float | None = None) -> None:
+        """Update the plan from a successful fetch's beans; the rules it runs to tell which beans export are bounded
+        by ``deadline`` (RuleTimeout)."""
         names = plan.request.object_names
         if plan.discovery:
             self.discoveries += 1
@@ -110,12 +111,12 @@ class Planner:
                 if len(self._missing) == len(names):
                     self._next_discovery = None  # nothing to narrow down to: keep asking for everything
             else:
-                self._named = self._choose(beans)
+                self._named = self._choose(beans, deadline)
         elif names is not None and _absent(names, beans):
             self._next_discovery = None  # a bean vanished (a restart, a dropped catalog): look again next time
 
-    def _choose(self, beans: Sequence[MBean]) -> tuple[str, ...] | None:
-        wanted = [bean for bean in beans if self.engine.may_export(bean)]
+    def _choose(self, beans: Sequence[MBean], deadline: float | None) -> tuple[str, ...] | None:
+        wanted = [bean for bean in beans if self.engine.may_export(bean, deadline)]
         if not wanted or len(wanted) > MAX_NAMED_BEANS:
             return None
         total = sum(len(bean.attributes) for bean in beans)

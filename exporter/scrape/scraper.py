@@ -28,7 +28,7 @@ from exporter.output.exposition import (
 )
 from exporter.output.families import build_layout
 from exporter.output.rendering import Rendering
-from exporter.rules.engine import RuleEngine
+from exporter.rules.engine import RuleEngine, RuleTimeout
 from exporter.scrape.planner import DEFAULT_DISCOVERY_INTERVAL, Planner
 from exporter.scrape.ratelimit import RateLimitedLog
 from exporter.scrape.watcher import ConfigWatcher
@@ -190,10 +190,10 @@ class Scraper:
             self.upstream_fetches += 1
             snapshot = self.source.fetch(plan.request, deadline)
             target_up = True
-            planner.learn(plan, snapshot.beans)
+            planner.learn(plan, snapshot.beans, deadline)
             for problem in snapshot.problems:
                 self._errors.warning("skipped part of the target's answer: %s", problem)
-            rendering, values = self._lay_out(engine, snapshot)
+            rendering, values = self._lay_out(engine, snapshot, deadline)
             del snapshot  # free the records before the collector runs again
             invalid, family = rendering.invalid_counters(values)
             if invalid:
@@ -202,7 +202,8 @@ class Scraper:
                     "(a counter never goes below zero; should the rule's type be GAUGE?)", len(invalid), family
                 )
             self._errors.recovered("scrape of %s succeeded again", self.source.description)
-        except SourceError as exc:
+        except (SourceError, RuleTimeout) as exc:
+            rendering, values, invalid = None, [], ()
             error = str(exc)
             self._errors.error("scrape failed: %s", error)
         except Exception as exc:  # a bug must cost one scrape, not the process
@@ -214,9 +215,9 @@ class Scraper:
                 gc.enable()
         return self._result(rendering, values, error, self._clock() - start, target_up, invalid)
 
-    def _lay_out(self, engine: RuleEngine, snapshot: Snapshot) -> tuple[Rendering, list[float]]:
+    def _lay_out(self, engine: RuleEngine, snapshot: Snapshot, deadline: float) -> tuple[Rendering, list[float]]:
         """Apply the rules; reuse the last layout when the verdicts are the same objects in the same order."""
-        rows = engine.collect(snapshot.beans)
+        rows = engine.collect(snapshot.beans, deadline=deadline)
         rendering = self._rendering
         if rendering is None or not rendering.reusable_for(engine, rows):
             layout = build_layout(rows.views(), SELF_METRIC_NAMES)
