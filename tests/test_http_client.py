@@ -270,6 +270,60 @@ def test_a_trickling_body_is_cut_off_at_the_deadline() -> None:
     assert 0.4 < elapsed < 1.5
 
 
+@contextmanager
+def head_trickler(pace: float = 0.05) -> Iterator[str]:
+    """A server on 127.0.0.1 that answers every request with the start of a head, one byte every ``pace`` seconds
+    (longer than the tests' budget in all), and then nothing more."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def handle(connection: socket.socket) -> None:
+        with connection:
+            connection.recv(65536)
+            head = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 60  # then silence
+            for index in range(len(head)):
+                if stop.wait(pace):
+                    return
+                try:
+                    connection.sendall(head[index : index + 1])
+                except OSError:
+                    return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(connection,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(5)
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["get", "get_many"])
+def test_a_trickling_head_is_cut_off_at_the_deadline(many: bool) -> None:
+    with head_trickler() as url:
+        pool = client(url)
+        started = time.monotonic()
+        if many:
+            answers = _answers(pool, ["/a", "/b"], budget=0.5)
+            assert {str(answer) for answer in answers.values()} == {"timed out waiting for the response"}
+        else:
+            with pytest.raises(HttpError, match="timed out waiting for the response"):
+                pool.get("/a", time.monotonic() + 0.5)
+        elapsed = time.monotonic() - started
+        pool.close()
+    assert 0.4 < elapsed < 1.5
+
+
 def test_proxies_from_the_environment_are_used(monkeypatch: pytest.MonkeyPatch) -> None:
     """A real forwarding proxy on 127.0.0.1: HTTP_PROXY sends the GET through it, NO_PROXY bypasses it."""
     with CannedServer(lambda path: Reply(body=b"{}")) as origin, ForwardingProxy() as proxy:

@@ -16,6 +16,7 @@ Several GETs at once (``get_many``) run on a small pool of threads that share th
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
@@ -197,9 +198,34 @@ def _shrink_timeout(raw: urllib3.BaseHTTPResponse, remaining: float) -> None:
 
 
 class _BoundedLookup:
-    """A urllib3 connection whose name lookup is bounded by its connect timeout."""
+    """A urllib3 connection whose name lookup is bounded by its connect timeout, and whose response head must arrive
+    within its read timeout (what is left of the scrape's budget) as a whole, not only between two bytes."""
 
     resolver: BoundedResolver
+
+    def getresponse(self) -> urllib3.response.HTTPResponse:
+        connection: HTTPConnection = self  # type: ignore[assignment]
+        sock, limit = connection.sock, connection.timeout
+        if sock is None or not isinstance(limit, (int, float)):
+            return super().getresponse()  # type: ignore[misc, no-any-return]
+        expired = threading.Event()
+        # A head that trickles in a byte at a time never trips the socket's own timeout: at the deadline, shut the
+        # socket down, which ends the read that is waiting.
+        watchdog = threading.Timer(limit, _cut, (sock, expired))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            response = super().getresponse()  # type: ignore[misc]
+        except Exception:
+            if expired.is_set():
+                raise TimeoutError("timed out while reading the response head") from None
+            raise
+        finally:
+            watchdog.cancel()
+        if expired.is_set():  # what http.client made of a head cut short is not the server's answer
+            response.close()
+            raise TimeoutError("timed out while reading the response head")
+        return response  # type: ignore[no-any-return]
 
     def _new_conn(self) -> socket.socket:
         connection: HTTPConnection = self  # type: ignore[assignment]
@@ -218,6 +244,12 @@ class _BoundedLookup:
         for option in connection.socket_options or ():
             sock.setsockopt(*option)
         return sock
+
+
+def _cut(sock: socket.socket, expired: threading.Event) -> None:
+    expired.set()
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Adapter(HTTPAdapter):
