@@ -18,7 +18,7 @@ from exporter import __version__
 from exporter.scrape.scraper import Scraper
 from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.rest.source import RestSource
-from exporter.web.server import ExporterServer
+from exporter.web.server import SCRAPE_TIMEOUT_HEADER, ExporterServer
 from tests.helpers.canned_server import CannedServer, Reply
 from tests.helpers.pool_target import BODY, RULES
 from tests.helpers.ports import free_port
@@ -197,6 +197,28 @@ def test_config_reload_keeps_the_old_config_when_the_new_one_is_broken(running: 
     assert values["renamed_FreeDistributedBytes"] == 1024.0
     assert values["jmx_config_reload_failure_total"] == 1.0
     assert values["jmx_scrape_error"] == 0.0
+
+
+def test_a_client_in_a_hurry_does_not_cut_short_the_fetch_another_waits_for(config: Path) -> None:
+    """An HA pair with different scrape timeouts: the short one fails alone, the long one gets the shared fetch."""
+    with CannedServer(lambda path: Reply(body=BODY)) as coordinator:
+        coordinator.answer = lambda path: Reply(body=BODY, before_body=lambda: coordinator.release.wait(1.0))
+        exporter = Running(config, coordinator.url, timeout=5.0)
+        try:
+            for round_ in range(3):
+                hurried: list[requests.Response] = []
+                thread = threading.Thread(target=lambda out=hurried: out.append(
+                    exporter.get("/metrics", headers={SCRAPE_TIMEOUT_HEADER: "1.1"})))
+                thread.start()
+                wait_until(lambda round_=round_: len(coordinator.seen) == round_ + 1, what="the shared fetch to start")
+                patient = samples(exporter.get("/metrics", headers={SCRAPE_TIMEOUT_HEADER: "10"}).text)
+                thread.join(10)
+                assert samples(hurried[0].text)["jmx_scrape_error"] == 1.0
+                assert patient["jmx_scrape_error"] == 0.0
+                assert patient["trino_clustermemorypool_general_FreeDistributedBytes"] == 1024.0
+            assert len(coordinator.seen) == 3  # one fetch per round, shared
+        finally:
+            exporter.close()
 
 
 BACKTRACKING = r"""rules:

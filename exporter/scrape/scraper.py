@@ -36,6 +36,8 @@ from exporter.sources.base import Snapshot, Source, SourceError
 
 log = logging.getLogger(__name__)
 
+_GRACE = 0.1
+
 
 def _gauge(name: str, help_text: str, value: float, labels: tuple[tuple[str, str], ...] = ()) -> SimpleFamily:
     return SimpleFamily(name, "gauge", help_text, (SimpleSample(labels, value),))
@@ -132,39 +134,47 @@ class Scraper:
         self._counter_warnings = RateLimitedLog(log)
 
     def scrape(self, timeout: float | None = None) -> ScrapeResult:
-        """One scrape, coalesced with any scrape already under way; ``timeout`` can only shorten the budget."""
+        """One scrape, coalesced with any scrape already under way.
+
+        The fetch runs on a thread of its own with the whole ``timeout`` the scraper was built with; each caller waits
+        for it only as long as its own ``timeout`` (which can only shorten that), so a client in a hurry gets a failed
+        scrape of its own without cutting short the fetch that others wait for.
+        """
         budget = self.timeout if timeout is None else max(0.1, min(self.timeout, timeout))
         with self._lock:
             last = self.last
             if last is not None and self.min_interval > 0 and self._clock() - last.finished_at < self.min_interval:
                 return last
             flight = self._flight
-            leader = flight is None
+            joined = flight is not None
             if flight is None:
                 flight = self._flight = _Flight()
-        if not leader:
-            with self._lock:
+                threading.Thread(target=self._fly, args=(flight,), name="scrape", daemon=True).start()
+            if joined:
                 self.waiting += 1
-            try:
-                flight.done.wait(budget + 1.0)
-            finally:
+        try:
+            # A little grace past the budget: a fetch that times out at its deadline says how, just after.
+            flight.done.wait(budget + _GRACE)
+        finally:
+            if joined:
                 with self._lock:
                     self.waiting -= 1
-            if flight.result is not None:
-                return flight.result
-            return self._result(None, (), "a concurrent scrape did not finish in time", budget, False)
+        if flight.result is not None:
+            return flight.result
+        return self._result(None, (), f"the scrape did not finish within this request's {budget:g}s", budget, False)
+
+    def _fly(self, flight: _Flight) -> None:
         result = None
         try:
-            result = self._scrape_now(budget)
+            result = self._scrape_now(self.timeout)
         finally:
             if result is None:
-                result = self._result(None, (), "internal error", budget, False)
+                result = self._result(None, (), "internal error", self.timeout, False)
             with self._lock:
                 self._flight = None
                 self.last = result
             flight.result = result
             flight.done.set()
-        return result
 
     def _scrape_now(self, budget: float) -> ScrapeResult:
         start = self._clock()
