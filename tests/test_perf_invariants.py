@@ -82,6 +82,7 @@ def test_twenty_concurrent_scrapes_cost_the_coordinator_one_fetch(fresh: Fixture
     scraper = scraper_for(ROOT / "rules" / "coordinator.yml", fresh)
     try:
         scraper.scrape()  # discovery: learns which listed beans exist
+        scraper.scrape()  # and asks once more for the ones it lacks
         fresh.reset_stats()
         assert scraper.scrape().error is None
         one = requests_by_route(fresh)
@@ -104,7 +105,7 @@ def test_twenty_concurrent_scrapes_cost_the_coordinator_one_fetch(fresh: Fixture
         scraper.source.close()
 
 
-def test_listed_beans_the_server_lacks_are_asked_for_only_at_discovery(fresh: FixtureCoordinator) -> None:
+def test_listed_beans_the_server_lacks_are_asked_for_again_only_after_a_back_off(fresh: FixtureCoordinator) -> None:
     clock = Clock()
     scraper = scraper_for(ROOT / "rules" / "coordinator.yml", fresh, clock)
     listed = len(scraper.watcher.config.include_object_names)
@@ -113,12 +114,15 @@ def test_listed_beans_the_server_lacks_are_asked_for_only_at_discovery(fresh: Fi
         assert requests_by_route(fresh) == {"list": 0, "bean": listed}
         missing = len(scraper.planner.missing)
         assert 0 < missing < listed
+        scraper.scrape()  # the missing ones once more, at once
+        assert requests_by_route(fresh) == {"list": 0, "bean": listed}
         for _ in range(3):
             assert scraper.scrape().error is None
             assert requests_by_route(fresh) == {"list": 0, "bean": listed - missing}
-        clock.offset += 61
+        clock.offset += 11
         scraper.scrape()
         assert requests_by_route(fresh) == {"list": 0, "bean": listed}
+        assert f"presto_jmx_exporter_missing_beans {float(missing)}" in scraper.scrape().body().decode()
     finally:
         scraper.source.close()
 

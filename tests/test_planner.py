@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from exporter.records.mbeans import MBean
 from exporter.rules.engine import RuleEngine
 from exporter.rules.valueblind import literal_tail, value_blind
-from exporter.scrape.planner import MAX_NAMED_BEANS, Planner
+from exporter.scrape.planner import MAX_NAMED_BEANS, RETRY_MISSING, Planner
 from tests.helpers.rulecase import attr, bean, composite, config
 
 INTERVAL = 60.0
@@ -38,21 +40,24 @@ ONE = bean("a:name=One", Count=1)
 TWO = bean("a:name=Two", Count=2)
 
 
-def test_listed_names_are_all_asked_for_at_discovery_and_the_missing_ones_skipped_until_the_next() -> None:
+def test_a_missing_listed_name_is_asked_for_again_after_a_back_off_that_doubles() -> None:
     clock = Clock()
     plan = planner(LISTED, clock)
     first = plan.plan()
     assert first.discovery and first.request.object_names == ("a:name=One", "a:name=Two", "b:name=Absent")
+    asked_at = []
     plan.learn(first, [ONE, TWO])
-    assert plan.missing == ("b:name=Absent",)
-    steady = plan.plan()
-    assert not steady.discovery and steady.request.object_names == ("a:name=One", "a:name=Two")
-    plan.learn(steady, [ONE, TWO])
-    clock.now += INTERVAL - 1
-    assert not plan.plan().discovery
-    clock.now += 1
-    again = plan.plan()
-    assert again.discovery and "b:name=Absent" in again.request.object_names  # type: ignore[operator]
+    for _ in range(int(INTERVAL * 2)):  # a scrape every second
+        assert plan.missing == ("b:name=Absent",)
+        clock.now += 1
+        request = plan.plan()
+        if "b:name=Absent" in (request.request.object_names or ()):
+            asked_at.append(clock.now - 1000)
+        plan.learn(request, [ONE, TWO])
+    # at the next scrape, 10 s later, then 20 s later, the gaps growing up to the discovery interval
+    assert asked_at[:3] == [1, 1 + RETRY_MISSING, 1 + 3 * RETRY_MISSING]
+    gaps = [b - a for a, b in itertools.pairwise(asked_at)]
+    assert all(0 < gap <= INTERVAL for gap in gaps) and len(asked_at) <= 7
 
 
 def test_a_listed_bean_matches_whatever_key_order_the_server_echoes() -> None:
@@ -62,15 +67,26 @@ def test_a_listed_bean_matches_whatever_key_order_the_server_echoes() -> None:
     assert plan.missing == ()
 
 
-def test_a_vanished_bean_brings_the_discovery_forward() -> None:
-    plan = planner(LISTED)
-    first = plan.plan()
-    plan.learn(first, [ONE, TWO])
-    steady = plan.plan()
-    plan.learn(steady, [ONE])  # Two is gone
-    assert plan.plan().discovery
+def test_a_bean_missing_for_two_scrapes_is_asked_for_until_it_is_back() -> None:
+    """A bean that answers 404 while the server restarts is exported again soon after it is back."""
+    clock = Clock()
+    plan = planner(LISTED, clock)
     plan.learn(plan.plan(), [ONE, TWO])
-    assert not plan.plan().discovery
+    for _ in range(2):  # Two is gone for two scrapes
+        clock.now += 15
+        request = plan.plan()
+        assert "a:name=Two" in (request.request.object_names or ())
+        plan.learn(request, [ONE])
+    assert "a:name=Two" in plan.missing
+    back = None
+    for _ in range(10):
+        clock.now += 15
+        request = plan.plan()
+        plan.learn(request, [ONE, TWO])
+        if "a:name=Two" not in plan.missing:
+            back = clock.now
+            break
+    assert back is not None and back - 1000 <= 2 * 15 + 2 * RETRY_MISSING + 15
 
 
 def test_when_every_listed_bean_is_missing_every_scrape_asks_for_all_of_them() -> None:

@@ -3,8 +3,11 @@
 Two modes, chosen from the configuration:
 
 - **Listed**: ``includeObjectNames`` holds only literal names (the curated packs). Each scrape asks for those names.
-  A name the target does not have (``coordinator.yml`` lists the beans of all three products, so most are absent
-  on any one server) is remembered as missing and asked for again only at the next discovery.
+  A name the target did not have (``coordinator.yml`` lists the beans of all three products, so most are absent on
+  any one server; a bean may also be missing for a while after a restart) is asked for again at the next scrape, then
+  after a back-off that starts at ``RETRY_MISSING`` seconds and doubles each time it is still missing, up to
+  ``discovery_interval``: a bean that comes back is exported again soon, one that never exists costs a request now
+  and then.
 - **Discovered**: anything else (patterns, no include list). A discovery fetch reads every bean the include
   patterns select (one ``GET /v1/jmx/mbean`` over REST) and keeps the beans the rule engine says may export
   (:meth:`exporter.rules.engine.RuleEngine.may_export`). Until the next discovery, each scrape asks for just those
@@ -12,7 +15,8 @@ Two modes, chosen from the configuration:
   reads the whole list and nothing is lost.
 
 A discovery happens at the first scrape (again after each failure until one succeeds), every
-``discovery_interval`` seconds, and at the next scrape when a bean that was asked for by name is gone. A failed
+``discovery_interval`` seconds, and, in discovered mode, at the next scrape when a bean that was asked for by name is
+gone. A failed
 scrape does not bring it forward: the same request is repeated, so a failing target gives the same error (and one
 log line) each time instead of alternating between two requests. The price: a bean registered after a discovery is
 exported from the next discovery on, at most ``discovery_interval`` seconds later (0 makes every scrape a
@@ -32,6 +36,7 @@ from exporter.rules.engine import RuleEngine
 from exporter.sources.base import BeanRequest
 
 DEFAULT_DISCOVERY_INTERVAL = 300.0
+RETRY_MISSING = 10.0
 # Asking for beans by name pays one request each: worth it for a few beans holding a small share of the data.
 MAX_NAMED_BEANS = 64
 NAMED_SHARE = 0.5
@@ -71,14 +76,15 @@ class Planner:
         self._listed = config.literal_object_names()
         self._patterns = tuple(pattern.text for pattern in config.include_object_names)
         self._next_discovery: float | None = None  # None: at the next scrape
-        self._missing: tuple[str, ...] = ()  # listed names the target did not have at the last discovery
+        # Listed names the target did not have when last asked: when to ask again, and the back-off that gave it.
+        self._missing: dict[str, tuple[float, float]] = {}
         self._named: tuple[str, ...] | None = None  # discovered beans to ask for by name; None: the whole list
         self.discoveries = 0
 
     @property
     def missing(self) -> tuple[str, ...]:
-        """Listed names that the last discovery found absent (asked for again at the next one)."""
-        return self._missing
+        """Listed names the target did not have when they were last asked for (asked for again after a back-off)."""
+        return tuple(name for name in self._listed or () if name in self._missing)
 
     @property
     def named(self) -> tuple[str, ...] | None:
@@ -91,8 +97,9 @@ class Planner:
         if self._listed is not None:
             if due:
                 return Plan(BeanRequest(object_names=self._listed), True)
-            missing = set(self._missing)
-            return Plan(BeanRequest(object_names=tuple(n for n in self._listed if n not in missing)), False)
+            now = self._clock()
+            wanted = tuple(n for n in self._listed if n not in self._missing or self._missing[n][0] <= now)
+            return Plan(BeanRequest(object_names=wanted), False)
         if due:
             return Plan(BeanRequest(None, self._patterns), True)
         if self._named is None:
@@ -103,15 +110,27 @@ class Planner:
         """Update the plan from a successful fetch's beans; the rules it runs to tell which beans export are bounded
         by ``deadline`` (RuleTimeout)."""
         names = plan.request.object_names
+        now = self._clock()
         if plan.discovery:
             self.discoveries += 1
-            self._next_discovery = self._clock() + self.discovery_interval
-            if names is not None:
-                self._missing = _absent(names, beans)
-                if len(self._missing) == len(names):
-                    self._next_discovery = None  # nothing to narrow down to: keep asking for everything
-            else:
-                self._named = self._choose(beans, deadline)
+            self._next_discovery = now + self.discovery_interval
+        if self._listed is not None:
+            absent = set(_absent(names or (), beans))
+            for name in names or ():
+                if name in absent:
+                    # Once at the next scrape (a bean just gone may be back at once), then after the back-off.
+                    previous = self._missing.get(name)
+                    if previous is None:
+                        delay = 0.0
+                    else:
+                        delay = RETRY_MISSING if not previous[1] else min(2 * previous[1], self.discovery_interval)
+                    self._missing[name] = (now + delay, delay)
+                else:
+                    self._missing.pop(name, None)
+            if plan.discovery and names and len(absent) == len(names):
+                self._next_discovery = None  # nothing to narrow down to: keep asking for everything
+        elif plan.discovery:
+            self._named = self._choose(beans, deadline)
         elif names is not None and _absent(names, beans):
             self._next_discovery = None  # a bean vanished (a restart, a dropped catalog): look again next time
 

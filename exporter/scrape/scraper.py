@@ -57,6 +57,7 @@ SELF_METRIC_NAMES = frozenset({
     "jmx_exporter_build_info",
     "presto_jmx_exporter_target_up",
     "presto_jmx_exporter_openmetrics_omitted_samples",
+    "presto_jmx_exporter_missing_beans",
 })
 
 
@@ -280,6 +281,12 @@ class Scraper:
                 "presto_jmx_exporter_target_up",
                 "1 if the last fetch from the Presto/Trino target succeeded, 0 if the target could not be read.",
                 1.0 if target_up else 0.0,
+            ),
+            _gauge(
+                "presto_jmx_exporter_missing_beans",
+                "MBeans named in includeObjectNames that the target did not have when last asked for; they are asked "
+                "for again after a back-off.",
+                float(len(self.planner.missing)),
             ),
             _gauge(
                 "presto_jmx_exporter_openmetrics_omitted_samples",

@@ -26,6 +26,7 @@ SELF_METRICS = frozenset(
         "jmx_exporter_build_info",
         "presto_jmx_exporter_target_up",
         "presto_jmx_exporter_openmetrics_omitted_samples",
+        "presto_jmx_exporter_missing_beans",
     }
 )
 
