@@ -14,7 +14,7 @@ import pytest
 
 from exporter.sources.base import BeanRequest, SourceError
 from exporter.sources.rest.settings import HttpSettings
-from exporter.sources.rest.source import RestSource, base_url
+from exporter.sources.rest.source import RestSource, base_url, redact
 from tests.helpers.canned_server import CannedServer, Reply
 from tests.helpers.certs import self_signed
 from tests.helpers.waiting import run_in_threads
@@ -340,3 +340,49 @@ def test_redirects_are_not_followed() -> None:
             fetch_all(source)
         source.close()
     assert [seen.path for seen in server.seen] == ["/v1/jmx/mbean"]
+
+
+def _echo(status: int) -> object:
+    """An upstream that answers ``status`` with the request's headers in the body's first line, as some error pages
+    and proxies do."""
+
+    class Echo:
+        def __init__(self) -> None:
+            self.server: CannedServer | None = None
+
+        def __call__(self, path: str) -> Reply:
+            assert self.server is not None
+            seen = self.server.seen[-1].headers
+            return Reply(status, "; ".join(f"{name}: {value}" for name, value in seen.items()).encode())
+
+    return Echo()
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["list", "named"])
+def test_credentials_an_upstream_echoes_are_not_repeated(tmp_path: Path, named: bool) -> None:
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJIUzI1NiJ9.payload.signature\n")
+    echo = _echo(502)
+    basic, bearer = HttpSettings(user="ops", password="s3cret-pass"), HttpSettings(user="ops", bearer_token_file=token)
+    for settings in (basic, bearer):
+        with CannedServer(echo) as server:  # type: ignore[arg-type]
+            echo.server = server  # type: ignore[attr-defined]
+            source = RestSource(server.url, settings)
+            with pytest.raises(SourceError) as caught:
+                source.fetch(BeanRequest((POOL,)) if named else BeanRequest(), time.monotonic() + 5)
+            source.close()
+        message = str(caught.value)
+        assert "HTTP 502" in message and "x-trino-user: ops" in message  # the echo is there, the secrets are not
+        for secret in ("s3cret-pass", base64.b64encode(b"ops:s3cret-pass").decode(), "eyJhbGciOiJIUzI1NiJ9"):
+            assert secret not in message
+        assert "authorization: <redacted>" in message
+
+
+def test_redaction_of_credential_looking_text() -> None:
+    assert redact("Authorization: Basic b3BzOnMzY3JldA==, next") == "Authorization: <redacted>, next"
+    assert redact("got bearer abc.def.ghi here") == "got bearer <redacted> here"
+    assert redact("Cookie=session=1; x") == "Cookie: <redacted>; x"
+    assert redact("the password is hunter2", ["hunter2"]) == "the password is <redacted>"
+    assert redact("nothing to hide") == "nothing to hide"
+    trino = "Basic authentication or X-Trino-User must be sent"
+    assert redact(trino) == trino

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,11 @@ class _TokenFile:
         self._stamp: tuple[int, int] | None = None
         self._token = ""
         self._problem: str | None = None  # why the token as last read cannot be sent
+
+    @property
+    def last(self) -> str:
+        """The token as last read ("" before the first read)."""
+        return self._token
 
     def token(self) -> str:
         """The token; checked when the file is read, not on every call."""
@@ -81,9 +88,11 @@ class RestSource:
         headers = {"Accept": "application/json", "User-Agent": "presto-jmx-exporter"}
         if self.settings.user:
             headers[self.settings.user_header] = self.settings.user
+        self._basic = ""
         if self.settings.password is not None:
             pair = f"{self.settings.user or ''}:{self.settings.password}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+            self._basic = base64.b64encode(pair).decode("ascii")
+            headers["Authorization"] = "Basic " + self._basic
         if not self.settings.verify_tls and self.base.startswith("https:"):
             log.warning("TLS certificate verification of %s is off (--insecure-skip-verify)", self.base)
             # Said once here; urllib3 would say it again on every request.
@@ -117,7 +126,7 @@ class RestSource:
         except HttpError as exc:
             raise SourceError(f"{url}: {exc}") from None
         if answer.status != 200:
-            raise SourceError(_status_message(answer.status, url, answer.body))
+            raise SourceError(_status_message(answer.status, url, answer.body, self._secrets()))
         beans, problems = airlift.parse_bean_list(airlift.loads(answer.body, url), url)
         return Snapshot(tuple(beans), len(answer.body), 1, tuple(problems))
 
@@ -132,7 +141,7 @@ class RestSource:
                 results[index] = SourceError(f"{url}: {answer}")
                 continue
             try:
-                results[index] = _decode(url, answer)
+                results[index] = _decode(url, answer, self._secrets())
             except SourceError as exc:
                 results[index] = exc
         beans: list[MBean] = []
@@ -156,6 +165,13 @@ class RestSource:
             raise SourceError(f"{self.base}: none of the {len(names)} requested MBeans exists on the target{why}")
         return Snapshot(tuple(beans), size, len(names), tuple(problems))
 
+    def _secrets(self) -> list[str]:
+        """What must never be repeated from an upstream's answer: the password, its Basic header, the token."""
+        secrets = [self._basic, self.settings.password or ""]
+        if self._token is not None:
+            secrets.append(self._token.last)
+        return [secret for secret in secrets if secret]
+
     def _auth_header(self) -> dict[str, str] | None:
         if self._token is None:
             return None
@@ -172,13 +188,13 @@ class _Named:
     problem: str | None = None
 
 
-def _decode(url: str, answer: Answer) -> _Named:
+def _decode(url: str, answer: Answer, secrets: Sequence[str]) -> _Named:
     """One bean's answer: a missing bean is not an error, a broken answer is, and an unreadable bean is skipped."""
     if answer.status in _MISSING_BEAN_STATUSES:
-        why = "each answered " + _status_message(answer.status, "", answer.body).removeprefix(": ")
+        why = "each answered " + _status_message(answer.status, "", answer.body, secrets).removeprefix(": ")
         return _Named(len(answer.body), missing=why)
     if answer.status != 200:
-        raise SourceError(_status_message(answer.status, url, answer.body))
+        raise SourceError(_status_message(answer.status, url, answer.body, secrets))
     document: Any = airlift.loads(answer.body, url)
     if not isinstance(document, dict):
         raise SourceError(f"{url}: expected a JSON object for one MBean, got {type(document).__name__}")
@@ -188,13 +204,28 @@ def _decode(url: str, answer: Answer) -> _Named:
         return _Named(len(answer.body), problem=f"{url}: {exc}")
 
 
-def _status_message(status: int, url: str, body: bytes) -> str:
+# What an upstream that echoes the request (a proxy, an error page) may repeat of our credentials.
+_CREDENTIAL_HEADER = re.compile(r"(?i)\b((?:proxy-)?authorization|cookie|x-trino-extra-credential)\s*[:=]\s*[^\r\n,;]*")
+# A scheme and a token-like word (a digit or one of +/=. in it): "Basic authentication ..." is Trino's own text.
+_CREDENTIAL = re.compile(r"(?i)\b(basic|bearer)\s+(?=[\w~+/=.-]*[0-9+/=.])[\w~+/=.-]{4,}")
+
+
+def redact(text: str, secrets: Sequence[str] = ()) -> str:
+    """``text`` without what looks like a credential, nor any of ``secrets``: it may be logged and shown."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<redacted>")
+    text = _CREDENTIAL_HEADER.sub(lambda m: f"{m.group(1)}: <redacted>", text)
+    return _CREDENTIAL.sub(lambda m: f"{m.group(1)} <redacted>", text)
+
+
+def _status_message(status: int, url: str, body: bytes, secrets: Sequence[str] = ()) -> str:
     hint = ""
     if status == 401:
         hint = " (set --user, or a password/token: Trino and PrestoSQL >= 337 need X-Trino-User over HTTP)"
     elif status == 403:
         hint = " (the user lacks permission to read system information)"
     first_line = body[:300].decode("utf-8", "replace").strip().splitlines()
-    detail = f": {first_line[0][:200]}" if first_line else ""
+    detail = f": {redact(first_line[0], secrets)[:200]}" if first_line else ""
     return f"{url}: HTTP {status}{hint}{detail}"
 
