@@ -43,7 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()  # reads the PJE_* variables
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     args = parser.parse_args(argv)
     logsetup.configure(args.log_level)
     from exporter.config.model import ConfigError  # imported late so --help stays fast

@@ -182,7 +182,7 @@ BAD = {
     ),
     "listen-port": Bad(
         (*TARGET, "--listen", "127.0.0.1:99999"),
-        "--listen '127.0.0.1:99999': expected HOST:PORT with a port number",
+        "--listen '127.0.0.1:99999': port 99999 is out of range (0-65535)",
         (GOOD,),
         serve_only=True,
     ),
@@ -214,12 +214,47 @@ def test_serve_refuses_to_start(bad: Bad, tmp_path: Path) -> None:
     assert "Traceback" not in err
 
 
-def test_a_mistyped_number_from_the_environment_names_the_option(tmp_path: Path) -> None:
+ENVIRONMENT = {
+    "number": ({"PJE_SCRAPE_TIMEOUT": "8s"}, "PJE_SCRAPE_TIMEOUT='8s' is not a number (it sets --scrape-timeout)"),
+    "whole-number": ({"PJE_MAX_BODY_BYTES": "1e6"}, "PJE_MAX_BODY_BYTES='1e6' is not a whole number (it sets "
+                     "--max-body-bytes)"),
+    "boolean": ({"PJE_INSECURE_SKIP_VERIFY": "maybe"}, "PJE_INSECURE_SKIP_VERIFY='maybe' is not true or false: use "
+                "1/0, true/false, yes/no or on/off (it sets --insecure-skip-verify)"),
+    "choice": ({"PJE_LOG_LEVEL": "verbose"}, "PJE_LOG_LEVEL='verbose' is not one of DEBUG, INFO, WARNING, ERROR (it "
+               "sets --log-level)"),
+    "password-without-user": ({"PJE_PASSWORD": "s3cret"}, "a password (--password-file or PJE_PASSWORD) needs --user: "
+                              "Basic auth sends both"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("variables", "message"), ENVIRONMENT.values(), ids=ENVIRONMENT.keys())
+def test_a_bad_value_from_the_environment_names_the_variable(
+    variables: dict[str, str], message: str, tmp_path: Path
+) -> None:
     (tmp_path / "good.yml").write_text(RULES)
-    env = child_env(PJE_CONFIG=str(tmp_path / "good.yml"), PJE_TARGET=str(DUMP), PJE_SCRAPE_TIMEOUT="8s")
+    env = child_env(PJE_CONFIG=str(tmp_path / "good.yml"), PJE_TARGET=str(DUMP), **variables)
     code, err = run_serve([], env)
-    assert code == ExitCode.USAGE
-    assert "argument --scrape-timeout: invalid float value: '8s'" in err
+    assert (code, err.splitlines()[-1]) == (ExitCode.USAGE, PREFIX + message)
+    assert "usage:" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("text", "expected"), [("YES", True), ("on", True), ("1", True), ("off", False), ("", False)])
+def test_booleans_from_the_environment_take_the_usual_spellings(
+    text: str, expected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exporter.cli import build_parser
+
+    monkeypatch.setenv("PJE_INSECURE_SKIP_VERIFY", text)
+    args = build_parser().parse_args(["scrape", "--config", "c.yml"])
+    assert args.insecure_skip_verify is expected
+
+
+def test_every_default_is_shown_in_help_zero_included(capsys: pytest.CaptureFixture[str]) -> None:
+    from exporter.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    assert "[env PJE_MIN_INTERVAL; default 0.0]" in " ".join(capsys.readouterr().out.split())
 
 
 NUMBERS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import socket
 import ssl
@@ -386,3 +387,12 @@ def test_redaction_of_credential_looking_text() -> None:
     assert redact("nothing to hide") == "nothing to hide"
     trino = "Basic authentication or X-Trino-User must be sent"
     assert redact(trino) == trino
+
+
+def test_a_password_over_plain_http_is_warned_about_and_never_logged(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="exporter.sources.rest.source"):
+        RestSource("http://127.0.0.1:9", HttpSettings(user="ops", password="s3cret")).close()
+        RestSource("https://127.0.0.1:9", HttpSettings(user="ops", password="s3cret")).close()
+    assert [record.getMessage() for record in caplog.records] == [
+        "the password for http://127.0.0.1:9 is sent over plain HTTP, readable on the network: use https"
+    ]

@@ -21,17 +21,50 @@ def env_name(option: str) -> str:
     return ENV_PREFIX + option.lstrip("-").replace("-", "_").upper()
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
 def add(parser: argparse.ArgumentParser, option: str, help_text: str, **kwargs: object) -> None:
-    """Add an option whose default comes from its environment variable, and say so in --help."""
+    """Add an option whose default comes from its environment variable, and say so in --help.
+
+    A value from the environment is checked here, with the variable named (UsageError): argparse would blame the
+    option, after its usage text, and never check a default against ``choices``.
+    """
     variable = env_name(option)
     default = kwargs.pop("default", None)
     from_env = os.environ.get(variable)
+    value: object = default
     if kwargs.get("action") == "store_true":
-        value: object = (from_env or "").lower() in ("1", "true", "yes", "on") if from_env is not None else False
-    else:
-        value = from_env if from_env is not None else default
-    shown = f"; default {default}" if default not in (None, False) else ""
+        value = False if from_env is None else _env_flag(variable, from_env, option)
+    elif from_env is not None:
+        value = _env_value(variable, from_env, option, kwargs)
+    shown = f"; default {default}" if default is not None and default is not False else ""
     parser.add_argument(option, default=value, help=f"{help_text} [env {variable}{shown}]", **kwargs)  # type: ignore[arg-type]
+
+
+def _env_flag(variable: str, text: str, option: str) -> bool:
+    word = text.strip().lower()
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise UsageError(f"{variable}={text!r} is not true or false: use 1/0, true/false, yes/no or on/off "
+                     f"(it sets {option})")
+
+
+def _env_value(variable: str, text: str, option: str, kwargs: dict[str, object]) -> object:
+    convert = kwargs.get("type")
+    value: object = text
+    if callable(convert):
+        try:
+            value = convert(text)
+        except (TypeError, ValueError):
+            kind = {float: "a number", int: "a whole number"}.get(convert, "valid")  # type: ignore[call-overload]
+            raise UsageError(f"{variable}={text!r} is not {kind} (it sets {option})") from None
+    choices = kwargs.get("choices")
+    if choices is not None and value not in choices:  # type: ignore[operator]
+        listed = ", ".join(map(str, choices))  # type: ignore[call-overload]
+        raise UsageError(f"{variable}={text!r} is not one of {listed} (it sets {option})")
+    return value
 
 
 def add_config_argument(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -110,6 +143,8 @@ def _http_settings(args: argparse.Namespace) -> HttpSettings:
         password = read_secret_file(args.password_file, "password")
     elif os.environ.get("PJE_PASSWORD"):
         password = os.environ["PJE_PASSWORD"]
+    if password is not None and not args.user:
+        raise UsageError("a password (--password-file or PJE_PASSWORD) needs --user: Basic auth sends both")
     for option in ("ca_bundle", "client_cert", "client_key", "bearer_token_file"):
         value = getattr(args, option)
         if value and not Path(value).is_file():

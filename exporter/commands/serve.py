@@ -45,8 +45,10 @@ def parse_listen(text: str) -> tuple[str, int]:
     if not sep:
         host, port = "", text
     host = host.strip("[]") or "0.0.0.0"
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not port.isdigit():
         raise UsageError(f"--listen {text!r}: expected HOST:PORT with a port number")
+    if not 0 <= int(port) <= 65535:
+        raise UsageError(f"--listen {text!r}: port {int(port)} is out of range (0-65535)")
     return host, int(port)
 
 

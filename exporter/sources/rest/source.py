@@ -93,6 +93,8 @@ class RestSource:
             pair = f"{self.settings.user or ''}:{self.settings.password}".encode()
             self._basic = base64.b64encode(pair).decode("ascii")
             headers["Authorization"] = "Basic " + self._basic
+        if self.settings.password is not None and self.base.startswith("http:"):
+            log.warning("the password for %s is sent over plain HTTP, readable on the network: use https", self.base)
         if not self.settings.verify_tls and self.base.startswith("https:"):
             log.warning("TLS certificate verification of %s is off (--insecure-skip-verify)", self.base)
             # Said once here; urllib3 would say it again on every request.
