@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import ssl
+import statistics
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,3 +131,18 @@ def test_serve_rejects_half_a_tls_setup(tmp_path: Path, capsys: pytest.CaptureFi
                  certs["server"][0]])
     assert code == ExitCode.USAGE
     assert "--web-tls-cert and --web-tls-key go together" in capsys.readouterr().err
+
+
+def test_a_wrong_user_costs_what_a_wrong_password_costs() -> None:
+    """Both are checked against a hash of the same strength, so the answer's timing does not tell names apart."""
+    users = Users({"alice": hash_password("right", iterations=100_000)})
+
+    def cost(user: str) -> float:
+        times = []
+        for _ in range(3):
+            started = time.process_time()
+            assert not users.check(user, "wrong")
+            times.append(time.process_time() - started)
+        return statistics.median(times)
+
+    assert 0.5 < cost("nobody") / cost("alice") < 2.0

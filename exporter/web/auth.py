@@ -52,6 +52,12 @@ class Users:
     hashes: dict[str, str]
     _verified: set[tuple[str, bytes]] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _dummy: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        # A hash like the users' own (the iterations of the first), checked for names that are not in the file.
+        iterations = _parse_hash(next(iter(self.hashes.values())))[0] if self.hashes else DEFAULT_ITERATIONS
+        self._dummy = hash_password(os.urandom(16).hex(), iterations)
 
     @classmethod
     def load(cls, path: str | Path) -> Users:
@@ -83,6 +89,8 @@ class Users:
     def check(self, user: str, password: str) -> bool:
         encoded = self.hashes.get(user)
         if encoded is None:
+            # As long as a wrong password takes: which user names exist cannot be read off the clock.
+            verify_password(password, self._dummy)
             return False
         key = (user, hashlib.sha256(password.encode("utf-8")).digest())
         with self._lock:
