@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import logging
+import socket
 import ssl
 import statistics
+import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +149,26 @@ def test_a_wrong_user_costs_what_a_wrong_password_costs() -> None:
         return statistics.median(times)
 
     assert 0.5 < cost("nobody") / cost("alice") < 2.0
+
+
+def test_clients_that_go_away_mid_answer_cost_one_debug_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = logging.getLogger()  # an earlier in-process main() may have left a handler on a stream now closed
+    monkeypatch.setattr(root, "handlers", [h for h in root.handlers if type(h) is not logging.StreamHandler])
+    server = serve(tmp_path)
+    host, port = server.server_address[:2]
+    with caplog.at_level(logging.DEBUG, logger="exporter.web.server"):
+        for _ in range(30):
+            sock = socket.create_connection((host, port))
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # a reset, not a FIN
+            sock.close()
+        assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
+        server.shutdown()
+        server.server_close()  # joins every handler thread
+    assert "Traceback" not in capsys.readouterr().err
+    records = [record for record in caplog.records if record.name == "exporter.web.server"]
+    assert all(record.levelno == logging.DEBUG for record in records)
+    assert any("went away" in record.getMessage() for record in records)

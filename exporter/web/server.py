@@ -8,6 +8,7 @@ import html
 import logging
 import socket
 import ssl
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -64,6 +65,15 @@ class ExporterServer(ThreadingHTTPServer):
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
         super().server_close()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that goes away mid-answer is ordinary (one DEBUG line); anything else is logged with its trace."""
+        error = sys.exc_info()[1]
+        who = client_address[0] if isinstance(client_address, tuple) else client_address
+        if isinstance(error, (ConnectionError, TimeoutError, ssl.SSLError)):
+            log.debug("client %s went away: %s", who, error)
+            return
+        log.exception("error while answering %s", who)
 
     @property
     def url(self) -> str:
