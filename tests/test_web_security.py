@@ -8,6 +8,7 @@ import socket
 import ssl
 import statistics
 import struct
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +23,10 @@ from exporter.scrape.scraper import Scraper
 from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.dump import DumpSource
 from exporter.web.auth import Users, hash_password, verify_password
-from exporter.web.server import ExporterServer, tls_context
+from exporter.web.server import MAX_CONNECTIONS, ExporterServer, tls_context
 from tests.helpers.certs import self_signed
 from tests.helpers.pool_target import BODY, RULES
+from tests.helpers.waiting import wait_until
 
 
 def make_cert(directory: Path, name: str) -> tuple[str, str]:
@@ -172,3 +174,21 @@ def test_clients_that_go_away_mid_answer_cost_one_debug_line_each(
     records = [record for record in caplog.records if record.name == "exporter.web.server"]
     assert all(record.levelno == logging.DEBUG for record in records)
     assert any("went away" in record.getMessage() for record in records)
+
+
+def test_idle_connections_are_capped_and_a_scrape_still_gets_through(
+    tmp_path: Path, stop: list[ExporterServer]
+) -> None:
+    server = serve(tmp_path)
+    stop.append(server)
+    host, port = server.server_address[:2]
+    before = threading.active_count()
+    idle = [socket.create_connection((host, port)) for _ in range(4 * MAX_CONNECTIONS)]  # connect, say nothing
+    try:
+        response = requests.get(server.url + "/metrics", headers={"Connection": "close"}, timeout=10)
+        assert response.status_code == 200 and "jmx_scrape_error 0.0" in response.text
+        assert threading.active_count() <= before + MAX_CONNECTIONS + 2  # the scrape's fetch and its own thread
+    finally:
+        for sock in idle:
+            sock.close()
+    wait_until(lambda: server.connections == 0, timeout=10, what="the handler threads to end")

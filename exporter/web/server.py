@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # Prometheus tells us its scrape timeout; answer a little before it gives up.
 SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 SCRAPE_TIMEOUT_MARGIN = 0.5
+# Connections served at once (a thread each). Prometheus keeps one per target; past this, a new connection takes the
+# place of one that waits idle for a request, or is closed when every one is busy answering.
+MAX_CONNECTIONS = 64
 
 
 class ExporterServer(ThreadingHTTPServer):
@@ -47,6 +50,7 @@ class ExporterServer(ThreadingHTTPServer):
         self.stopping = False
         self._idle: set[socket.socket] = set()
         self._idle_lock = threading.Lock()
+        self.connections = 0
         super().__init__(address, _Handler)
 
     def mark_idle(self, connection: socket.socket, idle: bool) -> None:
@@ -65,6 +69,33 @@ class ExporterServer(ThreadingHTTPServer):
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
         super().server_close()
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        """Serve ``request`` on a thread of its own, within MAX_CONNECTIONS (see there)."""
+        with self._idle_lock:
+            self.connections += 1
+            crowded = self.connections > MAX_CONNECTIONS
+            victim = next(iter(self._idle), None) if crowded else None
+            if victim is not None:
+                self._idle.discard(victim)
+            elif crowded:
+                self.connections -= 1
+        if crowded and victim is None:
+            log.debug("refused a connection from %s: %d connections are being answered", client_address,
+                      MAX_CONNECTIONS)  # fmt: skip
+            self.shutdown_request(request)
+            return
+        if victim is not None:
+            with contextlib.suppress(OSError):
+                victim.shutdown(socket.SHUT_RDWR)  # its thread reads the end and leaves
+        super().process_request(request, client_address)  # type: ignore[arg-type]
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        try:
+            super().process_request_thread(request, client_address)  # type: ignore[arg-type]
+        finally:
+            with self._idle_lock:
+                self.connections -= 1
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that goes away mid-answer is ordinary (one DEBUG line); anything else is logged with its trace."""
