@@ -29,3 +29,8 @@ def test_the_readme_starts_with_the_two_commands() -> None:
     blocks = README.split("```sh\n")[1:3]
     assert "pip install" in blocks[0] and "presto-jmx-exporter scrape" in blocks[0]
     assert "pip install" in blocks[1] and "pytest" in blocks[1]
+
+
+def test_the_running_section_says_how_to_put_the_command_on_path() -> None:
+    running = README.split("## Running it", 1)[1].split("```sh", 1)[0]
+    assert ". .venv/bin/activate" in running and ".venv/bin/presto-jmx-exporter" in running

@@ -18,7 +18,7 @@ from exporter import __version__
 from exporter.scrape.scraper import Scraper
 from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.rest.source import RestSource
-from exporter.web.server import SCRAPE_TIMEOUT_HEADER, ExporterServer
+from exporter.web.server import SCRAPE_TIMEOUT_HEADER, ExporterServer, accepts_gzip
 from tests.helpers.canned_server import CannedServer, Reply
 from tests.helpers.pool_target import BODY, RULES
 from tests.helpers.ports import free_port
@@ -268,3 +268,16 @@ def test_reserved_names_are_exactly_the_self_metric_families(running: Running) -
     own = {line.split()[2].removesuffix("_total") for line in text.splitlines()
            if line.startswith("# TYPE ") and not line.split()[2].startswith("trino_")}
     assert own == SELF_METRIC_NAMES
+
+
+@pytest.mark.parametrize(
+    ("accept", "gzipped"),
+    [("gzip", True), ("deflate, gzip;q=0.5", True), ("*", True), ("gzip;q=0", False), ("identity", False),
+     ("gzip;q=0.0, *;q=1", False), ("", False), ("GZIP", True)],
+)
+def test_gzip_only_when_the_client_accepts_it(accept: str, gzipped: bool) -> None:
+    assert accepts_gzip(accept) is gzipped
+
+
+def test_the_server_header_names_the_exporter_not_python(running: Running) -> None:
+    assert running.get("/healthz").headers["Server"] == f"presto-jmx-exporter/{__version__}"

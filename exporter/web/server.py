@@ -134,10 +134,30 @@ class ExporterServer(ThreadingHTTPServer):
         return thread
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding value allows gzip: named (or ``*``) with a q-value above zero."""
+    allowed = {}
+    for item in accept_encoding.split(","):
+        coding, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        allowed[coding.strip().lower()] = quality
+    return allowed.get("gzip", allowed.get("*", 0.0)) > 0
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: ExporterServer
     protocol_version = "HTTP/1.1"
     server_version = f"presto-jmx-exporter/{__version__}"
+
+    def version_string(self) -> str:
+        return self.server_version  # not the Python version, which http.server appends
     timeout = 120  # seconds an idle keep-alive connection may hold a thread
     # Headers and body leave in one write (the base class flushes after each request), and Nagle is off: with two
     # small writes, Nagle plus the client's delayed ACK would stall every keep-alive response.
@@ -200,7 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _metrics(self) -> None:
         result = self.server.scraper.scrape(self._scrape_timeout())
         openmetrics = wants_openmetrics(self.headers.get("Accept"))
-        gzipped = "gzip" in (self.headers.get("Accept-Encoding") or "")
+        gzipped = accepts_gzip(self.headers.get("Accept-Encoding") or "")
         body = result.body(openmetrics, gzipped)
         content_type = OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE
         self._send(200, content_type, body, {"Content-Encoding": "gzip"} if gzipped else None)
