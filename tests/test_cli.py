@@ -162,3 +162,36 @@ def test_a_composite_nested_a_thousand_deep_loses_only_its_deep_part(
     assert "a_Deep_X_n 1.0" in deep_series
     assert f"a_Deep_X{'_next' * (MAX_NESTING - 1)}_n 1.0" in deep_series
     assert err == ""
+
+
+ROOT = Path(__file__).resolve().parents[1]
+TRINO_DUMP = ROOT / "examples" / "dumps" / "trino-coordinator.json"
+
+
+@pytest.mark.parametrize(
+    ("rules", "warning"),
+    [
+        ("rules/presto.yml", "none of the 4 MBeans the config's includeObjectNames lists is on {dump}: is the pack "
+         "for another product or version?"),
+        ("{tmp}/nothing.yml", "the rules exported nothing from {dump}, whose MBeans are in the domains "
+         "io.airlift.concurrent, io.airlift.http.client, io.airlift.stats, trino.execution, "
+         "trino.execution.executor.timesharing, trino.failuredetector and 5 more; a pack for these: rules/trino.yml or "
+         "rules/coordinator.yml; 'presto-jmx-exporter explain' shows what each rule made of each attribute"),
+    ],
+    ids=["listed-beans-absent", "patterns-match-nothing"],
+)
+def test_a_pack_that_exports_nothing_says_so(
+    rules: str, warning: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "nothing.yml").write_text("rules:\n  - pattern: 'no.such.domain<>'\n    name: x\n")
+    config = str(ROOT / rules) if not rules.startswith("{tmp}") else rules.replace("{tmp}", str(tmp_path))
+    assert main(["scrape", "--config", config, "--target", str(TRINO_DUMP)]) == ExitCode.OK
+    out, err = capsys.readouterr()
+    assert "\npresto_jmx_exporter_rule_series 0.0\n" in out
+    assert err.splitlines()[-1].split(": ", 1)[1] == warning.format(dump=TRINO_DUMP)
+
+
+def test_a_pack_that_fits_exports_and_says_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scrape", "--config", str(ROOT / "rules" / "trino.yml"), "--target", str(TRINO_DUMP)]) == ExitCode.OK
+    out, err = capsys.readouterr()
+    assert "exported nothing" not in err and "\npresto_jmx_exporter_rule_series 0.0\n" not in out

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.log_level != "DEBUG":
         # The failure is reported below as the command's one line on stderr; the scraper's log line would repeat it.
-        logging.getLogger("exporter.scrape.scraper").setLevel(logging.CRITICAL)
+        logging.getLogger("exporter.scrape.scraper").addFilter(_below_error)
     scraper = build_scraper(args)
     try:
         result = scraper.scrape()
@@ -39,3 +39,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"presto-jmx-exporter: scrape failed: {result.error}", file=sys.stderr)
         return ExitCode.FAILED
     return ExitCode.OK
+
+
+def _below_error(record: logging.LogRecord) -> bool:
+    return record.levelno < logging.ERROR

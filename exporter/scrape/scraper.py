@@ -28,6 +28,7 @@ from exporter.output.exposition import (
 )
 from exporter.output.families import build_layout
 from exporter.output.rendering import Rendering
+from exporter.records.mbeans import MBean
 from exporter.rules.engine import RuleEngine, RuleTimeout
 from exporter.scrape.planner import DEFAULT_DISCOVERY_INTERVAL, Planner
 from exporter.scrape.ratelimit import RateLimitedLog
@@ -58,6 +59,7 @@ SELF_METRIC_NAMES = frozenset({
     "presto_jmx_exporter_target_up",
     "presto_jmx_exporter_openmetrics_omitted_samples",
     "presto_jmx_exporter_missing_beans",
+    "presto_jmx_exporter_rule_series",
 })
 
 
@@ -133,6 +135,7 @@ class Scraper:
         self.waiting = 0  # scrapes currently waiting on another's fetch
         self._errors = RateLimitedLog(log)
         self._counter_warnings = RateLimitedLog(log)
+        self._nothing_exported = RateLimitedLog(log)
 
     def scrape(self, timeout: float | None = None) -> ScrapeResult:
         """One scrape, coalesced with any scrape already under way.
@@ -205,6 +208,9 @@ class Scraper:
             for problem in snapshot.problems:
                 self._errors.warning("skipped part of the target's answer: %s", problem)
             rendering, values = self._lay_out(engine, snapshot, deadline)
+            if not values:
+                why = _nothing_exported(self.source.description, plan.request.object_names, snapshot.beans)
+                self._nothing_exported.warning("%s", why)
             del snapshot  # free the records before the collector runs again
             invalid, family = rendering.invalid_counters(values)
             if invalid:
@@ -245,11 +251,11 @@ class Scraper:
         target_up: bool,
         invalid: tuple[int, ...] = (),
     ) -> ScrapeResult:
-        own = self._self_metrics(duration, error, target_up, len(invalid))
+        own = self._self_metrics(duration, error, target_up, len(invalid), len(values))
         return ScrapeResult(error, duration, self._clock(), target_up, own, rendering, values, invalid)
 
     def _self_metrics(
-        self, duration: float, error: str | None, target_up: bool, invalid_counters: int
+        self, duration: float, error: str | None, target_up: bool, invalid_counters: int, series: int
     ) -> list[SimpleFamily]:
         reuse = f" Results are reused for up to {self.min_interval:g}s." if self.min_interval > 0 else ""
         watcher = self.watcher
@@ -283,6 +289,12 @@ class Scraper:
                 1.0 if target_up else 0.0,
             ),
             _gauge(
+                "presto_jmx_exporter_rule_series",
+                "Series the rules made in this scrape; 0 with jmx_scrape_error 0 means the rules fit no bean the "
+                "target has.",
+                float(series),
+            ),
+            _gauge(
                 "presto_jmx_exporter_missing_beans",
                 "MBeans named in includeObjectNames that the target did not have when last asked for; they are asked "
                 "for again after a back-off.",
@@ -295,3 +307,23 @@ class Scraper:
                 float(invalid_counters),
             ),
         ]
+
+
+_PACKS = (
+    ("trino.", "rules/trino.yml"), ("presto.", "rules/presto.yml"), ("com.facebook.presto.", "rules/prestodb.yml"),
+)
+
+
+def _nothing_exported(target: str, names: Sequence[str] | None, beans: Sequence[MBean]) -> str:
+    """Why a scrape that worked exported nothing, and where to look."""
+    if not beans and names:
+        return (f"none of the {len(names)} MBeans the config's includeObjectNames lists is on {target}: is the pack "
+                "for another product or version?")
+    if not beans:
+        return f"{target} has no MBeans to export (an empty list)"
+    domains = sorted({bean.domain for bean in beans})
+    shown = ", ".join(domains[:6]) + (f" and {len(domains) - 6} more" if len(domains) > 6 else "")
+    packs = [pack for prefix, pack in _PACKS if any(domain.startswith(prefix) for domain in domains)]
+    fits = f"; a pack for these: {' or '.join([*packs, 'rules/coordinator.yml'])}" if packs else ""
+    return (f"the rules exported nothing from {target}, whose MBeans are in the domains {shown}{fits}; "
+            "'presto-jmx-exporter explain' shows what each rule made of each attribute")

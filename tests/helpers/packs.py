@@ -27,6 +27,7 @@ SELF_METRICS = frozenset(
         "presto_jmx_exporter_target_up",
         "presto_jmx_exporter_openmetrics_omitted_samples",
         "presto_jmx_exporter_missing_beans",
+        "presto_jmx_exporter_rule_series",
     }
 )
 
