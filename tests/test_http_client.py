@@ -99,8 +99,6 @@ def raw_server(
     arrives, unanswered: a kept-alive connection the server gave up just as the client reused it. ``reset`` closes
     it with a TCP reset instead of a FIN, and without reading the request. ``tls`` serves HTTPS (and closes without
     a close_notify, as a server dropping a connection may)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted = [0]
     stop = threading.Event()
 
     def handle(connection: socket.socket) -> None:
@@ -134,6 +132,17 @@ def raw_server(
                 if answer.startswith(b"HTTP/1.0") or b"Connection: close" in answer.split(b"\r\n\r\n")[0]:
                     return
 
+    with tcp_server(handle, stop) as (port, accepted):
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}", accepted
+
+
+@contextmanager
+def tcp_server(handle: Callable[[socket.socket], None], stop: threading.Event) -> Iterator[tuple[int, list[int]]]:
+    """Accept connections on 127.0.0.1 and ``handle`` each on a thread of its own until the block ends (``stop`` is
+    then set); yields the port and the count of connections accepted."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = [0]
+
     def serve() -> None:
         while not stop.is_set():
             try:
@@ -146,7 +155,7 @@ def raw_server(
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield f"{'https' if tls else 'http'}://127.0.0.1:{listener.getsockname()[1]}", accepted
+        yield listener.getsockname()[1], accepted
     finally:
         stop.set()
         listener.shutdown(socket.SHUT_RDWR)  # wakes the accept (closing alone does not)
@@ -274,7 +283,6 @@ def test_a_trickling_body_is_cut_off_at_the_deadline() -> None:
 def head_trickler(pace: float = 0.05) -> Iterator[str]:
     """A server on 127.0.0.1 that answers every request with the start of a head, one byte every ``pace`` seconds
     (longer than the tests' budget in all), and then nothing more."""
-    listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
 
     def handle(connection: socket.socket) -> None:
@@ -289,23 +297,8 @@ def head_trickler(pace: float = 0.05) -> Iterator[str]:
                 except OSError:
                     return
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=handle, args=(connection,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
-        thread.join(5)
+    with tcp_server(handle, stop) as (port, _):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.parametrize("many", [False, True], ids=["get", "get_many"])
