@@ -26,19 +26,28 @@ class ConfigWatcher:
         self._stamp = self._file_stamp()
         self.config = loader(self.path)  # raises ConfigError at start-up: the caller exits 2
         self.engine = RuleEngine(self.config)
-        self._failed_stamp: tuple[int, int] | None = None
+        self._failed_stamp: tuple[int, ...] | None = None
+        self._gone = False  # the file was missing at the last look (said once)
 
-    def _file_stamp(self) -> tuple[int, int] | None:
+    def _file_stamp(self) -> tuple[int, ...] | None:
+        """What tells one version of the file from another. The change time and inode are in it: an editor or a
+        ConfigMap update may write the same size with the old modification time, never the old change time."""
         try:
             stat = self.path.stat()
         except OSError:
             return None
-        return stat.st_mtime_ns, stat.st_size
+        return stat.st_mtime_ns, stat.st_size, stat.st_ctime_ns, stat.st_ino
 
     def refresh(self) -> None:
         """Reload when the file changed since the last look (one stat per scrape)."""
         stamp = self._file_stamp()
-        if stamp == self._stamp or stamp is None or stamp == self._failed_stamp:
+        if stamp is None:
+            if not self._gone:
+                self._gone = True
+                log.warning("the config file %s is gone; the config loaded from it stays in use", self.path)
+            return
+        self._gone = False
+        if stamp == self._stamp or stamp == self._failed_stamp:
             return
         with self._lock:
             if stamp == self._stamp:
