@@ -213,9 +213,14 @@ class _Dropped(NamedTuple):
     match: str
     drop: Drop
 
-    def outcome(self, object_name: str, attribute: str, cut: int | None, text: str) -> Outcome:
-        match = self.match if cut is None else self.match[:cut] + text
-        return Outcome(object_name, attribute, match, self.rule_index, self.drop)
+    def outcome(self, object_name: str, attribute: str, cut: int | None, value: object, java_type: str) -> Outcome:
+        return Outcome(object_name, attribute, _rebuilt(self.match, cut, value, java_type), self.rule_index, self.drop)
+
+
+def _rebuilt(match: str, cut: int | None, value: object, java_type: str) -> str:
+    """A remembered match string with this value's text in place of the one it was made with (``cut``: where the
+    value starts; None: the string is kept whole)."""
+    return match if cut is None else match[:cut] + java_text(value, java_type)
 
 
 class Collected:
@@ -247,7 +252,7 @@ class Collected:
         for matched, number, (object_name, cut, raw, java_type) in zip(
             self.verdicts, self.numbers, self.extras, strict=True
         ):
-            match = matched.match if cut is None else matched.match[:cut] + java_text(raw, java_type)
+            match = _rebuilt(matched.match, cut, raw, java_type)
             out.append(Sample(matched.name, matched.labels, number, matched.type, matched.help, object_name, match))
         return out
 
@@ -285,8 +290,7 @@ class SampleView:
     @property
     def match(self) -> str:
         _, cut, raw, java_type = self._extra
-        match = self._matched.match
-        return match if cut is None else match[:cut] + java_text(raw, java_type)
+        return _rebuilt(self._matched.match, cut, raw, java_type)
 
     @property
     def origin(self) -> str:
@@ -341,6 +345,7 @@ class _Bean:
     samples: Collected
     trace: list[Outcome] | None  # every outcome, dropped ones included (``explain``); None on scrapes
     fresh: dict[tuple[str, str], object] | None  # this scrape's rule-cache entries, when some rule caches
+    deadline: float | None  # when matching must give up (time.monotonic), if ever
     attribute: str = ""  # the top-level attribute being processed
 
 
@@ -382,7 +387,6 @@ class RuleEngine:
         self._memo: dict[tuple[object, ...], _Memo] = {}
         self._fresh_memo: dict[tuple[object, ...], _Memo] = {}
         self._probe: RuleEngine | None = None  # may_export's own engine, so probes leave this one's memo alone
-        self._deadline: float | None = None  # of the collect under way (time.monotonic)
         self.rule_runs = 0  # records the rule list was run for (memo and rule-cache hits are not counted)
 
     def evaluate(self, beans: Iterable[MBean]) -> list[Sample]:
@@ -397,12 +401,10 @@ class RuleEngine:
         (``time.monotonic()``), a pattern still matching then raises RuleTimeout instead of holding the scrape."""
         rows = Collected()
         self._fresh_memo = {}
-        self._deadline = deadline
         try:
-            cache = self._run(beans, rows, trace)
+            cache = self._run(beans, rows, trace, deadline)
         finally:
             self._memo, self._fresh_memo = self._fresh_memo, {}
-            self._deadline = None
         if cache is not None:
             self._cache = cache
         return rows
@@ -453,7 +455,7 @@ class RuleEngine:
     # -- walking beans ---------------------------------------------------------------------------------------------
 
     def _run(
-        self, beans: Iterable[MBean], samples: Collected, trace: list[Outcome] | None
+        self, beans: Iterable[MBean], samples: Collected, trace: list[Outcome] | None, deadline: float | None
     ) -> dict[tuple[str, str], object] | None:
         config = self.config
         fresh: dict[tuple[str, str], object] | None = {} if self._uses_cache else None
@@ -476,7 +478,7 @@ class RuleEngine:
             props_text = ", ".join([f"{k}={v}" for k, v in properties])
             prefix = f"{domain}<{props_text}><>"
             help_head = _help_head(domain, properties)
-            state = _Bean(bean, samples, trace, fresh)
+            state = _Bean(bean, samples, trace, fresh, deadline)
             place = _Place(properties, (), prefix, help_head)
             # By name: a top-level number's verdict is looked up before its match string is built (the module
             # docstring says when that is sound).
@@ -508,8 +510,7 @@ class RuleEngine:
                                 trace.append(self._sample_outcome(name, matched, number, object_name, memo.cut,
                                                                   value, attribute.java_type))  # fmt: skip
                         elif trace is not None and memo.dropped is not None:
-                            text = java_text(value, attribute.java_type)
-                            trace.append(memo.dropped.outcome(object_name, name, memo.cut, text))
+                            trace.append(memo.dropped.outcome(object_name, name, memo.cut, value, attribute.java_type))
                         continue
                 state.attribute = name
                 if (keep is not None and name not in keep) or name in drop:
@@ -629,7 +630,7 @@ class RuleEngine:
                     if memo.matched is None:
                         if trace is not None and memo.dropped is not None:
                             trace.append(memo.dropped.outcome(state.bean.object_name, state.attribute, memo.cut,
-                                                              text))  # fmt: skip
+                                                              value, java_type))  # fmt: skip
                         return
                     matched, cut = memo.matched, memo.cut
                     memo_key = None
@@ -711,15 +712,15 @@ class RuleEngine:
     @staticmethod
     def _sample_outcome(attribute: str, matched: _Matched, number: float, object_name: str, cut: int | None,
                         value: object, java_type: str) -> Outcome:  # fmt: skip
-        match = matched.match if cut is None else matched.match[:cut] + java_text(value, java_type)
+        match = _rebuilt(matched.match, cut, value, java_type)
         sample = Sample(matched.name, matched.labels, number, matched.type, matched.help, object_name, match)
         return Outcome(object_name, attribute, match, matched.rule_index, sample)
 
     def _match(self, rule: _CompiledRule, subject: str, state: _Bean) -> object:
         """``rule``'s match of ``subject`` (None: no match), bounded by the collect's deadline."""
         limit = None
-        if self._deadline is not None:
-            limit = self._deadline - time.monotonic()
+        if state.deadline is not None:
+            limit = state.deadline - time.monotonic()
             if limit <= 0:
                 raise RuleTimeout(f"the scrape's time ran out while {rule.where} was applied to "
                                   f"{state.bean.object_name} {state.attribute}")  # fmt: skip
