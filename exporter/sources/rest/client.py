@@ -43,10 +43,6 @@ class HttpError(Exception):
     """A GET failed before a whole answer arrived; ``str()`` is a short cause without secrets."""
 
 
-class BodyTooLarge(HttpError):
-    """The answer is larger than the cap."""
-
-
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A whole answer: its status and its body."""
@@ -169,7 +165,7 @@ class HttpClient:
     def _read(self, raw: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
         declared = raw.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_body:
-            raise BodyTooLarge(f"body of {int(declared)} bytes exceeds the cap of {self.max_body} bytes")
+            raise HttpError(f"body of {int(declared)} bytes exceeds the cap of {self.max_body} bytes")
         chunks: list[bytes] = []
         size = 0
         try:
@@ -183,7 +179,7 @@ class HttpClient:
                     break
                 size += len(chunk)
                 if size > self.max_body:
-                    raise BodyTooLarge(f"body exceeds the cap of {self.max_body} bytes")
+                    raise HttpError(f"body exceeds the cap of {self.max_body} bytes")
                 chunks.append(chunk)
         except (OSError, urllib3.exceptions.HTTPError, http.client.HTTPException) as exc:
             raise HttpError(describe(exc, reading_body=True)) from None

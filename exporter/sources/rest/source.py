@@ -137,13 +137,15 @@ class RestSource:
             return Snapshot(())
         paths = [f"{MBEAN_PATH}/{quote(name, safe='')}" for name in names]
         results: list[_Named | SourceError | None] = [None] * len(names)
-        for index, answer in self.client.get_many(paths, deadline, self._auth_header()):
+        auth = self._auth_header()
+        secrets = self._secrets()  # after the token file was read
+        for index, answer in self.client.get_many(paths, deadline, auth):
             url = self.base + paths[index]
             if isinstance(answer, HttpError):
                 results[index] = SourceError(f"{url}: {answer}")
                 continue
             try:
-                results[index] = _decode(url, answer, self._secrets())
+                results[index] = _decode(url, answer, secrets)
             except SourceError as exc:
                 results[index] = exc
         beans: list[MBean] = []
