@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -195,3 +196,13 @@ def test_a_pack_that_fits_exports_and_says_nothing(capsys: pytest.CaptureFixture
     assert main(["scrape", "--config", str(ROOT / "rules" / "trino.yml"), "--target", str(TRINO_DUMP)]) == ExitCode.OK
     out, err = capsys.readouterr()
     assert "exported nothing" not in err and "\npresto_jmx_exporter_rule_series 0.0\n" not in out
+
+
+def test_scrape_leaves_the_scraper_log_as_it_found_it(files: tuple[Path, Path]) -> None:
+    """It hides the scraper's own error line while it runs (it says the same itself), and only then."""
+    config, dump = files
+    scraper_log = logging.getLogger("exporter.scrape.scraper")
+    before = (scraper_log.level, list(scraper_log.filters))
+    for _ in range(2):
+        assert main(["scrape", "--config", str(config), "--target", str(dump)]) == ExitCode.OK
+    assert (scraper_log.level, list(scraper_log.filters)) == before

@@ -217,6 +217,9 @@ def test_a_client_in_a_hurry_does_not_cut_short_the_fetch_another_waits_for(conf
                 assert patient["jmx_scrape_error"] == 0.0
                 assert patient["trino_clustermemorypool_general_FreeDistributedBytes"] == 1024.0
             assert len(coordinator.seen) == 3  # one fetch per round, shared
+            assert exporter.scraper.scrape(0.3).error == (
+                "the scrape did not finish within this request's 0.3s (it may take up to 5s): give this client a "
+                "longer scrape timeout")
         finally:
             exporter.close()
 

@@ -25,14 +25,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.log_level != "DEBUG":
-        # The failure is reported below as the command's one line on stderr; the scraper's log line would repeat it.
-        logging.getLogger("exporter.scrape.scraper").addFilter(_below_error)
-    scraper = build_scraper(args)
+    # The failure is reported below as the command's one line on stderr; the scraper's log line would repeat it.
+    scraper_log = logging.getLogger("exporter.scrape.scraper")
+    quiet = args.log_level != "DEBUG"
+    if quiet:
+        scraper_log.addFilter(_below_error)
     try:
-        result = scraper.scrape()
+        scraper = build_scraper(args)
+        try:
+            result = scraper.scrape()
+        finally:
+            scraper.source.close()
     finally:
-        scraper.source.close()
+        if quiet:
+            scraper_log.removeFilter(_below_error)
     sys.stdout.write(result.body(openmetrics=args.openmetrics).decode("utf-8"))
     sys.stdout.flush()
     if result.error:

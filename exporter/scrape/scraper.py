@@ -165,7 +165,9 @@ class Scraper:
                     self.waiting -= 1
         if flight.result is not None:
             return flight.result
-        return self._result(None, (), f"the scrape did not finish within this request's {budget:g}s", budget, False)
+        why = (f"the scrape did not finish within this request's {budget:g}s (it may take up to {self.timeout:g}s): "
+               "give this client a longer scrape timeout")
+        return self._result(None, (), why, budget, False)
 
     def _fly(self, flight: _Flight) -> None:
         result = None

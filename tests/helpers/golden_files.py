@@ -31,8 +31,8 @@ NORMALISE = (
     (re.compile(r"^(jmx_scrape_duration_seconds) \S+$", re.M), r"\1 NaN"),
     (re.compile(r'^(jmx_exporter_build_info\{.*\bversion=")[^"]*"', re.M), r'\1VERSION"'),
 )
-# The loggers cli.main and ``scrape`` set levels on; restored after each render.
-LOGGERS = ("", "urllib3", "exporter.scrape.scraper")
+# The loggers cli.main sets levels on; restored after each render.
+LOGGERS = ("", "urllib3")
 
 
 def pairs() -> list[tuple[Path, Path]]:
