@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pytest
+
 from exporter.cli import build_parser
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -34,3 +36,10 @@ def test_the_readme_starts_with_the_two_commands() -> None:
 def test_the_running_section_says_how_to_put_the_command_on_path() -> None:
     running = README.split("## Running it", 1)[1].split("```sh", 1)[0]
     assert ". .venv/bin/activate" in running and ".venv/bin/presto-jmx-exporter" in running
+
+
+def test_the_help_says_that_proxies_come_from_the_environment(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "HTTP_PROXY / HTTPS_PROXY" in text and "NO_PROXY" in text

@@ -11,25 +11,15 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.scrape.scraper import SELF_METRIC_NAMES
+
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
 DUMPS = ROOT / "examples" / "dumps"
 PROFILES = ("prestodb", "prestosql", "trino")
 PACKS = ("coordinator.yml", "presto.yml", "prestodb.yml", "trino.yml")
-SELF_METRICS = frozenset(
-    {
-        "jmx_scrape_error",
-        "jmx_scrape_duration_seconds",
-        "jmx_scrape_cached_beans",
-        "jmx_config_reload_success_total",
-        "jmx_config_reload_failure_total",
-        "jmx_exporter_build_info",
-        "presto_jmx_exporter_target_up",
-        "presto_jmx_exporter_openmetrics_omitted_samples",
-        "presto_jmx_exporter_missing_beans",
-        "presto_jmx_exporter_rule_series",
-    }
-)
+# The exporter's own series: its family names, counters with the _total their samples carry.
+SELF_METRICS = SELF_METRIC_NAMES | {f"{name}_total" for name in SELF_METRIC_NAMES}
 
 Labels = tuple[tuple[str, str], ...]
 
