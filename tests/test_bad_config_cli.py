@@ -19,7 +19,8 @@ import pytest
 from exporter.cli import main
 from exporter.commands.exitcodes import ExitCode
 from tests.helpers.config_catalogue import ENV, INVALID, TESTDATA
-from tests.helpers.serving import RULES, child_env, rule_series, serving, value
+from tests.helpers.serving import RULES, Serve, child_env, rule_series, serving, value
+from tests.helpers.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 DUMP = ROOT / "examples" / "dumps" / "trino-coordinator.json"
@@ -300,6 +301,22 @@ def replace_file(path: Path, text: str, stamp: list[int]) -> None:
     os.utime(path, ns=(stamp[0], stamp[0]))
 
 
+def reloads(text: str) -> float:
+    return value(text, "jmx_config_reload_success_total") + value(text, "jmx_config_reload_failure_total")
+
+
+def scrape_after_reload(server: Serve, before: float) -> str:
+    """The first scrape that shows the watcher has read the file once more than ``before`` said."""
+    latest = [""]
+
+    def reloaded() -> bool:
+        latest[0] = server.scrape()
+        return reloads(latest[0]) > before
+
+    wait_until(reloaded, what="the config watcher to read the changed file")
+    return latest[0]
+
+
 def test_a_broken_reload_keeps_the_old_config_counts_and_logs_why(tmp_path: Path) -> None:
     config = tmp_path / "config.yml"
     config.write_text(RULES)
@@ -314,6 +331,7 @@ def test_a_broken_reload_keeps_the_old_config_counts_and_logs_why(tmp_path: Path
         for content, message in BROKEN.values():
             replace_file(config, content, stamp)
             failures += 1
+            scrape_after_reload(server, failures - 1)
             for _ in range(3):  # the same broken file is counted and logged once
                 text = server.scrape()
                 assert rule_series(text) == old
@@ -327,7 +345,7 @@ def test_a_broken_reload_keeps_the_old_config_counts_and_logs_why(tmp_path: Path
         # Replaced by a directory, then deleted: still the old config.
         config.unlink()
         config.mkdir()
-        text = server.scrape()
+        text = scrape_after_reload(server, failures)
         assert rule_series(text) == old
         assert value(text, "jmx_config_reload_failure_total") == failures + 1
         assert f"{config}: cannot read the file: Is a directory" in "\n".join(server.new_log_lines())
@@ -336,9 +354,9 @@ def test_a_broken_reload_keeps_the_old_config_counts_and_logs_why(tmp_path: Path
         assert rule_series(text) == old
         assert value(text, "jmx_scrape_error") == 0.0
 
-        # Fixed: the new config is used at once and counted as a success.
+        # Fixed: the new config is used from the watcher's next look and counted as a success.
         replace_file(config, RENAMED, stamp)
-        text = server.scrape()
+        text = scrape_after_reload(server, failures + 1)
         assert ("renamed_pool_FreeDistributedBytes", (("pool", "general"),)) in rule_series(text)
         assert POOL_FREE not in rule_series(text)
         assert value(text, "jmx_config_reload_success_total") == 1.0
@@ -353,7 +371,7 @@ def test_a_reload_to_a_config_with_a_bad_secret_never_logs_the_secret(tmp_path: 
     with serving(config, str(DUMP)) as server:
         server.scrape()
         replace_file(config, "password: 314159265358\n" + RULES, stamp)
-        text = server.scrape()
+        text = scrape_after_reload(server, 0)
         assert value(text, "jmx_config_reload_failure_total") == 1.0
     log = server.log()
     assert f"{config}:1: password: expected a string, got a number" in log

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import orjson
@@ -15,7 +17,9 @@ import requests
 
 from exporter.cli import main
 from exporter.commands.exitcodes import ExitCode
+from exporter.commands.serve import STOP_GRACE
 from exporter.records.mbeans import MAX_NESTING
+from tests.helpers.canned_server import CannedServer, Reply
 from tests.helpers.pool_target import BODY, RULES
 from tests.helpers.ports import free_port
 from tests.helpers.waiting import wait_until
@@ -109,14 +113,7 @@ def test_serve_stops_cleanly_on_sigterm(files: tuple[Path, Path]) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PJE_LOG_LEVEL": "INFO"},
     )
     try:
-        def healthy() -> bool:
-            try:
-                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-            except requests.ConnectionError:
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                return False
-
-        wait_until(healthy, timeout=30, what="the exporter to serve /healthz")
+        wait_until(lambda: serves_health(process, port), timeout=30, what="the exporter to serve /healthz")
         metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
         assert "trino_clustermemorypool_general_FreeDistributedBytes 1024.0" in metrics
         process.send_signal(signal.SIGTERM)
@@ -128,6 +125,47 @@ def test_serve_stops_cleanly_on_sigterm(files: tuple[Path, Path]) -> None:
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
             process.wait(10)
+
+
+def test_sigterm_stops_serve_within_its_grace_whatever_scrape_is_running(files: tuple[Path, Path]) -> None:
+    """A scrape held by a coordinator that never answers (and a long --scrape-timeout) does not hold the exit."""
+    config, _ = files
+    port = free_port()
+    with CannedServer(lambda path: Reply(body=BODY)) as coordinator:
+        coordinator.answer = lambda path: Reply(body=BODY, before_body=lambda: coordinator.release.wait(120))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "exporter", "serve", "--config", str(config), "--target", coordinator.url,
+             "--listen", f"127.0.0.1:{port}", "--scrape-timeout", "120"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, "PJE_LOG_LEVEL": "INFO"},
+        )
+        def scrape() -> None:
+            with contextlib.suppress(requests.ConnectionError):  # the exporter exits under it
+                requests.get(f"http://127.0.0.1:{port}/metrics", timeout=150)
+
+        scraping = threading.Thread(target=scrape)
+        try:
+            wait_until(lambda: serves_health(process, port), timeout=30, what="the exporter to serve /healthz")
+            scraping.start()
+            wait_until(lambda: coordinator.seen, what="the scrape to reach the coordinator")
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=STOP_GRACE + 10) == 0
+            _, err = process.communicate(timeout=5)
+            assert (f"in-flight scrapes did not finish within {STOP_GRACE:g}s of the signal; exiting without them"
+                    in err)
+        finally:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(10)
+            coordinator.release.set()
+            scraping.join(30)
+
+
+def serves_health(process: subprocess.Popen[str], port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except requests.ConnectionError:
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        return False
 
 
 def test_dump_file_with_one_bean_object(tmp_path: Path, files: tuple[Path, Path],

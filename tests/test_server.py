@@ -33,15 +33,23 @@ class Running:
     """An exporter server on 127.0.0.1 in this process, scraping ``target``."""
 
     def __init__(self, config: Path, target: str, timeout: float = 3.0) -> None:
-        self.scraper = Scraper(ConfigWatcher(config), RestSource(target), timeout=timeout)
+        self.scraper = Scraper(ConfigWatcher(config, poll_interval=0.05), RestSource(target), timeout=timeout)
         self.server = ExporterServer(("127.0.0.1", 0), self.scraper)
         self.server.serve_in_thread()
+        self.scraper.watcher.start()
         self.url = self.server.url
 
     def get(self, path: str, **kwargs: object) -> requests.Response:
         return requests.get(self.url + path, timeout=30, **kwargs)  # type: ignore[arg-type]
 
+    def reloads(self) -> int:
+        return self.scraper.watcher.reload_success + self.scraper.watcher.reload_failure
+
+    def wait_for_reload(self, before: int) -> None:
+        wait_until(lambda: self.reloads() > before, what="the config watcher to read the changed file")
+
     def close(self) -> None:
+        self.scraper.watcher.stop()
         self.server.shutdown()
         self.server.server_close()
         self.scraper.source.close()
@@ -181,9 +189,10 @@ def test_concurrent_scrapes_share_one_fetch(config: Path) -> None:
 
 def test_config_reload_keeps_the_old_config_when_the_new_one_is_broken(running: Running, config: Path) -> None:
     def bump_mtime() -> None:
-        stamp = time.time_ns() + 10**9 * (1 + running.scraper.watcher.reload_success
-                                          + running.scraper.watcher.reload_failure)
+        before = running.reloads()
+        stamp = time.time_ns() + 10**9 * (1 + before)
         os.utime(config, ns=(stamp, stamp))
+        running.wait_for_reload(before)
 
     config.write_text(RULES.replace("trino_clustermemorypool_$1_$2", "renamed_$2"))
     bump_mtime()
@@ -234,7 +243,7 @@ BACKTRACKING = r"""rules:
 
 def test_a_reloaded_backtracking_rule_fails_each_scrape_in_time_and_a_fixed_file_recovers(tmp_path: Path) -> None:
     """The pattern backtracks for as long as it is let on the string attribute's match string; the scrape's
-    deadline stops it, names it, and the next reload (inside the next scrape) takes the fixed file."""
+    deadline stops it, names it, and the watcher's next reload takes the fixed file."""
     bean = {"objectName": "trino.memory:type=ClusterMemoryPool,name=general", "attributes": [
         {"name": "FreeDistributedBytes", "type": "long", "value": 1024},
         {"name": "Label", "type": "java.lang.String", "value": "abcdefghijklmnopqrstuvwxyz!"},
@@ -246,9 +255,11 @@ def test_a_reloaded_backtracking_rule_fails_each_scrape_in_time_and_a_fixed_file
         try:
             assert samples(exporter.get("/metrics").text)["jmx_scrape_error"] == 0.0
             for step, text in enumerate((BACKTRACKING, RULES), start=1):
+                before = exporter.reloads()
                 config.write_text(text)
                 stamp = time.time_ns() + 10**9 * step
                 os.utime(config, ns=(stamp, stamp))
+                exporter.wait_for_reload(before)
                 started = time.monotonic()
                 values = samples(exporter.get("/metrics").text)
                 assert time.monotonic() - started < 3.0

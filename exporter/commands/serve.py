@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 
@@ -11,17 +12,22 @@ from exporter.commands import options
 from exporter.commands.common import build_scraper
 from exporter.commands.exitcodes import ExitCode
 from exporter.errors import UsageError
+from exporter.scrape.scraper import Scraper
 from exporter.web.auth import Users
 from exporter.web.server import ExporterServer, tls_context
 
 log = logging.getLogger(__name__)
+
+# Seconds in-flight scrapes get to finish after SIGTERM; then the process exits without them.
+STOP_GRACE = 5.0
 
 HELP = "serve /metrics, /healthz, /ready and / for Prometheus (the sidecar mode)"
 DESCRIPTION = (
     "Serve the target's MBeans as Prometheus metrics. Every GET /metrics fetches from the target (concurrent "
     "scrapes share one fetch) and always answers 200 within --scrape-timeout: a failing target shows as "
     "jmx_scrape_error 1 and presto_jmx_exporter_target_up 0. /healthz says the process is alive, /ready that the "
-    "last scrape of the target succeeded. SIGTERM stops accepting, lets in-flight scrapes finish and exits 0."
+    "last scrape of the target succeeded. The config file is re-read within a second of a change. SIGTERM stops "
+    f"accepting, gives in-flight scrapes up to {STOP_GRACE:g}s to finish and exits 0."
 )
 
 
@@ -73,10 +79,22 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     server.serve_in_thread()
+    scraper.watcher.start()
     log.info("listening url=%s target=%s", server.url, scraper.source.description)
     stop.wait()
+    scraper.watcher.stop()
+    stopping = threading.Thread(target=_stop, args=(server, scraper), name="stop", daemon=True)
+    stopping.start()
+    stopping.join(STOP_GRACE)
+    if stopping.is_alive():
+        log.warning("in-flight scrapes did not finish within %gs of the signal; exiting without them", STOP_GRACE)
+        logging.shutdown()
+        os._exit(ExitCode.OK)  # the threads still running would hold a normal exit until they end
+    log.info("stopped")
+    return ExitCode.OK
+
+
+def _stop(server: ExporterServer, scraper: Scraper) -> None:
     server.shutdown()  # stop accepting
     server.server_close()  # joins handler threads: in-flight scrapes finish
     scraper.source.close()
-    log.info("stopped")
-    return ExitCode.OK

@@ -126,7 +126,7 @@ class Scraper:
         self.min_interval = min_interval
         self.discovery_interval = discovery_interval
         self._clock = clock
-        self.planner = Planner(watcher.config, watcher.engine, discovery_interval, clock)
+        self.planner = Planner(*watcher.live, discovery_interval, clock)
         self._rendering: Rendering | None = None
         self._lock = threading.Lock()
         self._flight: _Flight | None = None
@@ -185,12 +185,11 @@ class Scraper:
     def _scrape_now(self, budget: float) -> ScrapeResult:
         start = self._clock()
         deadline = start + budget
-        self.watcher.refresh()
-        engine = self.watcher.engine
+        config, engine = self.watcher.live
         planner = self.planner
         if planner.engine is not engine:  # the config was reloaded: plan afresh
-            planner = self.planner = Planner(self.watcher.config, engine, self.discovery_interval, self._clock)
-            self.source.config_reloaded(self.watcher.config)
+            planner = self.planner = Planner(config, engine, self.discovery_interval, self._clock)
+            self.source.config_reloaded(config)
         rendering: Rendering | None = None
         values: list[float] = []
         invalid: tuple[int, ...] = ()
