@@ -837,6 +837,17 @@ def test_a_backtracking_pattern_stops_at_the_deadline_and_names_the_rule() -> No
     assert rows.numbers == [1.0]
 
 
+def test_a_scrape_that_runs_out_of_time_on_many_attributes_blames_its_length_not_the_pattern() -> None:
+    engine = RuleEngine(config("rules: [{pattern: '.*'}]"))
+    huge = bean("a:type=T", **{f"A{index}": index for index in range(60_000)})
+    with pytest.raises(RuleTimeout) as raised:
+        engine.collect([huge], deadline=time.monotonic() + 0.2)
+    message = str(raised.value)
+    assert message.startswith("the scrape's time ran out while rules[0] (line 1) was applied to a:type=T A"), message
+    assert message.endswith("samples made: raise --scrape-timeout, or narrow includeObjectNames to the beans the "
+                            "rules need"), message
+
+
 # --- trace -------------------------------------------------------------------------------------------------------
 
 

@@ -189,6 +189,8 @@ class _Where(NamedTuple):
 
 
 _UNMATCHED = object()
+# Seconds one match may run before a timeout blames its pattern rather than the scrape's length.
+_BACKTRACKING = 0.1
 
 
 class _Memo:
@@ -720,19 +722,27 @@ class RuleEngine:
         """``rule``'s match of ``subject`` (None: no match), bounded by the collect's deadline."""
         limit = None
         if state.deadline is not None:
-            limit = state.deadline - time.monotonic()
+            started = time.monotonic()
+            limit = state.deadline - started
             if limit <= 0:
-                raise RuleTimeout(f"the scrape's time ran out while {rule.where} was applied to "
-                                  f"{state.bean.object_name} {state.attribute}")  # fmt: skip
+                raise RuleTimeout(self._out_of_time(rule, state))
         try:
             if rule.search is not None and rule.search(subject, timeout=limit) is None:
                 return None
             return rule.fullmatch(subject, timeout=limit)  # type: ignore[misc]
         except TimeoutError:
+            if time.monotonic() - started < _BACKTRACKING:  # the scrape was all but over when this match began
+                raise RuleTimeout(self._out_of_time(rule, state)) from None
             raise RuleTimeout(
                 f"{rule.where} did not finish matching {state.bean.object_name} {state.attribute} within the scrape's "
                 "time: its pattern backtracks too much (nested quantifiers or a backreference); simplify it"
             ) from None
+
+    @staticmethod
+    def _out_of_time(rule: _CompiledRule, state: _Bean) -> str:
+        return (f"the scrape's time ran out while {rule.where} was applied to {state.bean.object_name} "
+                f"{state.attribute}, with {len(state.samples):,} samples made: raise --scrape-timeout, or narrow "
+                "includeObjectNames to the beans the rules need")
 
     def _forget(self, state: _Bean, memo_key: tuple[object, ...] | None, dropped: _Dropped, description: str,
                 by_name_text: str | None) -> None:  # fmt: skip
