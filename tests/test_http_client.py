@@ -265,6 +265,29 @@ def test_the_body_cap_applies_to_each_answer() -> None:
     assert str(answers["/big"]) == "body of 5000 bytes exceeds the cap of 1000 bytes"
 
 
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_the_body_cap_applies_to_the_answers_of_one_call_together(chunked: bool) -> None:
+    """Eight beans of 600 bytes each under a cap of 1000: the cap holds for the scrape, not for each answer."""
+    body = b"x" * 600
+    reply = Reply(body=_chunk(body), headers={"Transfer-Encoding": "chunked"}) if chunked else Reply(body=body)
+    with CannedServer(lambda path: reply) as server:
+        pool = client(server.url, max_body=1000)
+        answers = _answers(pool, [f"/{index}" for index in range(8)])
+        pool.close()
+    read = [answer for answer in answers.values() if not isinstance(answer, HttpError)]
+    refused = {str(answer) for answer in answers.values() if isinstance(answer, HttpError)}
+    assert sum(len(body) for _, body in read) <= 1000
+    assert len(read) >= 1
+    assert refused and refused <= {
+        "body of 600 bytes would take this scrape's answers over the cap of 1000 bytes",
+        "this scrape's answers together exceed the cap of 1000 bytes",
+    }, refused
+
+
+def _chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n0\r\n\r\n"
+
+
 def test_a_trickling_body_is_cut_off_at_the_deadline() -> None:
     body = b"[" + b" " * 200 + b"]"
     with CannedServer(lambda path: Reply(body=body)) as server:

@@ -94,7 +94,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         default=2.0, type=float)
     add(group, "--scrape-timeout", "upper bound in seconds on one whole scrape (Prometheus gives up after 10s)",
         default=8.0, type=float)
-    add(group, "--max-body-bytes", "largest answer accepted from the target", default=64 * 1024 * 1024, type=int)
+    add(group, "--max-body-bytes", "most bytes one scrape reads from the target, all its answers together",
+        default=64 * 1024 * 1024, type=int)
     add(group, "--discovery-interval", "seconds between reads of the whole bean list when the rules do not name "
         "their beans; 0 reads everything on every scrape", default=300.0, type=float, metavar="SECONDS")
     jmx = parser.add_argument_group("JMX targets (pip install 'presto-jmx-exporter[jmx]')")

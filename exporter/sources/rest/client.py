@@ -6,7 +6,8 @@ and proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``). What it does n
 - one deadline for the whole answer: the body is read with ``read1`` (what has arrived, never waiting for a full
   buffer), the socket's timeout shrinks to what is left of the budget before each read, and the deadline is checked
   between reads, so a coordinator that trickles its answer is cut off at the deadline;
-- the body size cap, checked against ``Content-Length`` and while streaming;
+- the body size cap, for all the answers of one call together (a scrape's named beans share it), checked against
+  ``Content-Length`` and while streaming;
 - a name lookup bounded by the connect timeout (:mod:`exporter.sources.resolver`);
 - one retry of a GET that met a kept-alive connection the server had just closed;
 - no redirects followed, and one short, secret-free line for every failure.
@@ -41,6 +42,25 @@ _GRACE = 0.1
 
 class HttpError(Exception):
     """A GET failed before a whole answer arrived; ``str()`` is a short cause without secrets."""
+
+
+class _Allowance:
+    """The bytes the answers of one call may still bring, shared by the threads that read them."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._left = cap
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bool:
+        """Count ``size`` more bytes; False once the answers together are over the cap."""
+        with self._lock:
+            self._left -= size
+            return self._left >= 0
+
+    def fits(self, size: int) -> bool:
+        with self._lock:
+            return size <= self._left
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +102,14 @@ class HttpClient:
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def get(self, path: str, deadline: float, headers: Mapping[str, str] | None = None) -> Answer:
+    def get(
+        self, path: str, deadline: float, headers: Mapping[str, str] | None = None, allowance: _Allowance | None = None
+    ) -> Answer:
         """GET ``path`` (URL-quoted, from the root); HttpError when no whole answer arrives by ``deadline``."""
+        allowance = allowance or _Allowance(self.max_body)
         for attempt in (1, 2):
             try:
-                return self._get_once(path, deadline, headers)
+                return self._get_once(path, deadline, headers, allowance)
             except requests.ConnectionError as exc:
                 # A kept-alive connection the server closed just as it was reused fails before any answer: a GET is
                 # safe to send again, once, on a new connection.
@@ -101,13 +124,15 @@ class HttpClient:
     ) -> Iterator[tuple[int, Answer | HttpError]]:
         """GET every path, ``parallelism`` at a time; yields ``(index into paths, Answer or HttpError)`` as each
         answer completes, so the caller decodes one while the others are on their way. Answers missing at the
-        deadline fail as timed out."""
+        deadline fail as timed out; the answers together may bring at most ``max_body`` bytes."""
+        allowance = _Allowance(self.max_body)
         if len(paths) == 1:
-            yield 0, self._answer_or_error(paths[0], deadline, headers)
+            yield 0, self._answer_or_error(paths[0], deadline, headers, allowance)
             return
         executor = self._pool()
         futures: dict[Future[Answer | HttpError], int] = {
-            executor.submit(self._answer_or_error, path, deadline, headers): index for index, path in enumerate(paths)
+            executor.submit(self._answer_or_error, path, deadline, headers, allowance): index
+            for index, path in enumerate(paths)
         }
         pending = set(futures)
         try:
@@ -138,13 +163,17 @@ class HttpClient:
                 self._executor = ThreadPoolExecutor(self.parallelism, thread_name_prefix="rest-get")
             return self._executor
 
-    def _answer_or_error(self, path: str, deadline: float, headers: Mapping[str, str] | None) -> Answer | HttpError:
+    def _answer_or_error(
+        self, path: str, deadline: float, headers: Mapping[str, str] | None, allowance: _Allowance
+    ) -> Answer | HttpError:
         try:
-            return self.get(path, deadline, headers)
+            return self.get(path, deadline, headers, allowance)
         except HttpError as exc:
             return exc
 
-    def _get_once(self, path: str, deadline: float, headers: Mapping[str, str] | None) -> Answer:
+    def _get_once(
+        self, path: str, deadline: float, headers: Mapping[str, str] | None, allowance: _Allowance
+    ) -> Answer:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise HttpError("no time left in the scrape budget")
@@ -158,14 +187,17 @@ class HttpClient:
             cert=self._cert,
         )
         try:
-            return Answer(response.status_code, self._read(response.raw, deadline))
+            return Answer(response.status_code, self._read(response.raw, deadline, allowance))
         finally:
             response.close()
 
-    def _read(self, raw: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
+    def _read(self, raw: urllib3.BaseHTTPResponse, deadline: float, allowance: _Allowance) -> bytes:
         declared = raw.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_body:
             raise HttpError(f"body of {int(declared)} bytes exceeds the cap of {self.max_body} bytes")
+        if declared.isdigit() and not allowance.fits(int(declared)):
+            raise HttpError(f"body of {int(declared)} bytes would take this scrape's answers over the cap of "
+                            f"{self.max_body} bytes")
         chunks: list[bytes] = []
         size = 0
         try:
@@ -180,6 +212,8 @@ class HttpClient:
                 size += len(chunk)
                 if size > self.max_body:
                     raise HttpError(f"body exceeds the cap of {self.max_body} bytes")
+                if not allowance.take(len(chunk)):
+                    raise HttpError(f"this scrape's answers together exceed the cap of {self.max_body} bytes")
                 chunks.append(chunk)
         except (OSError, urllib3.exceptions.HTTPError, http.client.HTTPException) as exc:
             raise HttpError(describe(exc, reading_body=True)) from None
