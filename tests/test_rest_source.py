@@ -137,7 +137,7 @@ def test_named_beans_are_fetched_one_by_one_and_missing_ones_are_skipped() -> No
 
 
 def test_all_named_beans_missing_is_an_error() -> None:
-    with CannedServer(lambda path: Reply(500, b"not found")) as server:
+    with CannedServer(lambda path: Reply(500, b"javax.management.InstanceNotFoundException: a:b=c")) as server:
         source = RestSource(server.url)
         with pytest.raises(SourceError, match="none of the 2 requested MBeans exists"):
             source.fetch(BeanRequest(("a:b=c", "a:b=d")), time.monotonic() + 5)
@@ -190,6 +190,16 @@ def test_body_cap_by_content_length_and_by_streamed_size() -> None:
 
 def _chunked(data: bytes) -> bytes:
     return f"{len(data):x}\r\n".encode() + data + b"\r\n0\r\n\r\n"
+
+
+def test_a_server_error_on_every_bean_is_not_called_missing_beans() -> None:
+    with CannedServer(lambda path: Reply(500, b"java.lang.NullPointerException: boom\n\tat io.airlift")) as server:
+        source = RestSource(server.url)
+        with pytest.raises(SourceError) as raised:
+            source.fetch(BeanRequest(("a:b=one", "a:b=two", "a:b=three")), time.monotonic() + 5)
+        source.close()
+    assert str(raised.value) == (f"{server.url}: none of the 3 requested MBeans could be read: each answered with a "
+                                 "server error (HTTP 500: java.lang.NullPointerException: boom)")
 
 
 def test_connection_refused_is_one_short_line() -> None:

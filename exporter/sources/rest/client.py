@@ -38,6 +38,10 @@ from exporter.sources.resolver import BoundedResolver, ResolveTimeout, create_co
 
 _CHUNK = 256 * 1024
 _GRACE = 0.1
+# We ask for identity, but a proxy may compress anyway: what urllib3 can undo is read as if it were not there.
+_DECODABLE = frozenset({"", "identity", "gzip", "x-gzip", "deflate"})
+_HEAD_WATCHDOG_LAG = 0.05
+_HEAD_TIMEOUT = "timed out while reading the response head (the server sent its headers too slowly)"
 
 
 class HttpError(Exception):
@@ -198,6 +202,11 @@ class HttpClient:
         if declared.isdigit() and not allowance.fits(int(declared)):
             raise HttpError(f"body of {int(declared)} bytes would take this scrape's answers over the cap of "
                             f"{self.max_body} bytes")
+        encoding = raw.headers.get("Content-Encoding", "").strip().lower()
+        if encoding not in _DECODABLE:
+            raise HttpError(f"the answer is encoded as {encoding!r} (Content-Encoding), which the exporter cannot "
+                            "read; it asks for identity: is a proxy in between compressing it?")
+        decode = encoding not in ("", "identity")
         chunks: list[bytes] = []
         size = 0
         try:
@@ -206,7 +215,7 @@ class HttpClient:
                 if remaining <= 0:
                     raise HttpError("timed out while reading the body")
                 _shrink_timeout(raw, remaining)
-                chunk = raw.read1(_CHUNK)
+                chunk = raw.read1(_CHUNK, decode_content=decode)
                 if not chunk:
                     break
                 size += len(chunk)
@@ -215,6 +224,8 @@ class HttpClient:
                 if not allowance.take(len(chunk)):
                     raise HttpError(f"this scrape's answers together exceed the cap of {self.max_body} bytes")
                 chunks.append(chunk)
+        except urllib3.exceptions.DecodeError:
+            raise HttpError(f"the answer's {encoding} encoding (Content-Encoding) is corrupt") from None
         except (OSError, urllib3.exceptions.HTTPError, http.client.HTTPException) as exc:
             raise HttpError(describe(exc, reading_body=True)) from None
         return b"".join(chunks)
@@ -240,21 +251,22 @@ class _BoundedLookup:
             return super().getresponse()  # type: ignore[misc, no-any-return]
         expired = threading.Event()
         # A head that trickles in a byte at a time never trips the socket's own timeout: at the deadline, shut the
-        # socket down, which ends the read that is waiting.
-        watchdog = threading.Timer(limit, _cut, (sock, expired))
+        # socket down, which ends the read that is waiting. Just after it, so that a server that sent nothing at all
+        # trips the socket's timeout first and is told apart.
+        watchdog = threading.Timer(limit + _HEAD_WATCHDOG_LAG, _cut, (sock, expired))
         watchdog.daemon = True
         watchdog.start()
         try:
             response = super().getresponse()  # type: ignore[misc]
         except Exception:
             if expired.is_set():
-                raise TimeoutError("timed out while reading the response head") from None
+                raise _HeadTimeout(_HEAD_TIMEOUT) from None
             raise
         finally:
             watchdog.cancel()
         if expired.is_set():  # what http.client made of a head cut short is not the server's answer
             response.close()
-            raise TimeoutError("timed out while reading the response head")
+            raise _HeadTimeout(_HEAD_TIMEOUT)
         return response  # type: ignore[no-any-return]
 
     def _new_conn(self) -> socket.socket:
@@ -274,6 +286,10 @@ class _BoundedLookup:
         for option in connection.socket_options or ():
             sock.setsockopt(*option)
         return sock
+
+
+class _HeadTimeout(TimeoutError):
+    """The response head did not arrive whole by the deadline (it may have trickled in)."""
 
 
 def _cut(sock: socket.socket, expired: threading.Event) -> None:
@@ -326,7 +342,7 @@ def describe(exc: BaseException, reading_body: bool = False) -> str:
     """A short cause for a transport failure, found in the chain of exceptions ``requests`` wraps."""
     causes = list(_causes(exc))
     for cause in causes:
-        if isinstance(cause, ResolveTimeout):  # wrapped in a connect timeout: the more precise cause comes first
+        if isinstance(cause, (ResolveTimeout, _HeadTimeout)):  # wrapped in a generic timeout: the precise one wins
             return str(cause)
     for cause in causes:
         if isinstance(cause, ssl.SSLError):
@@ -352,8 +368,11 @@ def describe(exc: BaseException, reading_body: bool = False) -> str:
     for cause in causes:
         if isinstance(cause, OSError) and cause.strerror:
             return f"cannot connect: {cause.strerror}"
+        if isinstance(cause, (http.client.BadStatusLine, http.client.UnknownProtocol)):
+            return "not an HTTP answer (is that the server's HTTP port?)"  # its text is the server's, not repeated
         if isinstance(cause, http.client.HTTPException):
-            return f"bad HTTP answer: {type(cause).__name__}"
+            detail = str(cause).splitlines()[0][:200] if str(cause) else type(cause).__name__
+            return f"bad HTTP answer: {detail}"
     return _last_words(causes)
 
 

@@ -152,6 +152,7 @@ class RestSource:
         problems: list[str] = []
         size = 0
         first_missing: str | None = None
+        server_errors = 0
         for result in results:
             if isinstance(result, SourceError):
                 raise result
@@ -159,12 +160,18 @@ class RestSource:
             size += result.size
             if result.missing is not None:
                 first_missing = first_missing or result.missing
+                server_errors += result.server_error
             elif result.bean is not None:
                 beans.append(result.bean)
             elif result.problem is not None:
                 problems.append(result.problem)
         if not beans:
-            cause = problems[0] if problems else first_missing
+            if server_errors == len(names):
+                raise SourceError(
+                    f"{self.base}: none of the {len(names)} requested MBeans could be read: each answered with a "
+                    f"server error ({first_missing})"
+                )
+            cause = problems[0] if problems else f"each answered {first_missing}" if first_missing else None
             why = f" ({cause})" if cause else ""
             raise SourceError(f"{self.base}: none of the {len(names)} requested MBeans exists on the target{why}")
         return Snapshot(tuple(beans), size, len(names), tuple(problems))
@@ -190,13 +197,15 @@ class _Named:
     bean: MBean | None = None
     missing: str | None = None
     problem: str | None = None
+    server_error: bool = False  # missing, or broken: an HTTP 500 that does not say the bean is unknown
 
 
 def _decode(url: str, answer: Answer, secrets: Sequence[str]) -> _Named:
     """One bean's answer: a missing bean is not an error, a broken answer is, and an unreadable bean is skipped."""
     if answer.status in _MISSING_BEAN_STATUSES:
-        why = "each answered " + _status_message(answer.status, "", answer.body, secrets).removeprefix(": ")
-        return _Named(len(answer.body), missing=why)
+        why = _status_message(answer.status, "", answer.body, secrets).removeprefix(": ")
+        unknown = answer.status == 404 or b"InstanceNotFoundException" in answer.body[:1000]
+        return _Named(len(answer.body), missing=why, server_error=not unknown)
     if answer.status != 200:
         raise SourceError(_status_message(answer.status, url, answer.body, secrets))
     document: Any = airlift.loads(answer.body, url)
