@@ -23,9 +23,10 @@ from exporter.scrape.scraper import Scraper
 from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.dump import DumpSource
 from exporter.web.auth import Users, hash_password, verify_password
-from exporter.web.server import MAX_CONNECTIONS, ExporterServer, tls_context
+from exporter.web.server import MAX_CONNECTIONS, MAX_DISCARDED_BODY, ExporterServer, tls_context
 from tests.helpers.certs import self_signed
 from tests.helpers.pool_target import BODY, RULES
+from tests.helpers.raw_http import exchange
 from tests.helpers.waiting import wait_until
 
 
@@ -192,3 +193,70 @@ def test_idle_connections_are_capped_and_a_scrape_still_gets_through(
         for sock in idle:
             sock.close()
     wait_until(lambda: server.connections == 0, timeout=10, what="the handler threads to end")
+
+
+SMUGGLED = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"  # the landing page (200), should a body be read as a request
+LAST = b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+
+def test_a_small_body_is_read_and_dropped_not_answered_as_the_next_request(
+    tmp_path: Path, stop: list[ExporterServer]
+) -> None:
+    server = serve(tmp_path)
+    stop.append(server)
+    head = f"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: {len(SMUGGLED)}\r\n\r\n".encode()
+    responses = exchange(server.server_address[:2], head + SMUGGLED + LAST)
+    assert [(r.status, r.body) for r in responses] == [(200, b"ok\n"), (404, b"Not found. Try /metrics.\n")]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [f"Content-Length: {MAX_DISCARDED_BODY + 1}", "Content-Length: 1" + "0" * 5000],
+    ids=["over the bound", "thousands of digits"],
+)
+def test_a_body_over_the_bound_is_refused_and_the_connection_closed(
+    tmp_path: Path, stop: list[ExporterServer], head: str
+) -> None:
+    server = serve(tmp_path)
+    stop.append(server)
+    request = f"GET /healthz HTTP/1.1\r\nHost: x\r\n{head}\r\n\r\n".encode()
+    responses = exchange(server.server_address[:2], request + SMUGGLED + LAST)
+    assert [r.status for r in responses] == [413]
+    assert responses[0].headers["Connection"] == "close"
+
+
+def test_a_body_it_will_not_read_is_refused_before_100_continue(tmp_path: Path, stop: list[ExporterServer]) -> None:
+    server = serve(tmp_path)
+    stop.append(server)
+    request = (f"GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+               f"Content-Length: {MAX_DISCARDED_BODY + 1}\r\n\r\n").encode()
+    assert [r.status for r in exchange(server.server_address[:2], request)] == [413]
+
+
+@pytest.mark.parametrize(
+    ("headers", "problem"),
+    [
+        ("Transfer-Encoding: chunked", "Transfer-Encoding is not supported"),
+        ("Content-Length: 27\r\nTransfer-Encoding: chunked", "Content-Length with Transfer-Encoding"),
+        ("Transfer-Encoding: chunked\r\nContent-Length: 27", "Content-Length with Transfer-Encoding"),
+        ("Content-Length: 27\r\nContent-Length: 0", "more than one Content-Length"),
+        ("Content-Length: 27\r\nContent-Length: 27", "more than one Content-Length"),
+        ("Content-Length: 27, 27", "Content-Length is not a number"),
+        ("Content-Length: abc", "Content-Length is not a number"),
+        ("Content-Length: -1", "Content-Length is not a number"),
+        ("Content-Length: +27", "Content-Length is not a number"),
+        ("Content-Length: \uff12\uff17", "Content-Length is not a number"),  # full-width digits int() would take
+        ("Content-Length : 27", "malformed or folded header line"),
+        ("X-Note: a\r\n Content-Length: 27", "malformed or folded header line"),
+    ],
+)
+def test_ambiguous_framing_is_refused_and_the_connection_closed(
+    tmp_path: Path, stop: list[ExporterServer], headers: str, problem: str
+) -> None:
+    server = serve(tmp_path)
+    stop.append(server)
+    request = f"GET /healthz HTTP/1.1\r\nHost: x\r\n{headers}\r\n\r\n".encode()
+    responses = exchange(server.server_address[:2], request + SMUGGLED + LAST)
+    assert [r.status for r in responses] == [400]
+    assert responses[0].headers["Connection"] == "close"
+    assert responses[0].body == f"Bad request: {problem}.\n".encode()

@@ -27,6 +27,9 @@ SCRAPE_TIMEOUT_MARGIN = 0.5
 # Connections served at once (a thread each). Prometheus keeps one per target; past this, a new connection takes the
 # place of one that waits idle for a request, or is closed when every one is busy answering.
 MAX_CONNECTIONS = 64
+# Our endpoints take no body; one this small is read and dropped so the connection stays usable, a larger one is
+# refused and the connection closed, so its bytes are never read as the next request.
+MAX_DISCARDED_BODY = 64 * 1024
 
 
 class ExporterServer(ThreadingHTTPServer):
@@ -182,7 +185,46 @@ class _Handler(BaseHTTPRequestHandler):
 
     def parse_request(self) -> bool:
         self.server.mark_idle(self.connection, False)
-        return super().parse_request()
+        if not super().parse_request():
+            return False
+        length = self._body_length()
+        if length is None:
+            return False
+        if length and len(self.rfile.read(length)) < length:
+            self.close_connection = True  # the client went away mid-body
+            return False
+        return True
+
+    def handle_expect_100(self) -> bool:
+        # Refuse a body we will not read before inviting the client to send it.
+        return self._body_length() is not None and super().handle_expect_100()
+
+    def _body_length(self) -> int | None:
+        """The body length the headers declare, or None once a request whose framing is not plain was refused.
+
+        A proxy in front of us may read ambiguous framing differently (two lengths, a length and chunking, a header
+        line we cannot parse): answering such a request and reading on would let its body pass as a request.
+        """
+        headers = self.headers
+        lengths = headers.get_all("Content-Length") or []
+        digits = (lengths[0].strip(" \t") if lengths else "0").lstrip("0") or "0"
+        if headers.defects or headers.get_payload() or any("\n" in value for value in headers.values()):
+            problem = "malformed or folded header line"
+        elif "Transfer-Encoding" in headers:
+            problem = "Transfer-Encoding is not supported" if not lengths else "Content-Length with Transfer-Encoding"
+        elif len(lengths) > 1:
+            problem = "more than one Content-Length"
+        elif not (digits.isascii() and digits.isdigit()):
+            problem = "Content-Length is not a number"
+        # Comparing lengths first keeps int() away from a header of thousands of digits.
+        elif len(digits) <= len(str(MAX_DISCARDED_BODY)) and int(digits) <= MAX_DISCARDED_BODY:
+            return int(digits)
+        else:
+            self._send(413, "text/plain; charset=utf-8", b"Request body too large: these endpoints take none.\n",
+                       {"Connection": "close"})
+            return None
+        self._send(400, "text/plain; charset=utf-8", f"Bad request: {problem}.\n".encode(), {"Connection": "close"})
+        return None
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
