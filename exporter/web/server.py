@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 from exporter import __version__
 from exporter.errors import UsageError
 from exporter.output.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wants_openmetrics
+from exporter.scrape.ratelimit import RateLimitedLog
 from exporter.scrape.scraper import Scraper
-from exporter.web.auth import Users
+from exporter.web.auth import Users, VerificationBusy
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ MAX_CONNECTIONS = 64
 # Our endpoints take no body; one this small is read and dropped so the connection stays usable, a larger one is
 # refused and the connection closed, so its bytes are never read as the next request.
 MAX_DISCARDED_BODY = 64 * 1024
+# Seconds a client refused for want of a password check is told to wait before it asks again.
+BUSY_RETRY_AFTER = 1
 
 
 class ExporterServer(ThreadingHTTPServer):
@@ -54,6 +57,7 @@ class ExporterServer(ThreadingHTTPServer):
         self._idle: set[socket.socket] = set()
         self._idle_lock = threading.Lock()
         self.connections = 0
+        self.busy_log = RateLimitedLog(log, interval=60.0)
         super().__init__(address, _Handler)
 
     def mark_idle(self, connection: socket.socket, idle: bool) -> None:
@@ -228,7 +232,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
-        if path != "/healthz" and not self._authorized():
+        try:
+            authorized = path == "/healthz" or self._authorized()
+        except VerificationBusy as busy:
+            self._busy(busy)
+            return
+        if not authorized:
             self._send(401, "text/plain; charset=utf-8", b"Unauthorized\n",
                        {"WWW-Authenticate": 'Basic realm="presto-jmx-exporter", charset="UTF-8"'})
             return
@@ -258,6 +267,12 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError):
             return False
         return users.check(user, password)
+
+    def _busy(self, busy: VerificationBusy) -> None:
+        self.server.busy_log.warning("answered 503 without checking the password: %s; is someone guessing "
+                                     "passwords? Scrapes whose password was verified before are not held up", busy)
+        self._send(503, "text/plain; charset=utf-8", b"Busy checking passwords; try again.\n",
+                   {"Retry-After": str(BUSY_RETRY_AFTER)})
 
     def _metrics(self) -> None:
         result = self.server.scraper.scrape(self._scrape_timeout())
