@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 from exporter import __version__
 from exporter.errors import UsageError
 from exporter.output.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wants_openmetrics
+from exporter.scrape.ratelimit import RateLimitedLog
 from exporter.scrape.scraper import Scraper
-from exporter.web.auth import Users
+from exporter.web.auth import Users, VerificationBusy
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,11 @@ SCRAPE_TIMEOUT_MARGIN = 0.5
 # Connections served at once (a thread each). Prometheus keeps one per target; past this, a new connection takes the
 # place of one that waits idle for a request, or is closed when every one is busy answering.
 MAX_CONNECTIONS = 64
+# Our endpoints take no body; one this small is read and dropped so the connection stays usable, a larger one is
+# refused and the connection closed, so its bytes are never read as the next request.
+MAX_DISCARDED_BODY = 64 * 1024
+# Seconds a client refused for want of a password check is told to wait before it asks again.
+BUSY_RETRY_AFTER = 1
 
 
 class ExporterServer(ThreadingHTTPServer):
@@ -51,6 +57,7 @@ class ExporterServer(ThreadingHTTPServer):
         self._idle: set[socket.socket] = set()
         self._idle_lock = threading.Lock()
         self.connections = 0
+        self.busy_log = RateLimitedLog(log, interval=60.0)
         super().__init__(address, _Handler)
 
     def mark_idle(self, connection: socket.socket, idle: bool) -> None:
@@ -182,11 +189,55 @@ class _Handler(BaseHTTPRequestHandler):
 
     def parse_request(self) -> bool:
         self.server.mark_idle(self.connection, False)
-        return super().parse_request()
+        if not super().parse_request():
+            return False
+        length = self._body_length()
+        if length is None:
+            return False
+        if length and len(self.rfile.read(length)) < length:
+            self.close_connection = True  # the client went away mid-body
+            return False
+        return True
+
+    def handle_expect_100(self) -> bool:
+        # Refuse a body we will not read before inviting the client to send it.
+        return self._body_length() is not None and super().handle_expect_100()
+
+    def _body_length(self) -> int | None:
+        """The body length the headers declare, or None once a request whose framing is not plain was refused.
+
+        A proxy in front of us may read ambiguous framing differently (two lengths, a length and chunking, a header
+        line we cannot parse): answering such a request and reading on would let its body pass as a request.
+        """
+        headers = self.headers
+        lengths = headers.get_all("Content-Length") or []
+        digits = (lengths[0].strip(" \t") if lengths else "0").lstrip("0") or "0"
+        if headers.defects or headers.get_payload() or any("\n" in value for value in headers.values()):
+            problem = "malformed or folded header line"
+        elif "Transfer-Encoding" in headers:
+            problem = "Transfer-Encoding is not supported" if not lengths else "Content-Length with Transfer-Encoding"
+        elif len(lengths) > 1:
+            problem = "more than one Content-Length"
+        elif not (digits.isascii() and digits.isdigit()):
+            problem = "Content-Length is not a number"
+        # Comparing lengths first keeps int() away from a header of thousands of digits.
+        elif len(digits) <= len(str(MAX_DISCARDED_BODY)) and int(digits) <= MAX_DISCARDED_BODY:
+            return int(digits)
+        else:
+            self._send(413, "text/plain; charset=utf-8", b"Request body too large: these endpoints take none.\n",
+                       {"Connection": "close"})
+            return None
+        self._send(400, "text/plain; charset=utf-8", f"Bad request: {problem}.\n".encode(), {"Connection": "close"})
+        return None
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
-        if path != "/healthz" and not self._authorized():
+        try:
+            authorized = path == "/healthz" or self._authorized()
+        except VerificationBusy as busy:
+            self._busy(busy)
+            return
+        if not authorized:
             self._send(401, "text/plain; charset=utf-8", b"Unauthorized\n",
                        {"WWW-Authenticate": 'Basic realm="presto-jmx-exporter", charset="UTF-8"'})
             return
@@ -216,6 +267,12 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError):
             return False
         return users.check(user, password)
+
+    def _busy(self, busy: VerificationBusy) -> None:
+        self.server.busy_log.warning("answered 503 without checking the password: %s; is someone guessing "
+                                     "passwords? Scrapes whose password was verified before are not held up", busy)
+        self._send(503, "text/plain; charset=utf-8", b"Busy checking passwords; try again.\n",
+                   {"Retry-After": str(BUSY_RETRY_AFTER)})
 
     def _metrics(self) -> None:
         result = self.server.scraper.scrape(self._scrape_timeout())
