@@ -44,7 +44,12 @@ from bench.child import ExporterChild  # noqa: E402
 from bench.forwarder import Forwarder  # noqa: E402
 
 _DURATION = re.compile(rb"\njmx_scrape_duration_seconds (\S+)\n")
-PACKS = {"trino": "(a) rules/trino.yml", "coordinator": "(b) rules/coordinator.yml", "everything": "(c) no rules"}
+PACKS = {
+    "trino": "(a) rules/trino.yml",
+    "coordinator": "(b) rules/coordinator.yml",
+    "everything": "(c) no rules",
+    "verbatim": "(v) a javaagent file verbatim",
+}
 EVERYTHING = "# no rules: export every bean in the default format\nlowercaseOutputName: false\n"
 
 
@@ -81,6 +86,8 @@ def pack_path(pack: str, scratch: Path) -> Path:
         path = scratch / "everything.yml"
         path.write_text(EVERYTHING)
         return path
+    if pack == "verbatim":
+        return ROOT / "tests" / "testdata" / "verbatim-trino.yml"
     return ROOT / "rules" / f"{pack}.yml"
 
 
@@ -92,15 +99,26 @@ def route_totals(stats: dict[str, Any]) -> tuple[int, int]:
 
 def needed_urls(coordinator: Any, config_path: Path) -> list[str]:
     """The coordinator URLs that answer what the exporter needs for this pack: the listed beans the server has, one
-    URL each (airlift has no route for several beans), or the whole list."""
+    URL each (airlift has no route for several beans), the beans a file without a list can export (what the
+    exporter's planner names after a discovery), or the whole list."""
     from exporter.config.loader import load_config
+    from exporter.rules.engine import RuleEngine
+    from exporter.scrape.planner import Planner
+    from exporter.sources import airlift
 
-    names = load_config(config_path).literal_object_names()
+    config = load_config(config_path)
+    names = config.literal_object_names()
     base = coordinator.http_url + "/v1/jmx/mbean"
-    if names is None:
-        return [base]
     with requests.Session() as session:
         session.headers["X-Trino-User"] = "bench"
+        if names is None:
+            planner = Planner(config, RuleEngine(config), 60.0, time.monotonic)
+            plan = planner.plan()
+            beans, _ = airlift.parse_bean_list(airlift.loads(session.get(base).content, base), base)
+            planner.learn(plan, beans, time.monotonic() + 60)
+            if planner.named is None:
+                return [base]
+            names = planner.named
         urls = [f"{base}/{quote(name, safe='')}" for name in names]
         return [url for url in urls if session.get(url).status_code == 200]
 
@@ -295,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--scales", default="1,2", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--scrapes", type=int, default=15, help="timed scrapes per row (each after a tick)")
-    parser.add_argument("--packs", default="trino,coordinator,everything", help="packs for the table rows",
+    parser.add_argument("--packs", default="trino,coordinator,everything,verbatim", help="packs for the table rows",
                         type=lambda s: [p for p in s.split(",") if p])
     parser.add_argument("--paths", default="rest,jmx", type=lambda s: s.split(","))
     parser.add_argument("--soak", type=int, default=5000, help="scrapes in the memory soak (0: none)")

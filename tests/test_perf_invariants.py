@@ -7,7 +7,7 @@ import copy
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,30 @@ def test_without_an_include_list_only_the_beans_the_rules_use_are_fetched(
         assert requests_by_route(fresh) == {"list": 0, "bean": len(named)}
         assert len(sample_lines(scraper.scrape().body())) == 1
         assert requests_by_route(fresh) == {"list": 1, "bean": 0}
+    finally:
+        scraper.source.close()
+
+
+def test_a_verbatim_javaagent_file_fetches_only_the_beans_it_can_export(
+    coordinator_factory: Callable[..., FixtureCoordinator],
+) -> None:
+    """Unanchored patterns that capture the value, and no include list, against a coordinator of realistic size:
+    after the discovery, a few named beans (those holding TabularData, or CompositeData that is null now, stay in:
+    their records may change), with the samples the whole list gave."""
+    coordinator = coordinator_factory("trino", 1)
+    scraper = scraper_for(ROOT / "tests" / "testdata" / "verbatim-trino.yml", coordinator)
+    try:
+        first = scraper.scrape()
+        assert requests_by_route(coordinator) == {"list": 1, "bean": 0}
+        named = scraper.planner.named
+        assert named is not None
+        assert {"trino.execution:name=QueryManager", "trino.memory:name=ClusterMemoryManager", POOL} <= set(named)
+        assert not [name for name in named if name.startswith(("trino.execution:type=", "io.airlift", "trino.plugin"))]
+        assert len(named) <= 12
+        second = scraper.scrape()
+        assert requests_by_route(coordinator) == {"list": 0, "bean": len(named)}
+        assert sample_lines(first.body()) == sample_lines(second.body())
+        assert len(sample_lines(second.body())) > 50
     finally:
         scraper.source.close()
 

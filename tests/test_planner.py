@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 
-from exporter.records.mbeans import MBean
+from exporter.records.mbeans import MBean, Tabular
 from exporter.rules.engine import RuleEngine
-from exporter.rules.valueblind import literal_tail, value_blind
+from exporter.rules.valueblind import literal_tail, match_blind, value_blind
 from exporter.scrape.planner import MAX_NAMED_BEANS, RETRY_MISSING, Planner
 from tests.helpers.rulecase import attr, bean, composite, config
 
@@ -104,6 +104,15 @@ rules:
   - pattern: 'trino\\.execution<name=QueryManager><>RunningQueries:'
     name: running
 """
+# As many files written for the javaagent have it: unanchored patterns that capture the attribute and its value.
+VERBATIM = """
+rules:
+  - pattern: 'trino.execution<name=(.+)><>(.+): (.*)'
+    name: trino_execution_$1_$2
+  - pattern: 'trino.memory<type=(.+), name=(.+)><>(.+): (.*)'
+    name: trino_memory_$1_$3
+    labels: {pool: $2}
+"""
 POOL = bean("trino.memory:type=ClusterMemoryPool,name=general", FreeDistributedBytes=5, Other=1)
 QUERIES = bean("trino.execution:name=QueryManager", RunningQueries=2, QueuedQueries=0)
 UNRELATED = [
@@ -166,10 +175,29 @@ def engine(text: str) -> RuleEngine:
         (DISCOVERED, bean("trino.execution:name=QueryManager", attr("RunningQueries", "x", "java.lang.Object")), True),
         # a value-dependent rule: every selected bean counts
         ("rules:\n  - pattern: 'RunningQueries: 1$'\n    name: busy\n", UNRELATED[0], True),
-        ("rules:\n  - pattern: 'State: '\n    name: s\n", bean("a:type=T", State="UP"), True),
+        ("rules:\n  - pattern: 'Count: 1'\n    name: one\n", UNRELATED[0], True),
+        ("rules:\n  - pattern: 'a<>(.+): (\\d+)'\n    name: digits\n", UNRELATED[0], True),
+        # a value template: a string may export
+        ("rules:\n  - pattern: 'a<type=(.+)><>(.+): (.*)'\n    name: s\n    value: '1'\n", bean("a:type=T", S="x"),
+         True),
+        # whether a pattern ending in a literal past the separator, or in a tail that eats the value, matches does not
+        # depend on the value: a verbatim jmx_exporter file narrows to the beans it can export
+        ("rules:\n  - pattern: 'State: '\n    name: s\n", bean("a:type=T", State="UP"), False),
+        (VERBATIM, QUERIES, True),
+        (VERBATIM, POOL, True),
+        (VERBATIM, UNRELATED[0], False),
+        (VERBATIM, bean("trino.execution:name=QueryManager", State="RUNNING"), False),
         ("rules:\n  - pattern: 'Count:'\n    name: c\n", bean("a:type=T", State="UP"), False),
-        # CompositeData may grow items
-        ("rules:\n  - pattern: 'Count:'\n    name: c\n", bean("a:type=T", attr("Usage", composite(used=1))), True),
+        # CompositeData: its items are probed as numbers (they are those of its type); TabularData may grow rows
+        ("rules:\n  - pattern: 'Count:'\n    name: c\n", bean("a:type=T", attr("Usage", composite(used=1))), False),
+        ("rules:\n  - pattern: '<Usage>used:'\n    name: c\n", bean("a:type=T", attr("Usage", composite(used=None))),
+         True),
+        ("rules:\n  - pattern: '<Info>n:'\n    name: c\n", bean("a:type=T", attr("Info", composite(n="x"))), True),
+        ("rules:\n  - pattern: 'Count:'\n    name: c\n", bean("a:type=T", attr("Rows", Tabular((), ()))), True),
+        ("rules:\n  - pattern: 'Count:'\n    name: c\n",
+         bean("a:type=T", attr("Gc", composite(after=Tabular((), ())))), True),
+        ("rules:\n  - pattern: 'Count:'\n    name: c\n",
+         bean("java.lang:type=Runtime", attr("SystemProperties", Tabular((), ()))), False),  # never exported
         # excluded beans never count
         ("excludeObjectNames: ['trino.memory:*']\nrules:\n  - pattern: 'Bytes:'\n", POOL, False),
         ("rules:\n  - pattern: 'Bytes:'\n", MBean("trino.memory:type=X", "trino.memory", (("type", "X"),), ()), False),
@@ -228,3 +256,43 @@ def test_literal_tail(pattern: str, tail: str | None) -> None:
 )
 def test_value_blind(pattern: str | None, blind: bool) -> None:
     assert value_blind(pattern) is blind
+
+
+MATCH_BLIND = [
+    ("trino.execution<name=(.+)><>(.+): (.*)", True),
+    ("(.*)<(.*)><(.*)>(.*): (.*)", True),
+    ("<>(.+): .*", True),
+    ("State: ", True),  # its last character comes before any value
+    ("Count: U", True),  # never matches a number: it would end inside the value with a letter no value holds
+    ("x\\\\.*", True),  # an escaped backslash, then the tail
+    ("<>Count", True),  # value-blind
+    ("x\\.*", False),  # an escaped dot, repeated: not a tail that eats the value
+    ("Count: 1", False),
+    ("Count: (\\d+)", False),  # reads the value's digits
+    ("<>(.+)e.*", False),  # "e" ends "true" and "false"
+    ("a(?=.*5)b: (.*)", False),  # a lookahead may read the value
+    ("a|b: (.*)", False),
+    ("(.+)", False),
+]
+
+
+@pytest.mark.parametrize(("pattern", "blind"), MATCH_BLIND)
+def test_match_blind(pattern: str, blind: bool) -> None:
+    assert match_blind(pattern) is blind
+
+
+VALUES = [0, 1, -1, 5, 12345678901, 0.5, 1.5e-7, -2.5e300, float("nan"), float("inf"), float("-inf"), True, False]
+SUBJECTS = [
+    ("trino.execution:name=QueryManager", "RunningQueries"),
+    ("a:type=T", "Count"),
+    ("a:type=T", "State"),
+    ("x:name=y", "Value"),
+]
+
+
+@pytest.mark.parametrize("pattern", [pattern for pattern, blind in MATCH_BLIND if blind])
+def test_a_match_blind_pattern_exports_for_every_value_or_for_none(pattern: str) -> None:
+    rules = config(f"rules:\n  - pattern: '{pattern}'\n    name: m\n")
+    for object_name, attribute in SUBJECTS:
+        exported = {len(RuleEngine(rules).collect([bean(object_name, **{attribute: value})])) for value in VALUES}
+        assert len(exported) == 1, (pattern, object_name, attribute)

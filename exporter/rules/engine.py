@@ -51,7 +51,7 @@ from exporter.config.model import Config, MetricType, Rule
 from exporter.records.javanum import double_to_string, float_to_string, parse_double, to_double
 from exporter.records.mbeans import DOUBLE_TYPES, Attribute, Composite, MBean, Tabular, Unsupported, Value
 from exporter.rules.naming import safe_label_name, safe_name, snake_case, strip_reserved_suffixes
-from exporter.rules.valueblind import value_blind
+from exporter.rules.valueblind import match_blind, value_blind
 
 # Names repeat from scrape to scrape: remember the sanitised forms (pure functions, bounded memory).
 _safe_name = functools.lru_cache(maxsize=1 << 16)(safe_name)
@@ -384,7 +384,7 @@ class RuleEngine:
         self._blind = not self._uses_cache and rules_blind
         # Whether a bean that exports nothing now provably exports nothing for other values (see may_export).
         self._strings_drop = not any(rule.value is not None for rule in config.rules)
-        self._decidable = rules_blind and self._strings_drop
+        self._decidable = self._strings_drop and all(rule.cache or match_blind(rule.pattern) for rule in config.rules)
         self._matches_all = any(rule.pattern is None or rule.pattern in (".*", ".+") for rule in config.rules)
         self._memo: dict[tuple[object, ...], _Memo] = {}
         self._fresh_memo: dict[tuple[object, ...], _Memo] = {}
@@ -420,10 +420,12 @@ class RuleEngine:
     def may_export(self, bean: MBean, deadline: float | None = None) -> bool:
         """Whether this bean could give a sample now or later, when only its values change (False: skip it).
 
-        Provable only when every rule is value-blind and none has a ``value`` template (so strings never export):
-        then a bean whose records match no exporting rule exports nothing for any numeric value. Nulls, unreadable
-        values and text of types other than String are probed as numbers. CompositeData and TabularData can grow
-        new records, so a bean with such an attribute counts as exporting. Otherwise every bean the
+        Provable only when whether each rule matches is blind to the value (:func:`match_blind`) and none has a
+        ``value`` template (so strings never export): then a bean whose records match no exporting rule exports
+        nothing for any numeric value. Nulls, unreadable
+        values and text of types other than String are probed as numbers, and so is every item of CompositeData (its
+        items are those of its type). TabularData can grow new rows, whose records are new match strings, so a bean
+        with such an attribute counts as exporting. Otherwise every bean the
         include/exclude lists select counts.
         """
         if not self.config.selects_bean(bean.domain, bean.properties):
@@ -433,13 +435,21 @@ class RuleEngine:
         if not self._decidable or self._matches_all:
             return True
         probe: list[Attribute] = []
+        runtime = bean.object_name == "java.lang:type=Runtime"
         for attribute in bean.attributes:
             value = attribute.value
             cls = value.__class__
-            if cls is Composite or cls is Tabular or attribute.java_type in _OPEN_TYPES:
+            if runtime and attribute.name.lower() in _RUNTIME_SKIPPED:
+                continue
+            if cls is Composite:
+                items = _probe_items(value)  # type: ignore[arg-type]
+                if items is None:
+                    return True
+                attribute = Attribute(attribute.name, attribute.java_type, items, attribute.description)
+            elif cls is Tabular or attribute.java_type in _OPEN_TYPES:
                 return True
             # A null, unreadable or (for a type that is not String) text value may be a number next time.
-            if value is None or cls is Unsupported or (cls is str and attribute.java_type != "java.lang.String"):
+            elif value is None or cls is Unsupported or (cls is str and attribute.java_type != "java.lang.String"):
                 if _never_exported_type(attribute.java_type):
                     continue
                 attribute = Attribute(attribute.name, attribute.java_type, 0, attribute.description)
@@ -814,6 +824,23 @@ class RuleEngine:
                 labels.append((label, label_value))
         return _Matched(strip_reserved_suffixes(name), _sorted_labels(labels), self._type_for(rule, name), fixed,
                         rule.factor, rule.index, help_text, *where)
+
+
+def _probe_items(composite: Composite) -> Composite | None:
+    """CompositeData as ``may_export`` probes it: every item a number (an item's type is not known, so any item may
+    be one next time), nested ones likewise; None when it holds TabularData, whose rows come and go."""
+    items: list[tuple[str, Value]] = []
+    for name, item in composite.items:
+        if item.__class__ is Composite:
+            nested = _probe_items(item)  # type: ignore[arg-type]
+            if nested is None:
+                return None
+            items.append((name, nested))
+        elif item.__class__ is Tabular:
+            return None
+        else:
+            items.append((name, 0))
+    return Composite(tuple(items))
 
 
 def _never_exported_type(java_type: str) -> bool:

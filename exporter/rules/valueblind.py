@@ -177,6 +177,36 @@ def _may_occur_in_value(text: str) -> bool:
     return any(text in word for word in _VALUE_WORDS)
 
 
+# Letters a value's text can end a piece of: its characters (see the module doc) and those of NaN, Infinity, true and
+# false.
+_VALUE_LETTERS = _VALUE_CHARS | frozenset("".join(_VALUE_WORDS))
+# Tails that match every value's text, whatever it is: what a rule captures of the value does not decide whether it
+# matches.
+_VALUE_EATERS = ("(.*)", "(.+)", "(.*?)", "(.+?)", "(?:.*)", "(?:.+)", ".*", ".+", ".*?", ".+?", "")
+
+
+def match_blind(pattern: str | None) -> bool:
+    """Whether a rule with this pattern matches, or not, the same for every numeric or boolean value, though what it
+    captures may differ (so whether a bean exports can be decided from one value; see :func:`value_blind` for when
+    the whole verdict can).
+
+    Such a pattern is a value-blind one, or ``R`` followed by one tail from ``_VALUE_EATERS`` (or none) where ``R``
+    ends in a literal whose last character no value's text holds (``...><>(.+): (.*)`` is ``...><>(.+): `` and
+    ``(.*)``).
+    Every match of ``R`` then ends before the value (a match ending inside it would end with a character of the
+    value), so whether ``R`` matches depends on the rest of the string only, and the tail matches whatever follows.
+    """
+    if value_blind(pattern):
+        return True
+    assert pattern is not None
+    for eater in _VALUE_EATERS:
+        if pattern.endswith(eater):
+            # An escaped first character of the tail leaves a lone backslash, which literal_tail refuses.
+            tail = literal_tail(pattern[: len(pattern) - len(eater)])
+            return tail is not None and tail[-1] not in _VALUE_LETTERS
+    return False
+
+
 def value_blind(pattern: str | None) -> bool:
     """Whether a rule with this pattern decides the same for every numeric or boolean value (see module doc)."""
     if pattern is None or pattern in _MATCH_ANYTHING:
