@@ -121,7 +121,7 @@ class Case:
 
 CASES = {
     "slow": Case({"mode": "slow", "delay": SCRAPE_TIMEOUT + 3}, "timed out waiting for the response"),
-    "http-401": Case({"mode": "status", "status": 401}, "HTTP 401 (set --user"),
+    "http-401": Case({"mode": "status", "status": 401}, "HTTP 401 (the server wants credentials"),
     "http-403": Case({"mode": "status", "status": 403}, "HTTP 403 (the user lacks permission"),
     "http-404": Case({"mode": "status", "status": 404}, "HTTP 404"),
     "http-500": Case({"mode": "status", "status": 500}, "HTTP 500"),

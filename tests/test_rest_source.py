@@ -48,6 +48,44 @@ def test_full_list_is_fetched_with_the_user_header() -> None:
     assert "authorization" not in server.seen[0].headers
 
 
+@pytest.mark.parametrize(
+    ("settings", "sent"),
+    [
+        (HttpSettings(), "presto-jmx-exporter"),  # Trino over plain HTTP wants a user, and any name does
+        (HttpSettings(user="ops"), "ops"),
+        (HttpSettings(user="ops", password="pw"), "ops"),
+        (HttpSettings(bearer_token_file=Path("token")), None),  # a token names the user itself
+    ],
+    ids=["default", "given", "basic", "bearer"],
+)
+def test_a_user_is_sent_unless_credentials_name_one(
+    settings: HttpSettings, sent: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "token").write_text("tok\n")
+    with CannedServer(list_answer) as server:
+        source = RestSource(server.url, settings)
+        fetch_all(source)
+        source.close()
+    assert server.seen[0].headers.get("x-trino-user") == sent
+
+
+def test_a_server_without_the_jmx_route_says_which_target_works() -> None:
+    with CannedServer(lambda path: Reply(404, b"Not Found")) as server:
+        source = RestSource(server.url)
+        with pytest.raises(SourceError) as whole:
+            fetch_all(source)
+        with pytest.raises(SourceError) as named:
+            source.fetch(BeanRequest(("a:b=c", "a:b=d")), time.monotonic() + 5)
+        source.close()
+    works = ("read its MBeans over JMX instead: --target jmx://HOST:9080, with jmx.rmiregistry.port=9080 in the "
+             "server's config.properties")
+    assert str(whole.value) == (f"{server.url}/v1/jmx/mbean: HTTP 404: this server does not serve /v1/jmx (Trino 480 "
+                                f"and later removed it); {works}")
+    assert str(named.value) == (f"{server.url}: none of the 2 requested MBeans exists on the target: each answered "
+                                f"HTTP 404, as a server without /v1/jmx does (Trino 480 and later removed it); {works}")
+
+
 def test_presto_user_header_and_basic_auth() -> None:
     with CannedServer(list_answer) as server:
         source = RestSource(server.url + "/v1/jmx/mbean/", HttpSettings(user="ops", user_header="X-Presto-User",
@@ -147,7 +185,9 @@ def test_all_named_beans_missing_is_an_error() -> None:
 @pytest.mark.parametrize(
     ("status", "message"),
     [
-        (401, r"HTTP 401 \(set --user.*: Basic authentication or X-Trino-User must be sent"),
+        (401, r"HTTP 401 \(the server wants credentials: --user with --password-file, or --bearer-token-file; "
+              r"PrestoSQL reads the user from X-Presto-User: --user-header X-Presto-User\): Basic authentication or "
+              r"X-Trino-User must be sent"),
         (403, r"HTTP 403 \(the user lacks permission"),
         (503, r"HTTP 503: Basic authentication"),
     ],

@@ -80,7 +80,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     add(group, "--target", "coordinator base URL (http(s)://host:port), a saved /v1/jmx/mbean JSON file, or a JMX "
         "URL (service:jmx:rmi:///jndi/rmi://host:port/jmxrmi or jmx://host:port); defaults to the config's "
         "hostPort/jmxUrl, followed when the config is reloaded", metavar="TARGET")
-    add(group, "--user", "user name sent in the user header (and as the Basic auth user when a password is set)")
+    add(group, "--user", "user name sent in the user header (and as the Basic auth user when a password is set); "
+        "without it and without credentials, presto-jmx-exporter is sent")
     add(group, "--user-header", "header that carries the user name; X-Presto-User for servers that use it",
         default="X-Trino-User", metavar="NAME")
     add(group, "--password-file", "file holding the coordinator password for Basic auth (PJE_PASSWORD works too)",

@@ -25,6 +25,12 @@ from exporter.sources.rest.settings import HttpSettings
 log = logging.getLogger(__name__)
 
 MBEAN_PATH = "/v1/jmx/mbean"
+# Sent in the user header when no user and no credentials are given: Trino and PrestoSQL >= 337 answer 401 over plain
+# HTTP without a user, and any name does.
+DEFAULT_USER = "presto-jmx-exporter"
+# Trino 480 and later no longer serve /v1/jmx.
+_USE_JMX = ("read its MBeans over JMX instead: --target jmx://HOST:9080, with jmx.rmiregistry.port=9080 in the "
+            "server's config.properties")
 _MISSING_BEAN_STATUSES = frozenset({404, 500})  # airlift answers 500 for an unknown ObjectName; some proxies 404
 
 
@@ -86,8 +92,11 @@ class RestSource:
         self.base = base_url(target)
         self.description = self.base
         headers = {"Accept": "application/json", "User-Agent": "presto-jmx-exporter"}
-        if self.settings.user:
-            headers[self.settings.user_header] = self.settings.user
+        user = self.settings.user
+        if user is None and self.settings.password is None and self.settings.bearer_token_file is None:
+            user = DEFAULT_USER
+        if user:
+            headers[self.settings.user_header] = user
         self._basic = ""
         if self.settings.password is not None:
             pair = f"{self.settings.user or ''}:{self.settings.password}".encode()
@@ -127,6 +136,9 @@ class RestSource:
             answer = self.client.get(MBEAN_PATH, deadline, self._auth_header())
         except HttpError as exc:
             raise SourceError(f"{url}: {exc}") from None
+        if answer.status == 404:
+            raise SourceError(f"{url}: HTTP 404: this server does not serve /v1/jmx (Trino 480 and later removed it); "
+                              f"{_USE_JMX}")
         if answer.status != 200:
             raise SourceError(_status_message(answer.status, url, answer.body, self._secrets()))
         beans, problems = airlift.parse_bean_list(airlift.loads(answer.body, url), url)
@@ -153,6 +165,7 @@ class RestSource:
         size = 0
         first_missing: str | None = None
         server_errors = 0
+        not_found = 0
         for result in results:
             if isinstance(result, SourceError):
                 raise result
@@ -161,11 +174,16 @@ class RestSource:
             if result.missing is not None:
                 first_missing = first_missing or result.missing
                 server_errors += result.server_error
+                not_found += result.not_found
             elif result.bean is not None:
                 beans.append(result.bean)
             elif result.problem is not None:
                 problems.append(result.problem)
         if not beans:
+            if not_found == len(names):
+                raise SourceError(f"{self.base}: none of the {len(names)} requested MBeans exists on the target: each "
+                                  "answered HTTP 404, as a server without /v1/jmx does (Trino 480 and later removed "
+                                  f"it); {_USE_JMX}")
             if server_errors == len(names):
                 raise SourceError(
                     f"{self.base}: none of the {len(names)} requested MBeans could be read: each answered with a "
@@ -198,6 +216,7 @@ class _Named:
     missing: str | None = None
     problem: str | None = None
     server_error: bool = False  # missing, or broken: an HTTP 500 that does not say the bean is unknown
+    not_found: bool = False  # HTTP 404: airlift answers 500 for an unknown bean, so the route itself may be gone
 
 
 def _decode(url: str, answer: Answer, secrets: Sequence[str]) -> _Named:
@@ -205,7 +224,7 @@ def _decode(url: str, answer: Answer, secrets: Sequence[str]) -> _Named:
     if answer.status in _MISSING_BEAN_STATUSES:
         why = _status_message(answer.status, "", answer.body, secrets).removeprefix(": ")
         unknown = answer.status == 404 or b"InstanceNotFoundException" in answer.body[:1000]
-        return _Named(len(answer.body), missing=why, server_error=not unknown)
+        return _Named(len(answer.body), missing=why, server_error=not unknown, not_found=answer.status == 404)
     if answer.status != 200:
         raise SourceError(_status_message(answer.status, url, answer.body, secrets))
     document: Any = airlift.loads(answer.body, url)
@@ -235,9 +254,10 @@ def redact(text: str, secrets: Sequence[str] = ()) -> str:
 def _status_message(status: int, url: str, body: bytes, secrets: Sequence[str] = ()) -> str:
     hint = ""
     if status == 401:
-        hint = " (set --user, or a password/token: Trino and PrestoSQL >= 337 need X-Trino-User over HTTP)"
+        hint = (" (the server wants credentials: --user with --password-file, or --bearer-token-file; PrestoSQL "
+                "reads the user from X-Presto-User: --user-header X-Presto-User)")
     elif status == 403:
-        hint = " (the user lacks permission to read system information)"
+        hint = " (the user lacks permission to read system information: grant it, or --user one that has it)"
     first_line = body[:300].decode("utf-8", "replace").strip().splitlines()
     detail = f": {redact(first_line[0], secrets)[:200]}" if first_line else ""
     return f"{url}: HTTP {status}{hint}{detail}"
