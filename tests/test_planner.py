@@ -8,7 +8,7 @@ import pytest
 
 from exporter.records.mbeans import MBean, Tabular
 from exporter.rules.engine import RuleEngine
-from exporter.rules.valueblind import literal_tail, match_blind, value_blind
+from exporter.rules.valueblind import capture_groups, literal_tail, match_blind, value_blind, value_tail
 from exporter.scrape.planner import MAX_NAMED_BEANS, RETRY_MISSING, Planner
 from tests.helpers.rulecase import attr, bean, composite, config
 
@@ -296,3 +296,19 @@ def test_a_match_blind_pattern_exports_for_every_value_or_for_none(pattern: str)
     for object_name, attribute in SUBJECTS:
         exported = {len(RuleEngine(rules).collect([bean(object_name, **{attribute: value})])) for value in VALUES}
         assert len(exported) == 1, (pattern, object_name, attribute)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "tail", "groups"),
+    [
+        ("trino.execution<name=(.+)><>(.+): (.*)", "(.*)", 3),
+        ("<>(?<attr>.+): .*", ".*", 1),
+        ("State: ", "", 0),
+        ("<>Count", None, 0),  # value-blind already: no tail needed
+        ("Count: (\\d+)", None, 1),
+        ("a\\(b\\)[(]\\Q(\\E(?:c)(d)", None, 1),  # escaped, in a class or quoted: not groups
+    ],
+)
+def test_value_tail_and_capture_groups(pattern: str, tail: str | None, groups: int) -> None:
+    assert value_tail(pattern) == tail
+    assert capture_groups(pattern) == groups

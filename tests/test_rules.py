@@ -801,8 +801,11 @@ def test_no_cache_is_kept_without_cache_rules() -> None:
         "rules: [{pattern: 'a<type=T><>r_value', name: r, attrNameSnakeCase: true}]",
         "rules: [{pattern: 'a<type=T><>N', name: n}, {pattern: 'a<type=T><>E', name: ''}]",
         "rules: [{pattern: 'a<type=T><>(N)', name: n, cache: true}, {pattern: '.*'}]",
+        "rules: [{pattern: 'a<type=(.+)><>(.+): (.*)', name: 'v_$1_$2', labels: {k: '$1'}}, {pattern: '.*'}]",
+        "rules: [{pattern: 'a<type=(.+)><>(.+): (.*)', name: 'v_$1_$2', help: 'was $3'}]",
     ],
-    ids=["default", "by name", "by value", "unparsable", "snake case", "value-blind", "rule cache"],
+    ids=["default", "by name", "by value", "unparsable", "snake case", "value-blind", "rule cache", "verbatim",
+         "verbatim, value in help"],
 )
 def test_a_warm_engine_traces_what_a_fresh_one_traces(rules: str) -> None:
     """The scrape's memo and explain's trace are one evaluation: remembered verdicts give the outcomes the rules do."""

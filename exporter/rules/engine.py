@@ -51,7 +51,7 @@ from exporter.config.model import Config, MetricType, Rule
 from exporter.records.javanum import double_to_string, float_to_string, parse_double, to_double
 from exporter.records.mbeans import DOUBLE_TYPES, Attribute, Composite, MBean, Tabular, Unsupported, Value
 from exporter.rules.naming import safe_label_name, safe_name, snake_case, strip_reserved_suffixes
-from exporter.rules.valueblind import match_blind, value_blind
+from exporter.rules.valueblind import capture_groups, match_blind, value_blind, value_tail
 
 # Names repeat from scrape to scrape: remember the sanitised forms (pure functions, bounded memory).
 _safe_name = functools.lru_cache(maxsize=1 << 16)(safe_name)
@@ -849,10 +849,18 @@ def _never_exported_type(java_type: str) -> bool:
 
 
 def _value_blind_rule(rule: Rule) -> bool:
-    """A value-blind pattern (see exporter.rules.valueblind) and no template that copies the whole match (``$0``)."""
+    """A value-blind pattern (see exporter.rules.valueblind) and no template that copies the whole match (``$0``);
+    or a pattern whose only hold on the value is a tail that eats it, in a group no template copies."""
     templates = [rule._name, rule._value, rule._help, *(t for pair in rule._labels for t in pair)]
-    uses_whole_match = any(0 in t.parts for t in templates if t is not None)
-    return value_blind(rule.pattern) and not uses_whole_match
+    used = {part for t in templates if t is not None for part in t.parts}
+    if 0 in used:
+        return False
+    if value_blind(rule.pattern):
+        return True
+    tail = value_tail(rule.pattern) if rule.pattern is not None else None
+    if tail is None:
+        return False
+    return not tail.startswith("(") or tail.startswith("(?:") or capture_groups(rule.pattern) not in used
 
 
 def _subject(variant: int, prefix: str, attr_name: str, text: str) -> str:

@@ -185,6 +185,42 @@ _VALUE_LETTERS = _VALUE_CHARS | frozenset("".join(_VALUE_WORDS))
 _VALUE_EATERS = ("(.*)", "(.+)", "(.*?)", "(.+?)", "(?:.*)", "(?:.+)", ".*", ".+", ".*?", ".+?", "")
 
 
+def value_tail(pattern: str) -> str | None:
+    """The tail from ``_VALUE_EATERS`` ("" for none) that makes ``pattern`` match-blind without being value-blind,
+    or None when it does not. Only that tail can capture anything of the value (see :func:`match_blind`)."""
+    for eater in _VALUE_EATERS:
+        if pattern.endswith(eater):
+            # An escaped first character of the tail leaves a lone backslash, which literal_tail refuses.
+            tail = literal_tail(pattern[: len(pattern) - len(eater)])
+            return eater if tail is not None and tail[-1] not in _VALUE_LETTERS else None
+    return None
+
+
+def capture_groups(pattern: str) -> int:
+    """How many capturing groups the Java ``pattern`` has (named ones included)."""
+    count = 0
+    i = 0
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            if pattern.startswith("Q", i + 1):
+                end = pattern.find("\\E", i + 2)
+                i = n if end < 0 else end + 2
+            else:
+                i += 2
+            continue
+        if ch == "[":
+            end = _skip_class(pattern, i)
+            i = n if end < 0 else end
+            continue
+        if ch == "(" and (not pattern.startswith("(?", i) or (pattern.startswith("(?<", i) and i + 3 < n
+                                                               and pattern[i + 3].isalpha())):
+            count += 1
+        i += 1
+    return count
+
+
 def match_blind(pattern: str | None) -> bool:
     """Whether a rule with this pattern matches, or not, the same for every numeric or boolean value, though what it
     captures may differ (so whether a bean exports can be decided from one value; see :func:`value_blind` for when
@@ -196,15 +232,7 @@ def match_blind(pattern: str | None) -> bool:
     Every match of ``R`` then ends before the value (a match ending inside it would end with a character of the
     value), so whether ``R`` matches depends on the rest of the string only, and the tail matches whatever follows.
     """
-    if value_blind(pattern):
-        return True
-    assert pattern is not None
-    for eater in _VALUE_EATERS:
-        if pattern.endswith(eater):
-            # An escaped first character of the tail leaves a lone backslash, which literal_tail refuses.
-            tail = literal_tail(pattern[: len(pattern) - len(eater)])
-            return tail is not None and tail[-1] not in _VALUE_LETTERS
-    return False
+    return value_blind(pattern) or value_tail(pattern) is not None  # type: ignore[arg-type]
 
 
 def value_blind(pattern: str | None) -> bool:
