@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,33 @@ def test_merge_keys_and_anchors_work() -> None:
         "rules:\n- &base {pattern: 'a(b)', name: x_$1, type: COUNTER}\n- <<: *base\n  name: y_$1\n", "r.yml"
     )
     assert [(r.name, r.type) for r in config.rules] == [("x_$1", MetricType.COUNTER), ("y_$1", MetricType.COUNTER)]
+
+
+def test_each_rule_keeps_its_own_full_line_comments() -> None:
+    config = parse_config(textwrap.dedent("""\
+        rules:
+          # a section heading at the list's indentation: no rule's
+          - pattern: 'a<b=c><>X:'
+            # first
+            name: x
+            help: |
+              # text of the help, not a comment
+              more
+            # after the last key, still this rule's
+          # the next section
+          - pattern: 'b<c=d><>Y:'  # a trailing comment is not kept
+            #   second, trimmed
+            name: y
+        lowercaseOutputName: false
+        # after the list
+        """), "r.yml")
+    assert [rule.comments for rule in config.rules] == [
+        ((4, "first"), (9, "after the last key, still this rule's")),
+        ((12, "second, trimmed"),),
+    ]
+    assert config.rules[0].help == "# text of the help, not a comment\nmore\n"
+    assert config.rules[1].pattern == "b<c=d><>Y:"
+    assert dataclasses.replace(config.rules[0], comments=()) == config.rules[0]  # a comment changes no rule
 
 
 def test_every_config_and_rule_field_is_documented() -> None:

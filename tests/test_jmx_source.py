@@ -38,7 +38,15 @@ from exporter.sources.jmx.source import JmxSource, reloaded_settings
 from exporter.sources.jmx.worker import CallTimeout, JvmWorker, WorkerUnavailable
 from tests.conftest import require_jvm
 from tests.fixture.process import FixtureCoordinator
-from tests.fixture.profiles import JVM_DOMAINS, PROFILES, GetterFails, Unserialisable, catalogue, expected_value
+from tests.fixture.profiles import (
+    JVM_DOMAINS,
+    PROFILES,
+    T_OBJECT_NAME,
+    GetterFails,
+    Unserialisable,
+    catalogue,
+    expected_value,
+)
 from tests.helpers.ports import free_port
 from tests.helpers.waiting import wait_until
 
@@ -690,7 +698,7 @@ def driver(target: str, **spec: Any) -> Iterator[JmxDriver]:
 
 def as_record_value(value: Any, java_type: str) -> Any:
     """The record value the fixture's Java-level value must become (see exporter/sources/jmx/values.py)."""
-    if isinstance(value, Unserialisable):
+    if isinstance(value, Unserialisable) or java_type == T_OBJECT_NAME:
         return Unsupported
     if isinstance(value, (dict, list)):
         return Unsupported

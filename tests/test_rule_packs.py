@@ -22,6 +22,8 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.cli import main
+from exporter.commands.exitcodes import ExitCode
 from tests.helpers.packs import (
     PROFILES,
     ROOT,
@@ -297,6 +299,29 @@ def test_historic_pack_is_documented(pack: str) -> None:
         f"{prefix}_clustermemorypool_<pool>_<attribute>",
         f"{prefix}_execution_querymanager_<attribute>",
     }
+
+
+# ---------------------------------------------------------------- explain --strict, as a CI job runs it
+
+# Each pack with the dumps of the products it is for.
+MEANT_FOR = [("coordinator.yml", profile) for profile in PROFILES] + sorted(HISTORIC.items())
+
+
+@pytest.mark.parametrize(("pack", "profile"), MEANT_FOR, ids=[f"{p}-{d}" for p, d in MEANT_FOR])
+def test_explain_strict_passes_each_pack_over_the_dumps_it_is_for(
+    pack: str, profile: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require_dumps()
+    capsys.readouterr()
+    code = main(["explain", "--strict", "--config", str(RULES / pack), "--target", str(dump_path(profile)),
+                 "--bean", "none:*"])
+    out = capsys.readouterr().out
+    lint = out[out.index("\nlint: ") + 1:].splitlines()
+    findings = [line for line in lint if line.startswith("  [")]
+    # Only what the pack marks as expected: beans of other versions (coordinator.yml), the javaagent's names.
+    assert all(", expected] " in line for line in findings), findings
+    assert lint[0] == (f"lint: {len(findings)} findings, {len(findings)} expected" if findings else "lint: 0 findings")
+    assert code == ExitCode.OK
 
 
 # ---------------------------------------------------------------- the same pack over the live sources

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -191,10 +192,9 @@ class _Reader(NodeAccess):
         values["include_object_name_attributes"] = self._attribute_map(top, "includeObjectNameAttributes")
         values["exclude_object_name_attributes"] = self._attribute_map(top, "excludeObjectNameAttributes")
         if "rules" in top:
-            rules = tuple(
-                self._rule(index, item)
-                for index, item in enumerate(self.sequence(top["rules"][1], "rules", "a list of rules"))
-            )
+            items = self.sequence(top["rules"][1], "rules", "a list of rules")
+            comments = rule_comments(text, top["rules"][1], items)
+            rules = tuple(self._rule(index, item, comments[index]) for index, item in enumerate(items))
             implicit = False
         else:
             rules, implicit = (Rule(index=0),), True
@@ -338,7 +338,7 @@ class _Reader(NodeAccess):
 
     # -- rules -----------------------------------------------------------------------------------------------------
 
-    def _rule(self, index: int, node: yaml.Node) -> Rule:
+    def _rule(self, index: int, node: yaml.Node, comments: tuple[tuple[int, str], ...] = ()) -> Rule:
         path = f"rules[{index}]"
         entries = self.mapping(node, path, "a rule (a mapping with pattern, name, labels ...)")
         for key, (key_node, _) in entries.items():
@@ -348,7 +348,7 @@ class _Reader(NodeAccess):
         def node_of(key: str) -> yaml.Node | None:
             return entries[key][1] if key in entries else None
 
-        fields: dict[str, Any] = {"index": index, "line": line_of(node)}
+        fields: dict[str, Any] = {"index": index, "line": line_of(node), "comments": comments}
         compiled = None
         pattern_node = node_of("pattern")
         if pattern_node is not None:
@@ -489,5 +489,52 @@ class _Reader(NodeAccess):
 
 
 _NOT_SCALAR = object()
+# The line breaks PyYAML counts lines by (str.splitlines knows more, which would shift the line numbers).
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def rule_comments(text: str, sequence: yaml.Node, items: list[yaml.Node]) -> list[tuple[tuple[int, str], ...]]:
+    """Each rule's full-line comments, as (line, text after ``#``).
+
+    A rule's comments are those on lines of their own, indented at least as deep as its keys, from its first line to
+    the line before the next rule (for the last rule, to the end of the list): a section comment at the list's own
+    indentation belongs to no rule. A ``#`` inside a multi-line scalar is text, not a comment.
+    """
+    starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+    scalars = _multi_line_scalars(sequence)
+    found: list[tuple[tuple[int, str], ...]] = []
+    for position, node in enumerate(items):
+        last = items[position + 1].start_mark.line - 1 if position + 1 < len(items) else sequence.end_mark.line
+        comments = []
+        for line in range(node.start_mark.line, min(last, len(starts) - 1) + 1):
+            end = starts[line + 1] if line + 1 < len(starts) else len(text)
+            content = _LINE_BREAK.sub("", text[starts[line]:end])
+            stripped = content.lstrip(" \t")
+            indent = len(content) - len(stripped)
+            at = starts[line] + indent
+            if stripped.startswith("#") and indent >= node.start_mark.column and not any(
+                start < at < stop for start, stop in scalars
+            ):
+                comments.append((line + 1, stripped[1:].strip()))
+        found.append(tuple(comments))
+    return found
+
+
+def _multi_line_scalars(root: yaml.Node) -> list[tuple[int, int]]:
+    """The (start, end) text offsets of the scalars under ``root`` that span more than one line."""
+    spans, seen, stack = [], set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias may point back up the tree
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.start_mark.line != node.end_mark.line:
+                spans.append((node.start_mark.index, node.end_mark.index))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(item for pair in node.value for item in pair)
+    return spans
 
 

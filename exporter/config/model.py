@@ -32,6 +32,8 @@ class Rule:
 
     ``regex`` is the pattern as jmx_exporter runs it (``^.*(?:PATTERN).*$``, matched against the whole string);
     None matches everything. ``labels`` are (name template, value template) pairs sorted by name template.
+    ``comments`` are the rule's own full-line comments as (line, text after ``#``): jmx_exporter ignores them,
+    explain's lint reads its ``# lint:`` markers from them.
     """
 
     index: int
@@ -46,6 +48,7 @@ class Rule:
     type: MetricType = MetricType.UNTYPED
     attr_name_snake_case: bool = False
     cache: bool = False
+    comments: tuple[tuple[int, str], ...] = field(default=(), compare=False, repr=False)
     # Compiled forms used by the engine.
     _search: regex.Pattern[str] | None = field(default=None, compare=False, repr=False)
     _literal: str | None = field(default=None, compare=False, repr=False)
