@@ -1,4 +1,4 @@
-"""jmx_exporter 1.6 parity through the scrape path: ``metricCustomizers`` over the dump
+"""jmx_exporter 1.6 parity through the scrape path: ``scrapeTimeoutSeconds``, ``metricCustomizers`` over the dump
 and REST sources (the JMX source: tests/test_jmx_source.py), rules that fail the scrape as jmx_exporter's do, and the
 warnings of a file it loads. The rule engine's own rows are in tests/test_rules.py, the loader's in test_config.py.
 """
@@ -12,7 +12,8 @@ from urllib.parse import unquote
 import orjson
 import pytest
 
-from exporter.cli import main
+from exporter.cli import build_parser, main
+from exporter.commands.common import build_scraper
 from exporter.commands.exitcodes import ExitCode
 from exporter.scrape.scraper import Scraper
 from exporter.scrape.watcher import ConfigWatcher
@@ -170,6 +171,46 @@ rules:
         "0 capturing groups), applied to io.prometheus.jmx:type=customValue Value"
     )
     assert result.error in caplog.text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# scrapeTimeoutSeconds (jmx_exporter's next release)
+
+
+def test_scrape_timeout_seconds_bounds_the_scrape_unless_the_command_line_sets_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dump = write(tmp_path, "dump.json", orjson.dumps(EXAMPLE_BEANS).decode())
+    config = write(tmp_path, "c.yml", "scrapeTimeoutSeconds: 3\n")
+    monkeypatch.delenv("PJE_SCRAPE_TIMEOUT", raising=False)
+
+    def timeout(*extra: str) -> float:
+        args = build_parser().parse_args(["scrape", "--config", str(config), "--target", str(dump), *extra])
+        scraper = build_scraper(args)
+        scraper.source.close()
+        return scraper.timeout
+
+    assert timeout() == 3.0
+    assert timeout("--scrape-timeout", "5") == 5.0
+    assert timeout("--scrape-timeout", "8") == 8.0  # the default, given: it wins too
+    monkeypatch.setenv("PJE_SCRAPE_TIMEOUT", "6")
+    assert timeout() == 6.0
+    monkeypatch.delenv("PJE_SCRAPE_TIMEOUT")
+    config.write_text("{}\n")
+    assert timeout() == 8.0
+
+
+def test_a_reloaded_scrape_timeout_seconds_applies_from_the_next_scrape(tmp_path: Path) -> None:
+    dump = write(tmp_path, "dump.json", orjson.dumps(EXAMPLE_BEANS).decode())
+    config = write(tmp_path, "c.yml", "scrapeTimeoutSeconds: 3\n")
+    watcher = ConfigWatcher(config)
+    scraper = Scraper(watcher, DumpSource(dump), timeout=None)
+    assert scraper.timeout == 3.0
+    config.write_text("scrapeTimeoutSeconds: 30\n# a longer file\n")
+    watcher.refresh()
+    assert watcher.reload_success == 1 and scraper.timeout == 30.0
+    assert scraper.scrape().error is None
+    assert Scraper(watcher, DumpSource(dump), timeout=2.0).timeout == 2.0
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from exporter.sources.base import Snapshot, Source, SourceError
 log = logging.getLogger(__name__)
 
 _GRACE = 0.1
+DEFAULT_TIMEOUT = 8.0
 
 
 def _gauge(name: str, help_text: str, value: float, labels: tuple[tuple[str, str], ...] = ()) -> SimpleFamily:
@@ -115,14 +116,14 @@ class Scraper:
         self,
         watcher: ConfigWatcher,
         source: Source,
-        timeout: float = 8.0,
+        timeout: float | None = DEFAULT_TIMEOUT,
         min_interval: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         discovery_interval: float = DEFAULT_DISCOVERY_INTERVAL,
     ) -> None:
         self.watcher = watcher
         self.source = source
-        self.timeout = timeout
+        self._timeout = timeout
         self.min_interval = min_interval
         self.discovery_interval = discovery_interval
         self._clock = clock
@@ -137,6 +138,15 @@ class Scraper:
         self._counter_warnings = RateLimitedLog(log)
         self._nothing_exported = RateLimitedLog(log)
         self._rule_failures = RateLimitedLog(log)
+
+    @property
+    def timeout(self) -> float:
+        """The bound on one whole scrape: the one the scraper was built with, else (None) the live config's
+        ``scrapeTimeoutSeconds`` (a reloaded value applies from the next scrape), else DEFAULT_TIMEOUT."""
+        if self._timeout is not None:
+            return self._timeout
+        configured = self.watcher.config.scrape_timeout_seconds
+        return float(configured) if configured is not None else DEFAULT_TIMEOUT
 
     def scrape(self, timeout: float | None = None) -> ScrapeResult:
         """One scrape, coalesced with any scrape already under way.
