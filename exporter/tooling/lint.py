@@ -10,7 +10,9 @@ Findings, each tied to a rule where there is one:
 - a rule that matched but exported nothing (every match dropped: string without ``value``, empty name ...);
 - series that collided (same name and labels from several beans: jmx_exporter 1.x adds ``_objectname``);
 - names and labels that break Prometheus conventions: upper case, non-base units, a reserved suffix the client
-  library strips (``_total`` on a gauge), ``:`` (reserved for recording rules), labels that clash with target labels.
+  library strips (``_total`` on a gauge), ``:`` (reserved for recording rules), labels that clash with target labels;
+- the configuration's warnings: what jmx_exporter 1.6 loads silently but reads otherwise than it looks
+  (``Config.warnings``, also logged at start-up).
 
 The strings are produced by the rule engine itself (a trace with a match-everything rule of the same kind), and each
 rule is tested with its own compiled regex: the lint never re-implements matching.
@@ -25,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from exporter.config.model import Config, MetricType, Rule
+from exporter.config.model import Config, ConfigWarning, MetricType, Rule
 from exporter.output.families import OBJECTNAME_LABEL
 from exporter.records.mbeans import MBean
 from exporter.rules.engine import Drop, Outcome, RuleEngine, Sample
@@ -49,7 +51,8 @@ _EXAMPLES = 3
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One lint finding. ``kind`` is a stable short word: never-matches, unused, drops-all, collision, naming."""
+    """One lint finding. ``kind`` is a stable short word: never-matches, unused, drops-all, collision, naming,
+    config."""
 
     kind: str
     rule_index: int | None
@@ -68,8 +71,14 @@ def lint(evaluation: Evaluation, beans: Sequence[MBean]) -> list[Finding]:
         findings.extend(_drops_all(config, evaluation.outcomes, decided))
     findings.extend(_naming(config, evaluation.series, evaluation.rule_of))
     findings.extend(_collisions(evaluation))
+    findings.extend(Finding("config", None, _where(warning) + warning.message) for warning in config.warnings)
     findings.sort(key=lambda f: (f.rule_index is None, f.rule_index or 0))
     return findings
+
+
+def _where(warning: ConfigWarning) -> str:
+    line = f" (line {warning.line})" if warning.line is not None else ""
+    return f"{warning.path}{line}: " if warning.path else f"line {warning.line}: " if line else ""
 
 
 # -- rules that decided nothing --------------------------------------------------------------------------------------
