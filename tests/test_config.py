@@ -275,3 +275,10 @@ def test_yaml_scalars_are_read_as_snakeyaml_reads_them(text: str, value: object)
 )
 def test_java_string_is_string_value_of(value: object, text: str) -> None:
     assert java_string(value) == text
+
+
+def test_labels_merged_from_an_anchor_are_not_duplicates() -> None:
+    config = parse_config("rules:\n- pattern: '(a)'\n  name: x\n  labels:\n    <<: {kind: base, z: '1'}\n"
+                          "    kind: own\n", "r.yml")
+    assert config.rules[0].labels == (("kind", "own"), ("z", "1"))
+    assert config.warnings == ()

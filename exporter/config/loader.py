@@ -669,15 +669,23 @@ class _Reader(NodeAccess):
     ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[Template, Template], ...]]:
         if not isinstance(node, yaml.MappingNode):
             raise self.error(node, path, f"expected a mapping of label name to value, got {self.kind(node)}")
-        self._loader.flatten_mapping(node)
+        own: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.scalar(key_node)
+            if key is _NOT_SCALAR or key is None:
+                raise self.error(key_node, path, f"label names must be strings, got {self.kind(key_node)}")
+            if key in own:
+                self.warn(key_node, join(path, java_string(key)), f"key '{java_string(key)}' appears twice; the "
+                          "last one is used, as jmx_exporter does")
+            own.add(key)
+        self._loader.flatten_mapping(node)  # "<<" merge keys: merged entries come first, the node's own win
         entries: dict[object, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
             key = self.scalar(key_node)
             if key is _NOT_SCALAR or key is None:
                 raise self.error(key_node, path, f"label names must be strings, got {self.kind(key_node)}")
-            if key in entries:
-                self.warn(key_node, join(path, java_string(key)), f"key '{java_string(key)}' appears twice; the "
-                          "last one is used, as jmx_exporter does")
             entries[key] = (key_node, value_node)
         if len({type(key) for key in entries}) > 1:  # jmx_exporter sorts them: names of two types cannot be compared
             raise self.error(node, path, "label names of different types (quote them all)")
