@@ -322,11 +322,15 @@ class _Reader(NodeAccess):
                 path = f"ssl.{store}"
                 store_entries = self.keyed(entries[store][1], path, _STORE_KEYS, "a mapping with filename, type "
                                            "and password")
-                for key in ("filename", "type"):
-                    if key in store_entries:
-                        self.optional_string(store_entries[key][1], f"{path}.{key}")
-                if "password" in store_entries:
-                    self._secret(store_entries["password"][1], f"{path}.password")
+                # As jmx_exporter reads them: a filename and a password must be strings, a type may be empty.
+                if "filename" in store_entries:
+                    self.string(store_entries["filename"][1], f"{path}.filename")
+                if "type" in store_entries:
+                    self.optional_string(store_entries["type"][1], f"{path}.type")
+                if "password" in store_entries and self._secret(store_entries["password"][1],
+                                                                f"{path}.password") is None:
+                    raise self.error(store_entries["password"][1], f"{path}.password", "expected a string, got "
+                                     "nothing (null)")
                 prefix = "javax.net.ssl." + store
                 self.warn(entries[store][0], path, f"is not read here: give the embedded JVM -D{prefix}=<file> "
                           f"(and -D{prefix}Password, -D{prefix}Type) with --jvm-option")

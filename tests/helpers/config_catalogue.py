@@ -94,6 +94,7 @@ INVALID = {
     "invalid-scrape-timeout-string.yml":
         "{file}:1: scrapeTimeoutSeconds: expected a whole number of seconds >= 1, got the string '10s'",
     "invalid-ssl-enabled.yml": "{file}:2: ssl.enabled: expected true or false, got the string 'maybe'",
+    "invalid-ssl-store-password.yml": "{file}:5: ssl.trustStore.password: expected a string, got nothing (null)",
     "invalid-ssl-unknown-key.yml": "{file}:3: ssl: unknown key 'keystore' (did you mean 'keyStore'?)",
     "invalid-type-number.yml": "{file}:4: rules[0].type: type must be GAUGE, COUNTER or UNTYPED, not the number 5",
     "invalid-label-names-mixed.yml": "{file}:5: rules[0].labels: label names of different types (quote them all)",
