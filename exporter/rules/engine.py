@@ -20,6 +20,15 @@ Flattening:
 - ``java.lang:type=Runtime`` ``SystemProperties``, ``ClassPath``, ``BootClassPath``, ``LibraryPath`` and the
   whole ``jdk.management.jfr:type=FlightRecorder`` bean are skipped, as jmx_exporter skips them.
 
+metricCustomizers (jmx_exporter >= 1.2): the first customizer whose filter selects a bean (one with an attribute the
+attribute filters keep) adds its ``attributesAsLabels`` to every sample of the bean (after the default format's key
+property labels, before a named rule's) and its ``extraMetrics`` as records of the bean, before its attributes,
+matched by the rules like them.
+
+A rule jmx_exporter loads but cannot apply (a FailingReplacement template) gives no sample where it matches, and
+``Collected.errors`` says where, for the scrape to report: jmx_exporter's scrape fails there. Such outcomes are never
+remembered, so they recur as they do there.
+
 Values print as Java's ``toString()``: ``345``, ``0.5``, ``100.0`` for a double (even when JSON gave an integer),
 ``1.573285945111E9``, ``NaN``, ``true``. A ``cache: true`` rule sees ``<cache>`` instead, and its result for a
 (bean, attribute) is kept until a scrape no longer sees that attribute, as jmx_exporter's rule cache does.
@@ -33,7 +42,8 @@ Verdict memo: the outcome of running the rules on one record is remembered from 
 when it is provably the same. With every rule value-blind (:mod:`exporter.rules.valueblind`) and no ``cache: true``
 rule, a numeric or boolean record is looked up by ``(prefix, attrName)`` alone, before its match string is built;
 otherwise by the full match string (value included). Only records seen in the last scrape are kept, so the memo is
-bounded by one scrape's size. There is one evaluation: ``collect`` serves the scrape, and ``evaluate`` and ``trace``
+bounded by one scrape's size. A bean's attribute labels are part of the key, so a changed label value makes a fresh
+verdict. There is one evaluation: ``collect`` serves the scrape, and ``evaluate`` and ``trace``
 (what ``explain`` and ``test-rules`` read) are ``collect`` with its results kept in another form.
 """
 
