@@ -282,3 +282,21 @@ def test_labels_merged_from_an_anchor_are_not_duplicates() -> None:
                           "    kind: own\n", "r.yml")
     assert config.rules[0].labels == (("kind", "own"), ("z", "1"))
     assert config.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "ssl"),
+    [
+        # jmx_exporter's testSslAsMapWithKeyStore, testSslMapEnabledFalse and testSslAsBoolean: all load
+        ("ssl:\n  enabled: true\n  keyStore:\n    filename: /path/to/keystore\n    type: JKS\n    password: changeit\n"
+         "  trustStore:\n    filename: /path/to/truststore\n    type: JKS\n    password: changeit\n"
+         '  protocols: "TLSv1.2, TLSv1.3"\n  ciphers: "AES256, AES128"', True),
+        ("ssl:\n  enabled: false", False),
+        ("ssl: true", True),
+        ("ssl:\n  enabled: true\n  protocols: [TLSv1.2, TLSv1.3]", True),  # the list form of its next release
+    ],
+)
+def test_the_ssl_forms_jmx_exporter_loads(text: str, ssl: bool) -> None:
+    config = parse_config("---\n" + text, "r.yml")
+    assert config.ssl is ssl
+    assert "changeit" not in repr(config) and all("changeit" not in w for w in config.warnings)
