@@ -374,6 +374,20 @@ def row(rules: str, expected: list[str], id: str, exclude: str = "[]") -> Any:
              "  [naming] rules[0] (line 3) names contain ':', which Prometheus reserves for recording rules",
              "      app:Running"],
             id="colon"),
+        row(
+            "- pattern: 'trino.execution<name=QueryManager><>RunningQueries:'\n  name: running\n  value: one\n",
+            ["  [drops-all] rules[0] (line 3) matched 1 attribute(s) but exported none: the rule's value did not "
+             "parse as a number (1)",
+             "  [config] rules[0].value (line 5): 'one' is not a number and refers to no group: every attribute the "
+             "rule matches is dropped, as in jmx_exporter"],
+            id="config-warning"),
+        row(
+            "- pattern: 'trino.execution<name=QueryManager><>RunningQueries:'\n  name: running_$1\n",
+            ["  [drops-all] rules[0] (line 3) matched 1 attribute(s) but exported none: the rule cannot be applied, "
+             "and jmx_exporter fails the scrape here (1)",
+             "  [config] rules[0].name (line 4): bad replacement 'running_$1': no group 1 (the pattern has 0 "
+             "capturing groups); jmx_exporter loads this but fails every scrape in which the rule matches"],
+            id="rule-that-cannot-be-applied"),
     ],
 )
 def test_the_lint_catches(

@@ -14,6 +14,7 @@ from exporter.sources.secrets import read_secret_file
 from exporter.sources.settings import SourceSettings
 
 ENV_PREFIX = "PJE_"
+DEFAULT_SCRAPE_TIMEOUT = 8.0
 
 
 def env_name(option: str) -> str:
@@ -93,8 +94,10 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     add(group, "--client-key", "private key (PEM) of the client certificate", metavar="FILE")
     add(group, "--connect-timeout", "seconds to wait for a connection to the target, name lookup included",
         default=2.0, type=float)
-    add(group, "--scrape-timeout", "upper bound in seconds on one whole scrape (Prometheus gives up after 10s)",
-        default=8.0, type=float)
+    add(group, "--scrape-timeout", "upper bound in seconds on one whole scrape (Prometheus gives up after 10s); "
+        "without it, the config's scrapeTimeoutSeconds when it has one", default=DEFAULT_SCRAPE_TIMEOUT, type=float,
+        action=_Given)
+    parser.set_defaults(scrape_timeout_given=env_name("--scrape-timeout") in os.environ)
     add(group, "--max-body-bytes", "most bytes one scrape reads from the target, all its answers together",
         default=64 * 1024 * 1024, type=int)
     add(group, "--discovery-interval", "seconds between reads of the whole bean list when the rules do not name "
@@ -110,6 +113,21 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
                      default=options_env.split() if options_env else None,
                      help="extra flag for the embedded JVM, e.g. -Djavax.net.ssl.trustStore=/path; repeatable "
                      "[env PJE_JVM_OPTION, space-separated]")
+
+
+class _Given(argparse.Action):
+    """Stores the value and notes that it was given (``<dest>_given``): a default may then yield to the config."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:  # fmt: skip
+        setattr(namespace, self.dest, values)
+        setattr(namespace, self.dest + "_given", True)
+
+
+def given_scrape_timeout(args: argparse.Namespace) -> float | None:
+    """The scrape timeout the command line sets (--scrape-timeout, PJE_SCRAPE_TIMEOUT), or None when it leaves it
+    to the config's ``scrapeTimeoutSeconds`` (else DEFAULT_SCRAPE_TIMEOUT)."""
+    return float(args.scrape_timeout) if getattr(args, "scrape_timeout_given", True) else None
 
 
 def check_numbers(args: argparse.Namespace) -> None:

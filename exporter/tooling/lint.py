@@ -10,7 +10,9 @@ Findings, each tied to a rule where there is one:
 - a rule that matched but exported nothing (every match dropped: string without ``value``, empty name ...);
 - series that collided (same name and labels from several beans: jmx_exporter 1.x adds ``_objectname``);
 - names and labels that break Prometheus conventions: upper case, non-base units, a reserved suffix the client
-  library strips (``_total`` on a gauge), ``:`` (reserved for recording rules), labels that clash with target labels.
+  library strips (``_total`` on a gauge), ``:`` (reserved for recording rules), labels that clash with target labels;
+- the configuration's warnings: what jmx_exporter 1.6 loads silently but reads otherwise than it looks
+  (``Config.warnings``, also logged at start-up).
 
 A rule may say that a finding is expected, in a comment of its own (jmx_exporter never sees comments):
 ``# lint: expected unused: trino.node:name=CoordinatorNodeManager exists on Trino 477+ only``. A pack written for
@@ -31,7 +33,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from exporter.config.model import Config, MetricType, Rule
+from exporter.config.model import Config, ConfigWarning, MetricType, Rule
 from exporter.output.families import OBJECTNAME_LABEL
 from exporter.records.mbeans import MBean
 from exporter.rules.engine import Drop, Outcome, RuleEngine, Sample
@@ -62,7 +64,8 @@ _MARKER = re.compile(r"expected\s+([\w-]+(?:\s*,\s*[\w-]+)*)\s*:\s*(\S.*)")
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One lint finding. ``kind`` is a stable short word: never-matches, unused, drops-all, collision, naming,
-    marker. ``expected`` is the reason a ``# lint: expected`` comment of the rule gives, when it names the kind."""
+    marker, config. ``expected`` is the reason a ``# lint: expected`` comment of the rule gives, when it names the
+    kind."""
 
     kind: str
     rule_index: int | None
@@ -82,6 +85,7 @@ def lint(evaluation: Evaluation, beans: Sequence[MBean]) -> list[Finding]:
         findings.extend(_drops_all(config, evaluation.outcomes, decided))
     findings.extend(_naming(config, evaluation.series, evaluation.rule_of))
     findings.extend(_collisions(evaluation))
+    findings.extend(Finding("config", None, _where(warning) + warning.message) for warning in config.warnings)
     findings = _apply_markers(config, findings)
     findings.sort(key=lambda f: (f.rule_index is None, f.rule_index or 0))
     return findings
@@ -130,6 +134,11 @@ def _marker(text: str) -> tuple[tuple[str, ...], str] | str:
             hint = f" (did you mean '{guess}'?)" if guess else ""
             return f"expects '{kind}', which is not a kind of finding{hint}: {', '.join(KINDS)}"
     return kinds, match.group(2).strip()
+
+
+def _where(warning: ConfigWarning) -> str:
+    line = f" (line {warning.line})" if warning.line is not None else ""
+    return f"{warning.path}{line}: " if warning.path else f"line {warning.line}: " if line else ""
 
 
 # -- rules that decided nothing --------------------------------------------------------------------------------------
