@@ -1,0 +1,343 @@
+"""jmx_exporter 1.6.0's own tests, row by row: each row names the Java test it comes from, its configuration, the
+MBeans that test registers (as source-neutral records) and the series the Java test expects (name, labels, value and,
+where it asserts one, the type), plus the series it expects to be absent.
+
+The Java tests look samples up one by one in client_java's registry (metric name without ``_total``, exact label set),
+so a row lists what the Java test asserts, not the whole output. Rows run in two modes:
+
+- ``records``: the records as a JMX source gives them (TabularData index columns known);
+- ``dump``: the same records written as airlift ``/v1/jmx/mbean`` JSON and read back by DumpSource, which is what the
+  REST source reads too. A row that needs TabularData index columns the JSON cannot mark is records-only, and says so
+  (docs/configuration.md: "over REST the index columns of TabularData are not marked").
+
+The MBeans are jmx_exporter's test MBeans (collector/src/test/java/io/prometheus/jmx/*MBean.java), with the values
+their getters return; java.lang:type=OperatingSystem stands for the platform beans the Java tests only look for.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exporter.config.model import ConfigError, MetricType
+from exporter.output.families import build_families
+from exporter.records.mbeans import MBean
+from exporter.rules.engine import RuleEngine
+from exporter.sources.base import BeanRequest
+from exporter.sources.dump import DumpSource
+from exporter.tooling.dumpwriter import write_dump
+from tests.helpers.rulecase import attr, bean, composite, config, tabular
+
+GAUGE, COUNTER, UNKNOWN = MetricType.GAUGE, MetricType.COUNTER, MetricType.UNTYPED
+TABULAR = "javax.management.openmbean.TabularData"
+
+# --- jmx_exporter's test MBeans (TestMBeanRegistry.registerTestMBeans) -------------------------------------------
+OPERATING_SYSTEM = bean("java.lang:type=OperatingSystem", attr("ProcessCpuTime", 1_230_000_000, "long"))
+CASSANDRA = bean("org.apache.cassandra.concurrent:type=CONSISTENCY-MANAGER", attr("ActiveCount", 100, "int"))
+CASSANDRA_METRICS = bean("org.apache.cassandra.metrics:type=Compaction,name=CompletedTasks",
+                         attr("Value", 0.20000000298023224, "float"))  # 0.2f
+HADOOP = bean("hadoop:service=DataNode,name=DataNodeActivity-ams-hdd001-50010",
+              attr("replaceBlockOpMinTime", 200, "int"))
+# An MXBean's Map<String, Map<String, Long>>: TabularData (key, value) whose value is TabularData (key, value).
+HADOOP_DATA_NODE = bean("Hadoop:name=DataNodeInfo,service=DataNode", attr("DatanodeNetworkCounts", tabular(
+    [{"key": "1.2.3.4", "value": tabular([{"key": "networkErrors", "value": 338}], index=("key",))}],
+    index=("key",)), TABULAR))  # fmt: skip
+NOW_MS = 1_700_000_000_000
+# An MXBean's Map<QueryKey, RunningQuery>: the index column "key" is CompositeData (id, path).
+EXIST_DB = bean("org.exist.management.exist:type=ProcessReport", attr("RunningQueries", tabular([
+    {"key": composite(id=n, path=f"/db/query{n}.xq"),
+     "value": composite(elapsedTime=0, id=n, path=f"/db/query{n}.xq", startedAtTime=NOW_MS)} for n in (1, 2)
+], index=("key",)), TABULAR))  # fmt: skip
+BEAN_WITH_ENUM = bean("org.bean.enum:type=StateMetrics", attr("State", "RUNNING", "io.prometheus.jmx.State"))
+TOMCAT_SERVLET = bean("Catalina:j2eeType=Servlet,WebModule=//localhost/host-manager,name=HTMLHostManager,"
+                      "J2EEApplication=none,J2EEServer=none", attr("RequestCount", 1, "int"))
+BOOL = bean("boolean:Type=Test", attr("True", True, "boolean"), attr("False", False, "boolean"))
+CAMEL = bean('org.apache.camel:context=my-camel-context,type=routes,name="my-route-name"',
+             attr("LastExchangeFailureTimestamp", 1.573285945111e9, "java.util.Date"))
+PERFORMANCE_METRICS = bean("io.prometheus.jmx.test:name=PerformanceMetricsMBean", attr(
+    "PerformanceMetrics", composite(ActiveSessions=2, Bootstraps=4, BootstrapsDeferred=6),
+    "javax.management.openmbean.CompositeData"))  # fmt: skip
+CUSTOM_VALUE = bean("io.prometheus.jmx:type=customValue", attr("Value", 345, "java.lang.Integer"),
+                    attr("Text", "value", "java.lang.String"))
+STRING_VALUE = bean("io.prometheus.jmx:type=stringValue", attr("Text", "value", "java.lang.String"))
+KAFKA_CLIENT = bean("kafka.consumer:type=consumer-node-metrics,client-id=my-app-consumer,node-id=node-1",
+                    attr("request-rate", 2, "double"), attr("request-total", 123, "double"))  # a DynamicMBean
+COLLECTOR_BEANS = [OPERATING_SYSTEM, CASSANDRA, CASSANDRA_METRICS, HADOOP, HADOOP_DATA_NODE, EXIST_DB, BEAN_WITH_ENUM,
+                   TOMCAT_SERVLET, BOOL, CAMEL, PERFORMANCE_METRICS, CUSTOM_VALUE, STRING_VALUE, KAFKA_CLIENT]
+
+Series = tuple[str, dict[str, str]]
+HADOOP_RULE = ("rules:\n- pattern: '^hadoop<service=DataNode, name=DataNodeActivity-ams-hdd001-50010>"
+               "<>replaceBlockOpMinTime:'")
+CPU: Series = ("java_lang_OperatingSystem_ProcessCpuTime", {})
+CASSANDRA_ACTIVE: Series = ("org_apache_cassandra_concurrent_CONSISTENCY_MANAGER_ActiveCount", {})
+COMPACTION: Series = ("org_apache_cassandra_metrics_Compaction_Value", {"name": "CompletedTasks"})
+HADOOP_DEFAULT: Series = ("hadoop_DataNode_replaceBlockOpMinTime", {"name": "DataNodeActivity-ams-hdd001-50010"})
+KAFKA_LABELS = {"client_id": "my-app-consumer", "node_id": "node-1"}
+KAFKA_RULES = """
+rules:
+- pattern: 'kafka.consumer<type=.+, client-id=(.+), node-id=(.+)><>(.+):'
+  name: kafka_consumer_$3
+  labels:
+    client_id: $1
+    node_id: $2
+"""
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One sample the Java test looks up: a value (None: present, any value), how close, and a type if asserted."""
+
+    name: str
+    labels: dict[str, str]
+    value: float | None
+    within: float = 0.001
+    type: MetricType | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    java: str  # the jmx_exporter test, Class.method
+    config: str
+    present: list[Expect] = field(default_factory=list)
+    absent: list[Series] = field(default_factory=list)
+    beans: list[MBean] = field(default_factory=lambda: COLLECTOR_BEANS)
+    records_only: str = ""  # why the row cannot run over the dump (REST) form
+
+
+def has(series: Series, value: float | None = None, within: float = 0.001, type: MetricType | None = None) -> Expect:
+    return Expect(series[0], series[1], value, within, type)
+
+
+ROWS = [
+    # --- JmxCollectorTest ----------------------------------------------------------------------------------------
+    Row("JmxCollectorTest.testNameIsReplacedOnMatch", HADOOP_RULE + "\n  name: foo", [has(("foo", {}), 200)]),
+    Row("JmxCollectorTest.testSnakeCaseAttrName",
+        HADOOP_RULE.replace("replaceBlockOpMinTime", "replace_block_op_min_time") + "\n  name: foo\n"
+        "  attrNameSnakeCase: true", [has(("foo", {}), 200)]),
+    Row("JmxCollectorTest.testLabelsAreSet", HADOOP_RULE + "\n  name: foo\n  labels:\n    l: v",
+        [has(("foo", {"l": "v"}), 200)]),
+    Row("JmxCollectorTest.testEmptyLabelsAreIgnored", HADOOP_RULE + "\n  name: foo\n  labels:\n    '': v\n    l: ''",
+        [has(("foo", {}), 200)]),
+    Row("JmxCollectorTest.testLowercaseOutputName", "lowercaseOutputName: true\n" + HADOOP_RULE + "\n  name: Foo",
+        [has(("foo", {}), 200)]),
+    Row("JmxCollectorTest.testLowercaseOutputLabelNames",
+        "lowercaseOutputLabelNames: true\n" + HADOOP_RULE + "\n  name: Foo\n  labels:\n    ABC: DEF",
+        [has(("Foo", {"abc": "DEF"}), 200)]),
+    Row("JmxCollectorTest.testNameAndLabelsFromPattern",
+        "rules:\n- pattern: '^hadoop<(service)=(DataNode), name=DataNodeActivity-ams-hdd001-50010><>"
+        "(replaceBlockOpMinTime):'\n  name: hadoop_$3\n  labels:\n    '$1': '$2'",
+        [has(("hadoop_replaceBlockOpMinTime", {"service": "DataNode"}), 200)]),
+    Row("JmxCollectorTest.testNameAndLabelSanitized",
+        "rules:\n- pattern: '^(hadoop<service=DataNode, )name=DataNodeActivity-ams-hdd001-50010><>"
+        "replaceBlockOpMinTime:'\n  name: '$1'\n  labels:\n    '$1': '$1'",
+        [has(("hadoop_service_DataNode_", {"hadoop_service_DataNode_": "hadoop<service=DataNode, "}), 200)]),
+    Row("JmxCollectorTest.testMetricCustomizers", """
+includeObjectNames: ["io.prometheus.jmx:type=customValue"]
+metricCustomizers:
+   - mbeanFilter:
+        domain: io.prometheus.jmx
+        properties:
+           type: customValue
+     attributesAsLabels:
+        - Text
+""", [has(("io_prometheus_jmx_customValue_Value", {"Text": "value"}), 345)]),
+    Row("JmxCollectorTest.testMetricCustomizersExtraMetrics", """
+includeObjectNames: ["io.prometheus.jmx:type=stringValue"]
+metricCustomizers:
+   - mbeanFilter:
+        domain: io.prometheus.jmx
+        properties:
+           type: stringValue
+     extraMetrics:
+        - name: isActive
+          value: true
+          description: This is a boolean value indicating if the scenario is still active or is completed.
+""", [has(("io_prometheus_jmx_stringValue_isActive", {}), 1.0)]),
+    Row("JmxCollectorTest.testMetricCustomizersAttributesAsLabelsExtraMetrics", """
+includeObjectNames: ["io.prometheus.jmx:type=stringValue"]
+metricCustomizers:
+   - mbeanFilter:
+        domain: io.prometheus.jmx
+        properties:
+           type: stringValue
+     attributesAsLabels:
+        - Text
+     extraMetrics:
+        - name: isActive
+          value: true
+          description: This is a boolean value indicating if the scenario is still active or is completed.
+""", [has(("io_prometheus_jmx_stringValue_isActive", {"Text": "value"}), 1.0)]),
+    Row("JmxCollectorTest.stopsOnEmptyName", "rules:\n- pattern: '.*'\n  name: ''\n- pattern: '.*'\n  name: foo",
+        absent=[("foo", {})]),
+    Row("JmxCollectorTest.defaultExportTest", "---",
+        [has(CPU), has(CASSANDRA_ACTIVE, 100), has(COMPACTION, 0.2), has(HADOOP_DEFAULT, 200)]),
+    Row("JmxCollectorTest.nestedTabularDataTest", "---",
+        [has(("Hadoop_DataNodeInfo_DatanodeNetworkCounts",
+              {"service": "DataNode", "key": "1.2.3.4", "key_": "networkErrors"}), 338)]),
+    Row("JmxCollectorTest.tabularDataCompositeKeyTest", "---",
+        [has(("org_exist_management_exist_ProcessReport_RunningQueries_id",
+              {"key_id": str(n), "key_path": f"/db/query{n}.xq"}), n) for n in (1, 2)],
+        records_only="the index column is CompositeData: airlift's JSON does not mark it and a guess takes only "
+        "string columns"),
+    Row("JmxCollectorTest.testIncludeObjectNames",
+        "includeObjectNames:\n- java.lang:*\n- java.lang:*\n- org.apache.cassandra.concurrent:*",
+        [has(CPU), has(CASSANDRA_ACTIVE)], [COMPACTION, HADOOP_DEFAULT]),
+    Row("JmxCollectorTest.testWhitelist",
+        "whitelistObjectNames:\n- java.lang:*\n- java.lang:*\n- org.apache.cassandra.concurrent:*",
+        [has(CPU), has(CASSANDRA_ACTIVE)], [COMPACTION, HADOOP_DEFAULT]),
+    Row("JmxCollectorTest.testExcludeObjectNames",
+        "includeObjectNames:\n- java.lang:*\n- org.apache.cassandra.concurrent:*\n"
+        "excludeObjectNames:\n- org.apache.cassandra.concurrent:*",
+        [has(CPU)], [CASSANDRA_ACTIVE, COMPACTION, HADOOP_DEFAULT]),
+    Row("JmxCollectorTest.testBlacklist",
+        "whitelistObjectNames:\n- java.lang:*\n- org.apache.cassandra.concurrent:*\n"
+        "blacklistObjectNames:\n- org.apache.cassandra.concurrent:*",
+        [has(CPU)], [CASSANDRA_ACTIVE, COMPACTION, HADOOP_DEFAULT]),
+    Row("JmxCollectorTest.testDefaultExportLowercaseOutputName", "lowercaseOutputName: true",
+        [has(("java_lang_operatingsystem_processcputime", {}))]),
+    Row("JmxCollectorTest.testServletRequestPattern", """
+rules:
+- pattern: 'Catalina<j2eeType=Servlet, WebModule=//([-a-zA-Z0-9+&@#/%?=~_|!:.,;]*[-a-zA-Z0-9+&@#/%=~_|]),
+    name=([-a-zA-Z0-9+/$%~_-|!.]*), J2EEApplication=none, \nJ2EEServer=none><>RequestCount:'
+  name: tomcat_request_servlet_count
+  labels:
+    module: "$1"
+    servlet: "$2"
+  help: Tomcat servlet request count
+  type: COUNTER
+  attrNameSnakeCase: false
+""", [has(("tomcat_request_servlet_count", {"module": "localhost/host-manager", "servlet": "HTMLHostManager"}),
+          1.0, type=COUNTER)]),
+    Row("JmxCollectorTest.testBooleanValues", "---",
+        [has(("boolean_Test_True", {}), 1.0), has(("boolean_Test_False", {}), 0.0)]),
+    Row("JmxCollectorTest.testValueEmpty", "rules:\n- pattern: '.*'\n  name: foo\n  value:", absent=[("foo", {})]),
+    Row("JmxCollectorTest.testValueCaptureGroup", "rules:\n- pattern: '^hadoop<.+-500(10)>'\n  name: foo\n  value: $1",
+        [has(("foo", {}), 10.0)]),
+    Row("JmxCollectorTest.testValueIgnoreNonNumber", "rules:\n- pattern: '.*'\n  name: foo\n  value: a",
+        absent=[("foo", {})]),
+    Row("JmxCollectorTest.testEnumValue",
+        "rules:\n- pattern: 'org.bean.enum<type=StateMetrics.*>State: RUNNING'\n  name: bean_running\n  value: 1",
+        [has(("bean_running", {}), 1.0)]),
+    # testDelayedStartNotReady / testDelayedStartReady: startDelaySeconds is accepted and ignored (see below).
+    Row("JmxCollectorTest.testDelayedStartReady", "startDelaySeconds: 1", [has(("boolean_Test_True", {}), 1.0)]),
+    Row("JmxCollectorTest.testCamelLastExchangeFailureTimestamp", """
+rules:
+- pattern: 'org.apache.camel<context=([^,]+), type=routes, name="([^"]+)"><>LastExchangeFailureTimestamp'
+  name: org.apache.camel.LastExchangeFailureTimestamp
+  help: Exchanges Last Failure Timestamps
+  type: UNTYPED
+  labels:
+    context: "$1"
+    route: "$2"
+    type: routes
+""", [has(("org_apache_camel_LastExchangeFailureTimestamp",
+           {"context": "my-camel-context", "route": "my-route-name", "type": "routes"}), 1.573285945111e9, 0.0)]),
+    Row("JmxCollectorTest.testCompositeData",
+        "rules:\n- pattern: 'io.prometheus.jmx.test<name=PerformanceMetricsMBean><PerformanceMetrics>.*'\n"
+        "  attrNameSnakeCase: true",
+        [has((f"io_prometheus_jmx_test_PerformanceMetricsMBean_PerformanceMetrics_{item}", {}), value, 0.0)
+         for item, value in (("active_sessions", 2), ("bootstraps", 4), ("bootstraps_deferred", 6))]),
+    Row("JmxCollectorTest.testInferCounterTypeFromNameEnabled", "inferCounterTypeFromName: true\n" + KAFKA_RULES,
+        [has(("kafka_consumer_request", KAFKA_LABELS), type=COUNTER),
+         has(("kafka_consumer_request_rate", KAFKA_LABELS), type=UNKNOWN)]),
+    Row("JmxCollectorTest.testInferCounterTypeFromNameDisabled", "inferCounterTypeFromName: false\n" + KAFKA_RULES,
+        [has(("kafka_consumer_request", KAFKA_LABELS), type=UNKNOWN),
+         has(("kafka_consumer_request_rate", KAFKA_LABELS), type=UNKNOWN)]),
+    Row("JmxCollectorTest.testRuleWithNameAndHelpLoadsSuccessfully",
+        HADOOP_RULE + "\n  name: test_metric\n  help: This is a test metric", [has(("test_metric", {}), 200)]),
+    Row("JmxCollectorTest.testRuleWithNameAndPatternLoadsSuccessfully", HADOOP_RULE + "\n  name: jvm_memory",
+        [has(("jvm_memory", {}), 200)]),
+    Row("JmxCollectorTest.testZeroStartDelaySecondsIsValid", "startDelaySeconds: 0", [has(CPU)]),
+    Row("JmxCollectorTest.testEmptyYamlConfigUsesDefaults", "---", [has(CPU)]),
+    Row("JmxCollectorTest.collectDoesNotThrowWhenModeIsAgentWithStartDelaySeconds", "startDelaySeconds: 1",
+        [has(CPU)]),
+]
+
+# Files jmx_exporter refuses (IllegalArgumentException from the constructor); we refuse them too.
+REFUSED = [
+    ("JmxCollectorTest.testRulesMustHaveNameWithHelp", "---\nrules:\n- help: foo"),
+    ("JmxCollectorTest.testRulesMustHaveNameWithLabels", "---\nrules:\n- labels: {}"),
+    ("JmxCollectorTest.testRulesMustHavePatternWithName", "---\nrules:\n- name: foo"),
+    ("JmxCollectorTest.testRuleMissingNameWithHelpThrowsException", "\n---\nrules:\n- help: foo"),
+    ("JmxCollectorTest.testRuleMissingNameWithLabelsThrowsException", "\n---\nrules:\n- labels:\n    key: value"),
+    ("JmxCollectorTest.testRuleWithNameButNoPatternThrowsException", "\n---\nrules:\n- name: foo"),
+    ("JmxCollectorTest.testInvalidValueFactorThrowsException",
+     "\n---\nrules:\n- pattern: '.*'\n  name: foo\n  valueFactor: not_a_number"),
+    ("JmxCollectorTest.testInvalidStartDelaySecondsThrowsException", "\n---\nstartDelaySeconds: -5"),
+]
+
+
+SSL_CONFIG = ('sslConfig:\n  keystore: /path/to/keystore\n  keystoreType: PKCS12\n  protocols: "TLSv1.2{}"\n'
+              '  ciphers: "{}"')
+UNKNOWN_KEY = "unknown key is refused (jmx_exporter ignores it): a typo must not go unnoticed"
+# Where we differ on purpose (docs/configuration.md, "Where this exporter differs"): the Java test's file, the error
+# we give instead, and why.
+DIFFERENT = [
+    # No jmx_exporter 1.6 code reads sslConfig (its JMX client TLS is the ssl key and javax.net.ssl properties): the
+    # Java test passes because unknown keys are ignored there.
+    ("JmxCollectorTest.testSslConfigWithWhitespaceInProtocols", SSL_CONFIG.format(", TLSv1.3", "AES256, AES128"),
+     "rules.yml:1: sslConfig: unknown key 'sslConfig'", UNKNOWN_KEY),
+    ("JmxCollectorTest.testSslConfigWithWhitespaceInCiphers", SSL_CONFIG.format("", "AES256, AES128, AES192"),
+     "rules.yml:1: sslConfig: unknown key 'sslConfig'", UNKNOWN_KEY),
+]
+
+
+def _through_dump(beans: list[MBean], tmp_path: Path) -> list[MBean]:
+    path = tmp_path / "dump.json"
+    path.write_text(write_dump(beans))
+    snapshot = DumpSource(path).fetch(BeanRequest(), time.monotonic() + 10)
+    assert not snapshot.problems
+    return list(snapshot.beans)
+
+
+def collected(text: str, beans: list[MBean]) -> dict[tuple[str, tuple[tuple[str, str], ...]], tuple[float, Any]]:
+    """Samples keyed as client_java's registry keys them: metric name (no ``_total``) and the exact label set."""
+    out = {}
+    for family in build_families(RuleEngine(config(text)).evaluate(beans)):
+        for sample in family.samples:
+            out[(family.name, tuple(sorted(sample.labels)))] = (sample.value, family.type)
+    return out
+
+
+def check(row: Row, beans: list[MBean]) -> None:
+    got = collected(row.config, beans)
+    for want in row.present:
+        key = (want.name, tuple(sorted(want.labels.items())))
+        assert key in got, f"{want.name}{want.labels} missing; got {sorted(got)}"
+        value, kind = got[key]
+        if want.value is not None:
+            assert value == pytest.approx(want.value, abs=want.within)
+        if want.type is not None:
+            assert kind is want.type
+    for name, labels in row.absent:
+        assert (name, tuple(sorted(labels.items()))) not in got
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.java for r in ROWS])
+def test_collector_row_over_records(row: Row) -> None:
+    check(row, row.beans)
+
+
+DUMP_ROWS = [r for r in ROWS if not r.records_only]
+
+
+@pytest.mark.parametrize("row", DUMP_ROWS, ids=[r.java for r in DUMP_ROWS])
+def test_collector_row_over_a_dump(row: Row, tmp_path: Path) -> None:
+    check(row, _through_dump(row.beans, tmp_path))
+
+
+@pytest.mark.parametrize(("java", "text"), REFUSED, ids=[java for java, _ in REFUSED])
+def test_what_jmx_exporter_refuses_is_refused(java: str, text: str) -> None:
+    with pytest.raises(ConfigError):
+        config(text)
+
+
+@pytest.mark.parametrize(("java", "text", "error", "why"), DIFFERENT, ids=[d[0] for d in DIFFERENT])
+def test_where_we_differ_on_purpose(java: str, text: str, error: str, why: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config(text)
+    assert str(raised.value).startswith(error), why
