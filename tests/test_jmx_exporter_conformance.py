@@ -25,7 +25,7 @@ import pytest
 
 from exporter.config.model import ConfigError, MetricType
 from exporter.output.families import build_families
-from exporter.records.mbeans import MBean
+from exporter.records.mbeans import MBean, Unsupported
 from exporter.rules.engine import RuleEngine
 from exporter.sources.base import BeanRequest
 from exporter.sources.dump import DumpSource
@@ -66,8 +66,18 @@ CUSTOM_VALUE = bean("io.prometheus.jmx:type=customValue", attr("Value", 345, "ja
 STRING_VALUE = bean("io.prometheus.jmx:type=stringValue", attr("Text", "value", "java.lang.String"))
 KAFKA_CLIENT = bean("kafka.consumer:type=consumer-node-metrics,client-id=my-app-consumer,node-id=node-1",
                     attr("request-rate", 2, "double"), attr("request-total", 123, "double"))  # a DynamicMBean
+TOTAL_VALUES = [bean(f"io.prometheus.jmx.test:type=Total{sep}Value", attr("Total", 345, "int")) for sep in "-."]
+DATE_VALUE = bean("io.prometheus.jmx.test:type=dateValue", attr("Timestamp", 1.7e9, "java.util.Date"))
+NULL_VALUE = bean("io.prometheus.jmx.test:type=nullValue", attr("NullValue", None, "java.lang.Object"))
+ARRAY_VALUE = bean("io.prometheus.jmx.test:type=arrayValue", attr("Scores", Unsupported("array"), "[I"))
+# Optional<Integer> getters: the JMX source unwraps Optional as jmx_exporter does (empty: no value).
+OPTIONAL_VALUE = bean("io.prometheus.jmx.test:type=optionalValue", attr("OptionalPresent", 42, "java.util.Optional"),
+                      attr("OptionalEmpty", None, "java.util.Optional"))
+UNSUPPORTED_TYPE = bean("io.prometheus.jmx.test:type=unsupportedType",
+                        attr("Location", Unsupported("java.awt.Point"), "java.awt.Point"))
 COLLECTOR_BEANS = [OPERATING_SYSTEM, CASSANDRA, CASSANDRA_METRICS, HADOOP, HADOOP_DATA_NODE, EXIST_DB, BEAN_WITH_ENUM,
-                   TOMCAT_SERVLET, BOOL, CAMEL, PERFORMANCE_METRICS, CUSTOM_VALUE, STRING_VALUE, KAFKA_CLIENT]
+                   TOMCAT_SERVLET, BOOL, CAMEL, PERFORMANCE_METRICS, CUSTOM_VALUE, STRING_VALUE, KAFKA_CLIENT,
+                   *TOTAL_VALUES, DATE_VALUE, NULL_VALUE, ARRAY_VALUE, OPTIONAL_VALUE, UNSUPPORTED_TYPE]
 
 Series = tuple[str, dict[str, str]]
 HADOOP_RULE = ("rules:\n- pattern: '^hadoop<service=DataNode, name=DataNodeActivity-ams-hdd001-50010>"
@@ -106,6 +116,7 @@ class Row:
     absent: list[Series] = field(default_factory=list)
     beans: list[MBean] = field(default_factory=lambda: COLLECTOR_BEANS)
     records_only: str = ""  # why the row cannot run over the dump (REST) form
+    scrape_error: bool = False  # the Java test expects jmx_scrape_error 1
 
 
 def has(series: Series, value: float | None = None, within: float = 0.001, type: MetricType | None = None) -> Expect:
@@ -257,6 +268,123 @@ rules:
         [has(CPU)]),
 ]
 
+CONFIG = "JmxCollectorConfigTest."
+ROWS += [
+    Row(CONFIG + "StartDelaySecondsTests.testZeroStartDelaySecondsIsValid", "---\nstartDelaySeconds: 0", [has(CPU)]),
+    Row(CONFIG + "HostPortAndJmxUrlTests.testHostPortSetsJmxUrl", "---\nhostPort: localhost:9999"),
+    Row(CONFIG + "SslConfigTests.testSslAsBoolean", "---\nssl: true"),
+    Row(CONFIG + "SslConfigTests.testSslAsMapWithKeyStore", """
+ssl:
+  enabled: true
+  keyStore:
+    filename: /path/to/keystore
+    type: JKS
+    password: changeit
+  trustStore:
+    filename: /path/to/truststore
+    type: JKS
+    password: changeit
+  protocols: "TLSv1.2, TLSv1.3"
+  ciphers: "AES256, AES128"
+"""),
+    Row(CONFIG + "SslConfigTests.testSslMapEnabledFalse", "---\nssl:\n  enabled: false"),
+    Row(CONFIG + "ExcludeJvmMetricsTests.testExcludeJvmMetricsTrue", "---\nexcludeJvmMetrics: true", absent=[CPU]),
+    Row(CONFIG + "ExcludeJvmMetricsTests.testExcludeJvmMetricsFalse", "---\nexcludeJvmMetrics: false", [has(CPU)]),
+    Row(CONFIG + "RuleValidationTests.testRuleTypeUntypedConvertedToUnknown",
+        HADOOP_RULE + "\n  name: untyped_metric\n  type: UNTYPED\n  value: 1",
+        [has(("untyped_metric", {}), type=UNKNOWN)]),
+    Row(CONFIG + "RuleValidationTests.testRuleWithCacheEnabled", "---\nrules:\n- pattern: '.*'\n  name: foo\n"
+        "  cache: true\n  value: 1"),
+    Row(CONFIG + "RuleValidationTests.testRuleWithHelpAndLabels",
+        HADOOP_RULE + "\n  name: test_help_metric\n  help: This is help text\n  labels:\n    env: prod",
+        [has(("test_help_metric", {"env": "prod"}), 200)]),
+    Row(CONFIG + "LowercaseOutputTests.testLowercaseOutputLabelNamesWithDefaultRules",
+        "---\nlowercaseOutputLabelNames: true"),
+    Row(CONFIG + "LowercaseOutputTests.testLowercaseOutputNameWithDefaultRules", "---\nlowercaseOutputName: true",
+        [has(("java_lang_operatingsystem_processcputime", {}))]),
+    Row(CONFIG + "EmptyAndNullConfigTests.testEmptyYamlConfigUsesDefaults", "---", [has(CPU)]),
+    Row(CONFIG + "EmptyAndNullConfigTests.testMinimalYamlConfig", "{}", [has(CPU)]),
+    Row(CONFIG + "InferCounterTypeTests.testInferCounterTypeFromNameEnabled",
+        "inferCounterTypeFromName: true\n" + KAFKA_RULES,
+        [has(("kafka_consumer_request", KAFKA_LABELS), type=COUNTER)]),
+    Row(CONFIG + "InferCounterTypeTests.testInferCounterTypeFromNameEnabledWithDefaultRules",
+        "---\ninferCounterTypeFromName: true"),
+    Row(CONFIG + "InferCounterTypeTests.testInferCounterTypeFromNameDisabled",
+        "inferCounterTypeFromName: false\n" + KAFKA_RULES,
+        [has(("kafka_consumer_request", KAFKA_LABELS), type=UNKNOWN)]),
+    Row(CONFIG + "UsernamePasswordTests.testUsernameConfig", "---\nusername: testuser"),
+    Row(CONFIG + "UsernamePasswordTests.testPasswordConfig", "---\npassword: testpass"),
+    Row(CONFIG + "WhitelistBlacklistBackwardCompatTests.testBlacklistObjectNamesBackwardCompat",
+        "---\nwhitelistObjectNames:\n- java.lang:*\nblacklistObjectNames:\n- java.lang:type=Runtime", [has(CPU)]),
+    Row(CONFIG + "CachedRulesTests.testCachedRulesWithMultipleCollects",
+        HADOOP_RULE + "\n  name: cached_hadoop_metric\n  cache: true", [has(("cached_hadoop_metric", {}), 200)]),
+    Row(CONFIG + "CachedRulesTests.testDefaultRuleWithCache", "---\nrules:\n- cache: true", [has(CPU)]),
+    Row(CONFIG + "AttrNameSnakeCaseTests.testAttrNameSnakeCaseWithDefaultRule",
+        "---\nrules:\n- attrNameSnakeCase: true",
+        [has(("java_lang_OperatingSystem_process_cpu_time", {}))]),
+    Row(CONFIG + "ObjectNameAttributeFilterConfigTests.testExcludeObjectNameAttributesConfig",
+        '---\nexcludeObjectNameAttributes:\n  "java.lang:type=OperatingSystem":\n    - "ProcessCpuTime"', absent=[CPU]),
+    Row(CONFIG + "ObjectNameAttributeFilterConfigTests.testIncludeObjectNameAttributesConfig",
+        '---\nincludeObjectNameAttributes:\n  "java.lang:type=OperatingSystem":\n    - "ProcessCpuTime"', [has(CPU)]),
+    Row(CONFIG + "ObjectNameAttributeFilterConfigTests.testAutoExcludeObjectNameAttributesConfig",
+        "---\nautoExcludeObjectNameAttributes: true"),
+    Row(CONFIG + "RuleValueFactorTests.testRuleWithValidValueFactor",
+        HADOOP_RULE + "\n  name: vf_metric\n  valueFactor: 0.001", [has(("vf_metric", {}), 0.2)]),
+    Row(CONFIG + "LowercaseOutputLabelNamesWithMetricCustomizersTests"
+        ".testLowercaseOutputLabelNamesWithAttributesAsLabels",
+        """
+lowercaseOutputLabelNames: true
+includeObjectNames:
+  - 'io.prometheus.jmx:type=customValue'
+metricCustomizers:
+  - mbeanFilter:
+      domain: io.prometheus.jmx
+      properties:
+        type: customValue
+    attributesAsLabels:
+      - Text
+""", [has(("io_prometheus_jmx_customValue_Value", {"text": "value"}), 345)]),
+    Row(CONFIG + "LowercaseOutputLabelNamesDefaultExportTests.testLowercaseOutputLabelNamesWithDefaultExport",
+        "---\nlowercaseOutputLabelNames: true\nincludeObjectNames:\n  - 'org.apache.cassandra.concurrent:*'",
+        [has(CASSANDRA_ACTIVE, 100)]),
+    Row(CONFIG + "LabelRegexExceptionTests.testLabelRegexWithInvalidBackreferenceProducesScrapeError",
+        HADOOP_RULE + "\n  name: bad_label_metric\n  labels:\n    label: $999", absent=[("bad_label_metric", {})],
+        scrape_error=True),
+    Row(CONFIG + "CollectErrorPathTests.testCollectWithNonExistentJmxUrl",
+        "---\njmxUrl: service:jmx:rmi:///jndi/rmi://localhost:0/jmxrmi"),
+    Row(CONFIG + "CollectErrorPathTests.testCollectWithNonExistentJmxUrlAndCredentials",
+        "---\njmxUrl: service:jmx:rmi:///jndi/rmi://localhost:0/jmxrmi\nusername: testuser\npassword: testpass"),
+    Row(CONFIG + "DefaultExportEdgeCaseTests.testDefaultExportWithLowercaseOutputLabelNames",
+        "---\nlowercaseOutputLabelNames: true", [has(HADOOP_DEFAULT, 200)]),
+    Row(CONFIG + "DefaultExportEdgeCaseTests.testDefaultExportWithInferCounterTypeFromName",
+        "---\ninferCounterTypeFromName: true\nincludeObjectNames:\n  - 'kafka.consumer:*'",
+        [has(("kafka_consumer_consumer_node_metrics_request", KAFKA_LABELS), type=COUNTER)]),
+]
+TYPES = "TestMBeanTypesTest."
+ROWS += [
+    Row(TYPES + "DateValueTests.testDateValueIsConvertedToEpochSeconds",
+        "---\nincludeObjectNames:\n  - 'io.prometheus.jmx.test:type=dateValue'",
+        [has(("io_prometheus_jmx_test_dateValue_Timestamp", {}), 1700000000.0, 1.0)]),
+    Row(TYPES + "NullValueTests.testNullValueIsSkipped",
+        "---\nincludeObjectNames:\n  - 'io.prometheus.jmx.test:type=nullValue'",
+        absent=[("io_prometheus_jmx_test_nullValue_nullValue", {}),
+                ("io_prometheus_jmx_test_nullValue_NullValue", {})]),
+    Row(TYPES + "ArrayValueTests.testArrayValueIsSkipped",
+        "---\nincludeObjectNames:\n  - 'io.prometheus.jmx.test:type=arrayValue'",
+        absent=[("io_prometheus_jmx_test_arrayValue_Scores", {})]),
+    Row(TYPES + "OptionalValueTests.testOptionalPresentIsUnwrapped",
+        "---\nincludeObjectNames:\n  - 'io.prometheus.jmx.test:type=optionalValue'",
+        [has(("io_prometheus_jmx_test_optionalValue_OptionalPresent", {}), 42.0)]),
+    Row(TYPES + "OptionalValueTests.testOptionalEmptyIsSkipped",
+        "---\nincludeObjectNames:\n  - 'io.prometheus.jmx.test:type=optionalValue'",
+        absent=[("io_prometheus_jmx_test_optionalValue_OptionalEmpty", {})]),
+    Row(TYPES + "UnsupportedTypeTests.testUnsupportedTypeIsSkipped",
+        "---\nincludeObjectNames:\n  - 'io.prometheus.jmx.test:type=unsupportedType'",
+        absent=[("io_prometheus_jmx_test_unsupportedType_Location", {})]),
+    Row(TYPES + "UnsupportedTypeTests.testUnsupportedTypeIsAutoExcludedOnSecondScrape",
+        "---\nincludeObjectNames:\n  - 'io.prometheus.jmx.test:type=unsupportedValue'"),
+]
+
 # Files jmx_exporter refuses (IllegalArgumentException from the constructor); we refuse them too.
 REFUSED = [
     ("JmxCollectorTest.testRulesMustHaveNameWithHelp", "---\nrules:\n- help: foo"),
@@ -268,6 +396,29 @@ REFUSED = [
     ("JmxCollectorTest.testInvalidValueFactorThrowsException",
      "\n---\nrules:\n- pattern: '.*'\n  name: foo\n  valueFactor: not_a_number"),
     ("JmxCollectorTest.testInvalidStartDelaySecondsThrowsException", "\n---\nstartDelaySeconds: -5"),
+    (CONFIG + "StartDelaySecondsTests.testStartDelaySecondsAsStringThrowsException",
+     "---\nstartDelaySeconds: not_a_number"),
+    (CONFIG + "StartDelaySecondsTests.testNegativeStartDelaySecondsThrowsException", "---\nstartDelaySeconds: -5"),
+    (CONFIG + "HostPortAndJmxUrlTests.testHostPortAndJmxUrlBothSetThrowsException",
+     "---\nhostPort: localhost:1234\njmxUrl: service:jmx:rmi:///jndi/rmi://localhost:1234/jmxrmi"),
+    (CONFIG + "MetricCustomizersValidationTests.testMetricCustomizersWithNullListThrowsException",
+     "---\nmetricCustomizers: null"),
+    (CONFIG + "MetricCustomizersValidationTests.testMetricCustomizersMissingMbeanFilterThrowsException",
+     "---\nmetricCustomizers:\n  - attributesAsLabels:\n      - Text"),
+    (CONFIG + "MetricCustomizersValidationTests.testMetricCustomizersMbeanFilterMissingDomainThrowsException",
+     "---\nmetricCustomizers:\n  - mbeanFilter:\n      properties:\n        type: customValue\n"
+     "    attributesAsLabels:\n      - Text"),
+    (CONFIG + "MetricCustomizersValidationTests.testMetricCustomizersMissingBothAttributesAndExtraMetrics",
+     "---\nmetricCustomizers:\n  - mbeanFilter:\n      domain: io.prometheus.jmx\n      properties:\n"
+     "        type: customValue"),
+    (CONFIG + "MetricCustomizersValidationTests.testExtraMetricMissingNameThrowsException",
+     "---\nmetricCustomizers:\n  - mbeanFilter:\n      domain: io.prometheus.jmx\n      properties:\n"
+     "        type: customValue\n    extraMetrics:\n      - value: true"),
+    (CONFIG + "MetricCustomizersValidationTests.testExtraMetricMissingValueThrowsException",
+     "---\nmetricCustomizers:\n  - mbeanFilter:\n      domain: io.prometheus.jmx\n      properties:\n"
+     "        type: customValue\n    extraMetrics:\n      - name: isActive"),
+    (CONFIG + "RuleValidationTests.testRuleValueFactorInvalidNumber",
+     "---\nrules:\n- pattern: '.*'\n  name: foo\n  valueFactor: not_a_number"),
 ]
 
 
@@ -294,17 +445,21 @@ def _through_dump(beans: list[MBean], tmp_path: Path) -> list[MBean]:
     return list(snapshot.beans)
 
 
-def collected(text: str, beans: list[MBean]) -> dict[tuple[str, tuple[tuple[str, str], ...]], tuple[float, Any]]:
+def collected(text: str, beans: list[MBean]) -> tuple[dict[Any, tuple[float, Any]], list[str]]:
     """Samples keyed as client_java's registry keys them: metric name (no ``_total``) and the exact label set."""
     out = {}
-    for family in build_families(RuleEngine(config(text)).evaluate(beans)):
+    engine = RuleEngine(config(text))
+    engine.collect(beans)  # a second scrape, as the Java tests' register() and lookup make two
+    result = engine.collect(beans)
+    for family in build_families(result.samples()):
         for sample in family.samples:
             out[(family.name, tuple(sorted(sample.labels)))] = (sample.value, family.type)
-    return out
+    return out, result.errors
 
 
 def check(row: Row, beans: list[MBean]) -> None:
-    got = collected(row.config, beans)
+    got, errors = collected(row.config, beans)
+    assert bool(errors) is row.scrape_error, errors
     for want in row.present:
         key = (want.name, tuple(sorted(want.labels.items())))
         assert key in got, f"{want.name}{want.labels} missing; got {sorted(got)}"
