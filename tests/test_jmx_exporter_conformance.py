@@ -23,10 +23,12 @@ from typing import Any
 
 import pytest
 
+from exporter.config.javaregex import compile_java
 from exporter.config.model import ConfigError, MetricType
 from exporter.output.families import build_families
 from exporter.records.mbeans import MBean, Unsupported
 from exporter.rules.engine import RuleEngine
+from exporter.rules.naming import safe_name, snake_case
 from exporter.sources.base import BeanRequest
 from exporter.sources.dump import DumpSource
 from exporter.tooling.dumpwriter import write_dump
@@ -496,3 +498,157 @@ def test_where_we_differ_on_purpose(java: str, text: str, error: str, why: str) 
     with pytest.raises(ConfigError) as raised:
         config(text)
     assert str(raised.value).startswith(error), why
+
+
+# --- ToSafeNameTest, ToSnakeAndLowerCaseTest: the name functions (null in, null out has no Python counterpart) ------
+@pytest.mark.parametrize(("name", "safe"), [
+    ("test-test", "test_test"), ("test-_test", "test_test"), ("test-_-test", "test_test"), ("-_-", "_"), ("", ""),
+    ("---", "_"), ("__test", "_test"), ("____test", "_test"), ("test", "test"), ("001", "_001"),
+    ("$asetstjlk_$testkljsek_$tesktjsekrslk_$testkljsetkl_$tkesjtk_$sljtslkjetesslelse_$lktsjetlkesltel_"
+     "$kesjltelksjetkl_$tesktjksjltse_$sljteslselkselse_$tsjetlksetklsjekl_$slkfjrtlskek___",
+     "_asetstjlk_testkljsek_tesktjsekrslk_testkljsetkl_tkesjtk_sljtslkjetesslelse_lktsjetlkesltel_kesjltelksjetkl_"
+     "tesktjksjltse_sljteslselkselse_tsjetlksetklsjekl_slkfjrtlskek_"),
+    ("test_swedish_chars_åäö", "test_swedish_chars_"), ("test@test", "test_test"), ("test;test", "test_test"),
+    ("test:test", "test:test"),
+])  # fmt: skip
+def test_to_safe_name(name: str, safe: str) -> None:  # ToSafeNameTest.testToSafeName
+    assert safe_name(name) == safe
+
+
+@pytest.mark.parametrize(("name", "snake"), [
+    ("testTest", "test_test"), ("testTestTest", "test_test_test"), ("test_test", "test_test"), ("test1", "test1"),
+    ("StartTime_$1_$2", "start_time_$1_$2"), ("A", "a"), ("AA", "aa"), ("TCP", "tcp"),
+    ("testTCPTest", "test_tcptest"), ("", ""), (" ", " "), ("testTest\nTest", "test_test\n_test"),
+    ("test_Test", "test_test"), ("_Test_Test", "_test_test"),
+])  # fmt: skip
+def test_to_snake_and_lower_case(name: str, snake: str) -> None:  # ToSnakeAndLowerCaseTest.testToSnakeAndLowerCase
+    assert snake_case(name) == snake
+
+
+# --- TomcatPatternCheckTest: its patterns, compiled as Java compiles them, matched as Matcher.matches() ------------
+TOMCAT_PATH = r"//([-a-zA-Z0-9+&@#/%?=~_|!:,.;]*[-a-zA-Z0-9+&@#/%=~_|])"
+SERVLET_NAME = r"([-a-zA-Z0-9+/$%~_-|!.]*)"
+WEB_MODULE = (r"^.*j2eeType=Servlet,WebModule=//([-a-zA-Z0-9+&@#/%?=~_|!:.,;]*[-a-zA-Z0-9+&@#/%=~_|]),"
+              r"name=([-a-zA-Z0-9+/$%~_-|!.]*),J2EEApplication=none,J2EEServer=none.*$")
+
+
+@pytest.mark.parametrize(("java", "pattern", "text", "matches"), [
+    *[("testServletName", SERVLET_NAME, name, True)
+      for name in ("C", "Cc", "C$c", "C9", "host-manager", "a.C", ".C", "prom_app_metrics")],
+    *[("validateTomcatPath", TOMCAT_PATH, path, True)
+      for path in ("//localhost/", "//localhost/docs/", "//www.example.com/prom-metric/",
+                   "//www.example.com/prom_metric+tomcat/", "//www.example.com:443;jsessionid=sajakjda/prom-metric/")],
+    ("validateTomcatPath", TOMCAT_PATH, "//localhost/$docs/", False),
+    ("validateTomcatPath", TOMCAT_PATH, "//localhost/docs()/", False),
+    ("testWebModule", WEB_MODULE, "Catalina:j2eeType=Servlet,WebModule=//localhost/host-manager,name=HTMLHostManager,"
+     "J2EEApplication=none,J2EEServer=none", True),
+])  # fmt: skip
+def test_tomcat_pattern_check(java: str, pattern: str, text: str, matches: bool) -> None:
+    assert (compile_java(pattern).regex.fullmatch(text) is not None) is matches
+
+
+# --- MatchedRuleToMetricSnapshotsConverterTest, through the engine: samples of one name become one family ---------
+def _pair(rule: str) -> dict[Any, tuple[float, Any]]:
+    return collected(rule, [bean("domain1:type=Type", attr("attr", 1, "int")),
+                            bean("domain2:type=Type", attr("attr", 2, "int"))])[0]
+
+
+CONVERTER = "MatchedRuleToMetricSnapshotsConverterTest."
+SAME_LABELS = "rules:\n- pattern: 'domain\\d<type=Type><>attr'\n  name: {name}\n  type: {type}\n  labels: {{l: v}}"
+OWN_LABELS = "rules:\n- pattern: 'domain(\\d)<type=Type><>attr'\n  name: {name}\n  type: {type}\n  labels: {{l: v$1}}"
+
+
+@pytest.mark.parametrize(("java", "rules", "name", "kind", "objectname"), [
+    (CONVERTER + "testMatchedRuleAggregation", OWN_LABELS.format(name="jvm_memory_committed_bytes", type="UNTYPED"),
+     "jvm_memory_committed_bytes", UNKNOWN, False),
+    (CONVERTER + "CounterTypeTests.testCounterTypeConversion", OWN_LABELS.format(name="http_requests", type="COUNTER"),
+     "http_requests", COUNTER, False),
+    (CONVERTER + "GaugeTypeTests.testGaugeTypeConversion", OWN_LABELS.format(name="jvm_memory_bytes", type="GAUGE"),
+     "jvm_memory_bytes", GAUGE, False),
+    (CONVERTER + "MixedTypeTests.testMixedTypesFallbackToUnknown",
+     "rules:\n- pattern: 'domain1<type=Type><>attr'\n  name: mixed_metric\n  type: GAUGE\n  labels: {l: v1}\n"
+     "- pattern: 'domain2<type=Type><>attr'\n  name: mixed_metric\n  type: COUNTER\n  labels: {l: v2}",
+     "mixed_metric", UNKNOWN, False),
+    (CONVERTER + "MixedTypeTests.testAllSameTypeReturnsThatType", OWN_LABELS.format(name="gauge_metric", type="GAUGE"),
+     "gauge_metric", GAUGE, False),
+    (CONVERTER + "DuplicateLabelsTests.testDuplicateLabelsAddsObjectnameLabel",
+     SAME_LABELS.format(name="duplicate_metric", type="UNTYPED"), "duplicate_metric", UNKNOWN, True),
+    (CONVERTER + "DuplicateLabelsTests.testUniqueLabelsDoesNotAddObjectnameLabel",
+     OWN_LABELS.format(name="unique_metric", type="UNTYPED"), "unique_metric", UNKNOWN, False),
+    (CONVERTER + "DuplicateLabelsWithCounterTests.testDuplicateLabelsCounterAddsObjectname",
+     SAME_LABELS.format(name="counter_metric", type="COUNTER"), "counter_metric", COUNTER, True),
+    (CONVERTER + "DuplicateLabelsWithGaugeTests.testDuplicateLabelsGaugeAddsObjectname",
+     SAME_LABELS.format(name="gauge_metric", type="GAUGE"), "gauge_metric", GAUGE, True),
+])  # fmt: skip
+def test_samples_of_one_name_become_one_family(java: str, rules: str, name: str, kind: MetricType,
+                                               objectname: bool) -> None:  # fmt: skip
+    got = _pair(rules)
+    assert {key[0] for key in got} == {name}  # one family ...
+    assert len(got) == 2  # ... with both samples
+    assert {value_kind[1] for value_kind in got.values()} == {kind}
+    for (_, labels) in got:
+        assert ("_objectname" in dict(labels)) is objectname
+    if objectname:
+        # the match string up to its last ':', as jmx_exporter's converter cuts it
+        assert sorted(dict(labels)["_objectname"] for (_, labels) in got) == [
+            "domain1<type=Type><>attr", "domain2<type=Type><>attr"]
+
+
+# --- ObjectNameAttributeFilterTest, through the engine: which attributes of which beans are read ------------------
+FILTERS = """
+excludeObjectNameAttributes:
+  "java.lang:type=OperatingSystem":
+    - "ObjectName"
+  "java.lang:type=Runtime":
+    - "ClassPath"
+    - "SystemProperties"
+includeObjectNameAttributes:
+  "java.lang:type=Threading":
+    - "ThreadCount"
+  "java.lang:type=ClassLoading":
+    - "LoadedClassCount"
+rules:
+  - pattern: '.*'
+    value: 1
+"""
+PATTERN_VALUE = "rules: [{pattern: '.*', value: 1}]"  # strings exported too, so a filtered string shows
+FILTERED_BEANS = [
+    # Runtime's ClassPath is never read by jmx_exporter, filter or not; OperatingSystem's ObjectName shows the filter.
+    bean("java.lang:type=Runtime", attr("ClassPath", "/a.jar"), attr("Uptime", 5, "long")),
+    bean("java.lang:type=OperatingSystem", attr("ObjectName", "java.lang:type=OperatingSystem"),
+         attr("ProcessCpuTime", 7, "long")),
+    bean("java.lang:type=Threading", attr("ThreadCount", 12, "int"), attr("PeakThreadCount", 15, "int")),
+    bean("java.lang:type=ClassLoading", attr("LoadedClassCount", 900, "int"),
+         attr("TotalLoadedClassCount", 901, "long")),
+    bean("java.lang:type=Memory", attr("Verbose", False)),
+]
+
+
+@pytest.mark.parametrize(("java", "text", "exported"), [
+    # a non-empty include map reads only the attributes it lists: a bean it does not name gives nothing
+    ("ObjectNameAttributeFilterTest.includeShouldCheckConfigInclusionMap", FILTERS,
+     ["java_lang_ClassLoading_LoadedClassCount", "java_lang_Threading_ThreadCount"]),
+    ("ObjectNameAttributeFilterTest.excludeShouldCheckConfigExclusionMap + "
+     "ExcludeWithNonMatchingAttributeTests", FILTERS.split("includeObjectNameAttributes")[0] + PATTERN_VALUE,
+     ["java_lang_ClassLoading_LoadedClassCount", "java_lang_ClassLoading_TotalLoadedClassCount",
+      "java_lang_Memory_Verbose", "java_lang_OperatingSystem_ProcessCpuTime", "java_lang_Runtime_Uptime",
+      "java_lang_Threading_PeakThreadCount",
+      "java_lang_Threading_ThreadCount"]),
+    ("ObjectNameAttributeFilterTest.emptyConfig", "excludeObjectNameAttributes: {}\nincludeObjectNameAttributes: {}\n"
+     + PATTERN_VALUE,
+     ["java_lang_ClassLoading_LoadedClassCount", "java_lang_ClassLoading_TotalLoadedClassCount",
+      "java_lang_Memory_Verbose", "java_lang_OperatingSystem_ObjectName", "java_lang_OperatingSystem_ProcessCpuTime",
+      "java_lang_Runtime_Uptime",
+      "java_lang_Threading_PeakThreadCount", "java_lang_Threading_ThreadCount"]),
+    ("ObjectNameAttributeFilterTest.AutoExcludeDisabledTests", "autoExcludeObjectNameAttributes: false\n"
+     "excludeObjectNameAttributes: {}\nincludeObjectNameAttributes: {}\nrules: [{pattern: Uptime}]",
+     ["java_lang_Runtime_Uptime"]),
+])  # fmt: skip
+def test_object_name_attribute_filter(java: str, text: str, exported: list[str]) -> None:
+    assert sorted(name for name, _ in collected(text, FILTERED_BEANS)[0]) == exported
+
+
+def test_a_malformed_object_name_in_an_attribute_filter_is_refused() -> None:
+    # ObjectNameAttributeFilterTest.MalformedObjectNameTests.testCreateWithMalformedObjectNameThrowsRuntimeException
+    with pytest.raises(ConfigError):
+        config('excludeObjectNameAttributes:\n  "==invalid==":\n    - "Attr"\n')
