@@ -16,6 +16,9 @@ their getters return; java.lang:type=OperatingSystem stands for the platform bea
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from exporter.cli import main
 from exporter.config.javaregex import compile_java
 from exporter.config.model import ConfigError, MetricType
 from exporter.output.families import build_families
@@ -33,6 +37,7 @@ from exporter.sources.base import BeanRequest
 from exporter.sources.dump import DumpSource
 from exporter.tooling.dumpwriter import write_dump
 from tests.helpers.rulecase import attr, bean, composite, config, exposed, tabular
+from tests.helpers.serving import parse
 
 GAUGE, COUNTER, UNKNOWN = MetricType.GAUGE, MetricType.COUNTER, MetricType.UNTYPED
 TABULAR = "javax.management.openmbean.TabularData"
@@ -909,3 +914,46 @@ def test_integration_tables_over_a_dump_carry_every_string_column_as_a_label(tmp
     assert sorted(over_jmx, key=str) == [{"source": "/dev/sda1"}, {"source": "/dev/sda2"}]
     assert sorted(over_rest, key=str) == [{"source": "/dev/sda1", "target": "/home"},
                                           {"source": "/dev/sda2", "target": "/"}]
+
+
+# --- the same integration files against a real JVM, over JMX and over REST --------------------------------------
+# A fixture coordinator's JVM has the platform beans these tests are about (java.lang:*, Runtime's ClassPath and
+# SystemProperties, Memory's usages); the example application's own beans are not there, so only the checks that are
+# about platform beans run here. Values move between two reads, so each source is checked on its own.
+OVER_A_JVM = {
+    "IncludeObjectNameAttributesTest": _threading_two,
+    "ExcludeObjectNameAttributesTest": _memory_attributes_excluded,
+    "DisableAutoExcludeObjectNameAttributesTest": _no_class_path_or_system_properties,
+    "WhitelistObjectNamesTest": _only_java_lang,
+    "ExcludeObjectNamesTest": _no_java_lang,
+    "LowerCaseOutputAndLabelNamesTest": lambda rows: (_lower_names(rows), _lower_labels(rows)),
+}
+SELF_METRICS = ("jmx_", "presto_jmx_exporter_")
+
+
+def _scraped_rows(exposition: str) -> Exposed:
+    return [(name, dict(labels), value) for (name, labels), value in parse(exposition).items()
+            if not name.startswith(SELF_METRICS)]  # fmt: skip
+
+
+@pytest.mark.jvm
+@pytest.mark.parametrize("java", sorted(OVER_A_JVM))
+def test_integration_files_over_jmx_and_rest(
+    java: str, trino_coordinator: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = next(t for name, t, _ in INTEGRATION if name == java).replace("hostPort: application:9999\n", "")
+    path = tmp_path / "exporter.yaml"
+    path.write_text(text)
+    capsys.readouterr()
+    assert main(["scrape", "--config", str(path), "--target", trino_coordinator.http_url]) == 0
+    rest = capsys.readouterr().out
+    done = subprocess.run(  # JPype starts its JVM for good: the JMX source runs in a child process
+        [sys.executable, "-m", "exporter", "scrape", "--config", str(path), "--target", trino_coordinator.jmx_url],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=120,
+        stdin=subprocess.DEVNULL, env={**{k: v for k, v in os.environ.items() if not k.startswith("PJE_")},
+                                       "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for exposition in (rest, done.stdout):
+        assert "jmx_scrape_error 0.0" in exposition
+        OVER_A_JVM[java](_scraped_rows(exposition))
