@@ -31,6 +31,7 @@ from exporter.config.javaregex import compile_java
 from exporter.config.model import ConfigError, MetricType
 from exporter.output.families import build_families
 from exporter.records.mbeans import MBean, Unsupported
+from exporter.records.objectname import parse_object_name
 from exporter.rules.engine import RuleEngine
 from exporter.rules.naming import safe_name, snake_case
 from exporter.sources.base import BeanRequest
@@ -957,3 +958,30 @@ def test_integration_files_over_jmx_and_rest(
     for exposition in (rest, done.stdout):
         assert "jmx_scrape_error 0.0" in exposition
         OVER_A_JVM[java](_scraped_rows(exposition))
+
+
+# --- JmxMBeanPropertyCacheTest: key properties of an ObjectName, raw and in registration order --------------------
+# (its cache-eviction tests have no counterpart: names are parsed with the bean list, nothing is kept between scrapes)
+@pytest.mark.parametrize(("java", "name", "properties"), [
+    ("testSingleObjectName", "com.organisation:name=value", [("name", "value")]),
+    ("testSimpleObjectName", "com.organisation:name=value,name2=value2", [("name", "value"), ("name2", "value2")]),
+    ("testQuotedObjectName", 'com.organisation:name=value,name2="value2"', [("name", "value"), ("name2", '"value2"')]),
+    ("testQuotedObjectNameWithComma", 'com.organisation:name="value,more",name2=value2',
+     [("name", '"value,more"'), ("name2", "value2")]),
+    ("testQuotedObjectNameWithEquals", 'com.organisation:name="value=more",name2=value2',
+     [("name", '"value=more"'), ("name2", "value2")]),
+    ("testQuotedObjectNameWithQuote", 'com.organisation:name="value\\"more",name2=value2',
+     [("name", '"value\\"more"'), ("name2", "value2")]),
+    ("testQuotedObjectNameWithBackslash", 'com.organisation:name="value\\\\more",name2=value2',
+     [("name", '"value\\\\more"'), ("name2", "value2")]),
+    ("testQuotedObjectNameWithMultipleQuoted", 'com.organisation:name="value\\\\\\?\\*\\n\\",:=more",name2= value2 ',
+     [("name", '"value\\\\\\?\\*\\n\\",:=more"'), ("name2", " value2 ")]),
+    ("testIssue52", 'org.apache.camel:context=ourinternalname,type=endpoints,'
+     'name="seda://endpointName\\?concurrentConsumers=8&size=50000"',
+     [("context", "ourinternalname"), ("type", "endpoints"),
+      ("name", '"seda://endpointName\\?concurrentConsumers=8&size=50000"')]),
+    ("testEmptyValue", "com.organisation:name=", [("name", "")]),
+])  # fmt: skip
+def test_key_properties_of_an_object_name(java: str, name: str, properties: list[tuple[str, str]]) -> None:
+    domain, parsed = parse_object_name(name)
+    assert (domain, list(parsed)) == (name.split(":", 1)[0], properties)
