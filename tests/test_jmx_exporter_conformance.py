@@ -8,7 +8,12 @@ so a row lists what the Java test asserts, not the whole output. Rows run in two
 - ``records``: the records as a JMX source gives them (TabularData index columns known);
 - ``dump``: the same records written as airlift ``/v1/jmx/mbean`` JSON and read back by DumpSource, which is what the
   REST source reads too. A row that needs TabularData index columns the JSON cannot mark is records-only, and says so
-  (docs/configuration.md: "over REST the index columns of TabularData are not marked").
+  (docs/configuration.md: "over REST the index columns of TabularData are not marked");
+- ``jvm``: the integration files about platform beans, scraped over JMX and over REST from a fixture coordinator's
+  real JVM (the collector tests' own MBeans are not fixture beans: their rows run in the two modes above).
+
+Java tests of classes with no counterpart here (MatchedRule's and the rules cache's equals/hashCode, the logger, the
+variable resolver, the scraper's handling of a misbehaving MBeanServer) have no rows.
 
 The MBeans are jmx_exporter's test MBeans (collector/src/test/java/io/prometheus/jmx/*MBean.java), with the values
 their getters return; java.lang:type=OperatingSystem stands for the platform beans the Java tests only look for.
