@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -194,6 +195,9 @@ def images(base: str, request: pytest.FixtureRequest) -> Iterator[Images]:
             podman("rmi", "--force", tag, check=False)
 
 
+_SERIAL = itertools.count()
+
+
 class Containers:
     """Containers started under names of this run, each removed by its name."""
 
@@ -201,7 +205,7 @@ class Containers:
         self.names: list[str] = []
 
     def run(self, image: str, *args: str, options: tuple[str, ...] = ()) -> str:
-        name = f"pje-ci-{os.getpid()}-{len(self.names)}"
+        name = f"pje-ci-{os.getpid()}-{next(_SERIAL)}"
         self.names.append(name)
         podman("run", "--detach", "--name", name, *RUN_FLAGS, *options, image, *args)
         return name
