@@ -382,3 +382,14 @@ def test_the_virtualenv_holds_what_its_image_needs_and_no_pip(images: Images, ki
                   "-c", probe)  # fmt: skip
     jmx = str(kind == "jmx")
     assert done.stdout.split() == ["True", "False", jmx, jmx, "False"]
+
+
+def test_nothing_of_the_build_machine_is_inside(images: Images) -> None:
+    """No wheelhouse, build sources or pip configuration in the runtime image, nor the apt sources mmdebstrap
+    would have copied from the host into the local base."""
+    paths = ("/wheels", "/src", "/etc/pip.conf", "/etc/xdg/pip", "/root/.config/pip", "/etc/apt/sources.list",
+             "/etc/apt/sources.list.d/debian.sources")  # fmt: skip
+    script = "import os, sys; print(*[p for p in sys.argv[1:] if os.path.exists(p)])"
+    done = podman("run", "--rm", *RUN_FLAGS, "--network=none", "--entrypoint", "python", images.jmx, "-c", script,
+                  *paths)  # fmt: skip
+    assert done.stdout.split() == []
