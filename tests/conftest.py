@@ -86,3 +86,8 @@ def coordinator_factory() -> Iterator[Callable[..., FixtureCoordinator]]:
 hypothesis_settings.register_profile("repeatable", derandomize=True)
 hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--image", action="store_true", default=False,
+                     help="build the container images with podman and check them (tests/test_image.py; .ci/image)")
