@@ -77,7 +77,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "target", "HTTP(S) targets are reached through HTTP_PROXY / HTTPS_PROXY when set, except hosts in NO_PROXY; "
         "redirects are not followed")
-    add(group, "--target", "coordinator base URL (http(s)://host:port), a saved /v1/jmx/mbean JSON file, or a JMX "
+    add(group, "--target", "coordinator base URL (http(s)://host:port), a saved /v1/jmx/mbean JSON file or /metrics "
+        "answer, or a JMX "
         "URL (service:jmx:rmi:///jndi/rmi://host:port/jmxrmi or jmx://host:port); defaults to the config's "
         "hostPort/jmxUrl, followed when the config is reloaded", metavar="TARGET")
     add(group, "--source", "how an http(s) target is read: rest (airlift's /v1/jmx/mbean: prestodb, PrestoSQL, "
