@@ -29,6 +29,7 @@ from exporter.sources.rest.source import RestSource
 from tests.fixture.process import FixtureCoordinator
 from tests.helpers.canned_server import CannedServer, Reply
 from tests.helpers.certs import self_signed
+from tests.helpers.serving import rule_series, serving, value
 
 QM = "trino.execution:name=QueryManager"
 POOL = "trino.memory:type=ClusterMemoryPool,name=general"
@@ -127,8 +128,7 @@ def test_text_that_is_not_openmetrics_is_refused(body: str, message: str) -> Non
 def test_metric_names_of_attributes() -> None:
     qm, memory = Wanted.of(QM), Wanted.of(MEMORY)
     assert metric_names(qm, "RunningQueries") == ["trino_execution_name_QueryManager_RunningQueries"]
-    assert metric_names(qm, "FailedQueries.TotalCount") == [
-        "trino_execution_name_QueryManager_FailedQueries_TotalCount", "trino_execution_name_QueryManager_FailedQueries"]
+    assert metric_names(qm, "FailedQueries.TotalCount") == ["trino_execution_name_QueryManager_FailedQueries"]
     assert metric_names(qm, "ExecutionTime.FiveMinutes.P50")[1] == (
         "trino_execution_name_QueryManager_ExecutionTime_FiveMinutes")
     assert metric_names(memory, "HeapMemoryUsage") == ["JMX_java_lang_TYPE_Memory_ATTRIBUTE_HeapMemoryUsage"]
@@ -157,6 +157,14 @@ def test_the_airlift_of_trino_480_maps_back_too() -> None:
     got = records(AIRLIFT_410, [Wanted.of(QM)])[QM]
     assert got == {"RunningQueries": 2, "CpuInputByteRate.FiveMinutes.P50": 446.5,
                    "CpuInputByteRate.FiveMinutes.Count": 50, "FailedQueries.TotalCount": 6197}
+
+
+def test_a_raw_jmx_answer_without_its_jmx_prefix_maps_back() -> None:
+    # The airlift of Trino 480 answers a raw JMX name asked for by name[] without the JMX_ it was asked with.
+    text = "# TYPE java_lang_TYPE_Memory_ATTRIBUTE_HeapMemoryUsage_used gauge\n" \
+           "java_lang_TYPE_Memory_ATTRIBUTE_HeapMemoryUsage_used 5.0\n"
+    assert records(text, [Wanted.of(MEMORY, ["HeapMemoryUsage"])]) == {
+        MEMORY: {"HeapMemoryUsage": Composite((("used", 5),))}}
 
 
 def test_a_longer_bean_name_wins_its_metrics() -> None:
@@ -362,3 +370,33 @@ def test_a_saved_metrics_answer_is_a_dump(tmp_path: Path) -> None:
     guessed = dump.fetch(BeanRequest(), time.monotonic() + 5)
     assert {b.object_name for b in guessed.beans} == {QM, POOL, MEMORY}
     assert all(isinstance(b, MBean) for b in guessed.beans)
+
+
+# ---------------------------------------------------------------------------------------------- serve, end to end
+
+
+@pytest.mark.jvm
+def test_serve_gives_the_curated_series_of_trino_483_over_jmx_and_over_metrics(
+    coordinator_factory: Callable[..., FixtureCoordinator], tmp_path: Path
+) -> None:
+    coordinator = coordinator_factory("trino483")
+    config = tmp_path / "coordinator.yml"
+    config.write_text((Path(__file__).resolve().parents[1] / "rules" / "coordinator.yml").read_text())
+    series = {}
+    for name, target in (("jmx", coordinator.jmx_url), ("native", coordinator.http_url)):
+        with serving(config, target, scrape_timeout=20.0) as server:
+            first = server.scrape(bound=None)
+            coordinator.reset_stats()
+            again = server.scrape(bound=None)
+            assert value(again, "jmx_scrape_error") == 0.0, server.log()
+            series[name] = rule_series(again)
+            assert rule_series(first) == series[name]
+            if name == "native":
+                assert any("answers OpenMetrics: reading that from now on" in line for line in server.new_log_lines())
+                sent = coordinator.stats()["routes"]["metrics"]["bytes"]
+                assert 0 < sent < 20_000  # the listed attributes' metrics, not the whole /metrics
+    assert series["jmx"] == series["native"]
+    assert {key[0] for key in series["native"]} >= {
+        "presto_queries_running", "presto_cluster_active_workers", "presto_cluster_required_workers",
+        "presto_cluster_memory_pool_blocked_nodes", "presto_queries_failed_total",
+        "presto_task_executor_waiting_splits", "presto_jvm_heap_used_bytes", "presto_jvm_gc_collections_total"}

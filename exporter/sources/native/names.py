@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from exporter.records.mbeans import Attribute, Composite, MBean, Value
 from exporter.records.objectname import parse_object_name
-from exporter.sources.native.openmetrics import Family
+from exporter.sources.native.openmetrics import Family, Sample
 
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_]+")
 # Domains of the JVM's own beans: airlift never exports them itself, only as raw JMX beans.
@@ -85,9 +85,12 @@ def metric_names(bean: Wanted, attribute: str) -> list[str]:
     if bean.jvm:
         return [f"{bean.prefix}_{sanitize(attribute)}"]
     parts = attribute.split(".")
+    stat = f"{bean.prefix}_{sanitize('_'.join(parts[:-1]))}"
+    if len(parts) > 1 and parts[-1] == "TotalCount":
+        return [stat]  # a CounterStat's total is its counter: no metric has the attribute's own name
     names = [f"{bean.prefix}_{sanitize('_'.join(parts))}"]
     if len(parts) > 1:
-        names.append(f"{bean.prefix}_{sanitize('_'.join(parts[:-1]))}")
+        names.append(stat)
     return names
 
 
@@ -108,9 +111,9 @@ class Mapper:
         for bean in self.beans:
             for attribute in bean.attributes or ():
                 parts = attribute.split(".")
-                for index, name in enumerate(metric_names(bean, attribute)):
-                    stem = attribute if index == 0 else ".".join(parts[:-1])
-                    self._exact.setdefault(name, _Key(bean, stem))
+                for name in metric_names(bean, attribute):
+                    whole = name == f"{bean.prefix}_{sanitize('_'.join(parts))}"
+                    self._exact.setdefault(name, _Key(bean, attribute if whole else ".".join(parts[:-1])))
         # Longest prefix first, so trino_x_name_A_B is not taken for a bean named trino.x:name=A.
         self._by_prefix = sorted(self.beans, key=lambda b: len(b.prefix), reverse=True)
 
@@ -123,6 +126,11 @@ class Mapper:
         found: dict[str, dict[str, Attribute]] = {}
         for family in families:
             key = self._find(family.name)
+            if key is None and not family.name.startswith("JMX_"):  # airlift ~410 drops JMX_ when asked by name
+                key = self._find("JMX_" + family.name)
+                if key is not None:
+                    family = Family("JMX_" + family.name, family.type, family.help, [
+                        Sample("JMX_" + s.name, s.labels, s.value) for s in family.samples])
             if key is None:
                 continue
             attributes = found.setdefault(key.bean.object_name, {})
