@@ -17,15 +17,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from exporter.errors import UsageError
 from exporter.records.mbeans import Composite, MBean
 from exporter.sources.auto import AutoSource
 from exporter.sources.base import BeanRequest, SourceError
 from exporter.sources.dump import DumpSource
+from exporter.sources.factory import open_source
 from exporter.sources.native.names import Mapper, Wanted, guess_object_name, metric_names, sanitize
 from exporter.sources.native.openmetrics import parse
 from exporter.sources.native.source import MAX_QUERY, NativeSource, chunks
 from exporter.sources.rest.settings import HttpSettings
 from exporter.sources.rest.source import RestSource
+from exporter.sources.settings import SourceSettings
 from tests.fixture.process import FixtureCoordinator
 from tests.helpers.canned_server import CannedServer, Reply
 from tests.helpers.certs import self_signed
@@ -400,3 +403,17 @@ def test_serve_gives_the_curated_series_of_trino_483_over_jmx_and_over_metrics(
         "presto_queries_running", "presto_cluster_active_workers", "presto_cluster_required_workers",
         "presto_cluster_memory_pool_blocked_nodes", "presto_queries_failed_total",
         "presto_task_executor_waiting_splits", "presto_jvm_heap_used_bytes", "presto_jvm_gc_collections_total"}
+
+
+def test_source_names_an_http_way_and_nothing_else(tmp_path: Path) -> None:
+    dump = tmp_path / "dump.json"
+    dump.write_text("[]")
+    with pytest.raises(UsageError) as caught:
+        open_source(SourceSettings(target=str(dump), http_source="native"), None)
+    assert str(caught.value) == (f"--source native reads an http(s) target; {str(dump)!r} is not one (leave --source "
+                                 "at auto for JMX URLs and dump files)")
+    native = open_source(SourceSettings(target="http://127.0.0.1:9", http_source="native"), None)
+    auto = open_source(SourceSettings(target="http://127.0.0.1:9"), None)
+    native.close()
+    auto.close()
+    assert isinstance(native, NativeSource) and isinstance(auto, AutoSource)
