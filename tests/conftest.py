@@ -1,6 +1,7 @@
 """Shared pytest fixtures: fixture coordinators (real JVMs in child processes).
 
-The session-scoped ``prestodb_coordinator``, ``prestosql_coordinator`` and ``trino_coordinator`` (scale 0) are
+The session-scoped ``prestodb_coordinator``, ``prestosql_coordinator``, ``trino_coordinator`` (Trino 476),
+``trino479_coordinator`` and ``trino483_coordinator`` (scale 0) are
 shared by every test: read them, never tick, fault, unregister or restart them. Tests that change a
 coordinator's state, or need auth/TLS/another scale, start their own with ``coordinator_factory``. Without a
 Java runtime (or JPype) these fixtures skip with the reason.
@@ -56,6 +57,18 @@ def prestosql_coordinator() -> Iterator[FixtureCoordinator]:
 def trino_coordinator() -> Iterator[FixtureCoordinator]:
     """A trino-profile fixture coordinator at scale 0, shared by the session (read-only use)."""
     yield from _session_coordinator("trino")
+
+
+@pytest.fixture(scope="session")
+def trino479_coordinator() -> Iterator[FixtureCoordinator]:
+    """A Trino 477-479 fixture coordinator at scale 0, shared by the session (read-only use)."""
+    yield from _session_coordinator("trino479")
+
+
+@pytest.fixture(scope="session")
+def trino483_coordinator() -> Iterator[FixtureCoordinator]:
+    """A Trino 480+ fixture coordinator (no /v1/jmx; /metrics) at scale 0, shared by the session (read-only use)."""
+    yield from _session_coordinator("trino483")
 
 
 @pytest.fixture(scope="module")

@@ -179,17 +179,32 @@ def test_the_default_rule_is_named_as_such(tmp_path: Path, capsys: pytest.Captur
 
 def test_a_shipped_pack_passes_strict_with_its_expected_findings_shown(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = explain(capsys, COORDINATOR, TRINO_DUMP, "--strict", "--bean", "none:*")
-    # The Trino 477+ node states, which this Trino 476 dump does not have: reported, marked as the pack expects them.
+    # The Trino 477+ node states, the 480+ counts and the thread-per-driver executor, which this Trino 476 dump does
+    # not have: reported, marked as the pack expects them.
     assert out.splitlines() == [
         "no attribute of the target matches --bean/--attribute",
         "",
-        "lint: 2 findings, 2 expected",
-        "  [unused, expected] rules[35] (line 272) matched nothing in this input",
+        "lint: 6 findings, 6 expected",
+        "  [unused, expected] rules[35] (line 383) matched nothing in this input",
         "      pattern: trino\\.node<name=CoordinatorNodeManager><>DrainingNodeCount:",
         "      expected: trino.node:name=CoordinatorNodeManager exists on Trino 477+ only",
-        "  [unused, expected] rules[36] (line 280) matched nothing in this input",
+        "  [unused, expected] rules[36] (line 391) matched nothing in this input",
         "      pattern: trino\\.node<name=CoordinatorNodeManager><>DrainedNodeCount:",
         "      expected: trino.node:name=CoordinatorNodeManager exists on Trino 477+ only",
+        "  [unused, expected] rules[37] (line 400) matched nothing in this input",
+        "      pattern: trino\\.node<name=CoordinatorNodeManager><>ActiveCoordinatorCount:",
+        "      expected: ActiveCoordinatorCount exists on Trino 480+ only",
+        "  [unused, expected] rules[38] (line 406) matched nothing in this input",
+        "      pattern: trino\\.node<name=CoordinatorNodeManager><>ActiveWorkerCount:",
+        "      expected: ActiveWorkerCount exists on Trino 480+ only",
+        "  [unused, expected] rules[44] (line 446) matched nothing in this input",
+        "      pattern: trino\\.execution\\.executor\\.dedicated<name=ThreadPerDriverTaskExecutor>"
+        "<>TotalRunningSplits:",
+        "      expected: ThreadPerDriverTaskExecutor is the thread-per-driver scheduler's (Trino 477+ here)",
+        "  [unused, expected] rules[47] (line 464) matched nothing in this input",
+        "      pattern: trino\\.execution\\.executor\\.dedicated<name=ThreadPerDriverTaskExecutor>"
+        "<>TotalPendingLeafSplits:",
+        "      expected: ThreadPerDriverTaskExecutor is the thread-per-driver scheduler's (Trino 477+ here)",
     ]
     assert code == ExitCode.OK
 
@@ -202,9 +217,9 @@ def test_a_finding_the_pack_does_not_expect_still_fails_strict(
                       "    name: shadowed\n")
     code, out, _ = explain(capsys, config, TRINO_DUMP, "--strict", "--bean", "none:*")
     lint = out[out.index("lint: "):].splitlines()
-    assert lint[0] == "lint: 3 findings, 2 expected"
+    assert lint[0] == "lint: 7 findings, 6 expected"
     assert lint[-2:] == [
-        "  [unused] rules[45] (line 335) matched nothing: every string it matches was decided first by rules[0] (the "
+        "  [unused] rules[53] (line 504) matched nothing: every string it matches was decided first by rules[0] (the "
         "first matching rule wins, even when it drops the attribute)",
         "      pattern: trino\\.execution<name=QueryManager><>RunningQueries:",
     ]

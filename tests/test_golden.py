@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixture.make_dumps import FIXTURE_BEANS_PROFILE, fixture_beans_path, format_dump
-from tests.fixture.profiles import PROFILES, bean_json, catalogue, is_jvm_domain
+from tests.fixture import openmetrics
+from tests.fixture.make_dumps import (
+    FIXTURE_BEANS_PROFILE,
+    METRICS_PROFILE,
+    fixture_beans_path,
+    format_dump,
+    metrics_dump_path,
+)
+from tests.fixture.profiles import ALL_PROFILES, bean_json, catalogue, is_jvm_domain
 from tests.helpers.golden_files import (
     DUMPS,
     EXIT_CODES,
@@ -65,7 +72,7 @@ def catalogue_dump(profile: str, groups: set[str]) -> str:
     return format_dump([bean_json(profile, bean) for bean in beans if bean.group in groups])
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", ALL_PROFILES)
 def test_the_shipped_dumps_are_the_catalogues_coordinator_without_the_fixtures_own_beans(profile: str) -> None:
     """The fixture serves its catalogue beans as bean_json gives them (tests/test_fixture.py checks that), so the
     dump make_dumps writes is this; a catalogue change needs `python -m tests.fixture.make_dumps`."""
@@ -81,3 +88,11 @@ def test_the_shipped_dumps_are_the_catalogues_coordinator_without_the_fixtures_o
 
 def test_the_fixtures_own_beans_are_in_a_test_only_dump() -> None:
     assert fixture_beans_path().read_text(encoding="utf-8") == catalogue_dump(FIXTURE_BEANS_PROFILE, {"types"})
+
+
+def test_the_saved_metrics_answer_is_what_the_fixture_serves() -> None:
+    """What the Trino 480+ fixture's /metrics answers at generation 0, the JVM beans of the default
+    openmetrics.jmx-object-names included; a catalogue change needs `python -m tests.fixture.make_dumps`."""
+    names = catalogue(METRICS_PROFILE, 0).names()
+    expected = openmetrics.render(openmetrics.collect(METRICS_PROFILE, 0, 0, names))
+    assert metrics_dump_path().read_bytes() == expected

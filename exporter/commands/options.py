@@ -11,7 +11,7 @@ from exporter.errors import UsageError
 from exporter.sources.jmx.settings import JmxClientSettings
 from exporter.sources.rest.settings import HttpSettings
 from exporter.sources.secrets import read_secret_file
-from exporter.sources.settings import SourceSettings
+from exporter.sources.settings import HTTP_SOURCES, SourceSettings
 
 ENV_PREFIX = "PJE_"
 DEFAULT_SCRAPE_TIMEOUT = 8.0
@@ -78,9 +78,14 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "target", "HTTP(S) targets are reached through HTTP_PROXY / HTTPS_PROXY when set, except hosts in NO_PROXY; "
         "redirects are not followed")
-    add(group, "--target", "coordinator base URL (http(s)://host:port), a saved /v1/jmx/mbean JSON file, or a JMX "
+    add(group, "--target", "coordinator base URL (http(s)://host:port), a saved /v1/jmx/mbean JSON file or /metrics "
+        "answer, or a JMX "
         "URL (service:jmx:rmi:///jndi/rmi://host:port/jmxrmi or jmx://host:port); defaults to the config's "
         "hostPort/jmxUrl, followed when the config is reloaded", metavar="TARGET")
+    add(group, "--source", "how an http(s) target is read: rest (airlift's /v1/jmx/mbean: prestodb, PrestoSQL, "
+        "Trino up to 479), native (Trino's own OpenMetrics /metrics, the only one Trino 480 and later serve), or "
+        "auto (rest, switching to native by itself when /v1/jmx answers 404 and /metrics answers OpenMetrics)",
+        default="auto", choices=HTTP_SOURCES)
     add(group, "--user", "user name sent in the user header (and as the Basic auth user when a password is set); "
         "without it and without credentials, presto-jmx-exporter is sent")
     add(group, "--user-header", "header that carries the user name; X-Presto-User for servers that use it",
@@ -156,7 +161,8 @@ _HEADER_TEXT = re.compile(r"[\x20-\x7e\xa0-\xff\t]*")  # what a field value may 
 def source_settings(args: argparse.Namespace) -> SourceSettings:
     """The target options as settings for the source factory, checked once; UsageError names the option."""
     check_numbers(args)
-    return SourceSettings(target=args.target or None, http=_http_settings(args), jmx=_jmx_settings(args))
+    return SourceSettings(target=args.target or None, http_source=getattr(args, "source", "auto") or "auto",
+                          http=_http_settings(args), jmx=_jmx_settings(args))
 
 
 def _http_settings(args: argparse.Namespace) -> HttpSettings:

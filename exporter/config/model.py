@@ -209,6 +209,18 @@ class Config:
             return None
         return tuple(p.text for p in self.include_object_names)
 
+    def listed_attributes(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """For each literal include name, the attributes include/excludeObjectNameAttributes let through, when
+        ``includeObjectNameAttributes`` restricts them (a bean it does not name: none); else nothing."""
+        if not self._include_attributes:
+            return ()
+        out = []
+        for name in self.literal_object_names() or ():
+            keep, drop = self.attribute_filter(*parse_object_name(name))
+            if keep is not None:
+                out.append((name, tuple(sorted(keep - drop))))
+        return tuple(out)
+
 
     def customizer_for(self, domain: str, properties: tuple[tuple[str, str], ...]) -> MetricCustomizer | None:
         """The first metric customizer whose filter selects this MBean (RuleFailure: one that fails there)."""
