@@ -125,7 +125,7 @@ def readme_rows(pack: str) -> list[Row]:
                 dynamic_labels=dynamic,
                 beans=tuple(CELL_CODE.findall(bean_part)),
                 attribute=CELL_CODE.findall(attribute_part)[0] if CELL_CODE.findall(attribute_part) else "",
-                factor=0.001 if "from ms" in unit else 1.0,
+                factor=0.001 if "from ms" in unit else 0.000001 if "from µs" in unit else 1.0,
             )
         )
     assert rows, f"no metric table for {pack} in rules/README.md"
