@@ -32,7 +32,7 @@ from exporter.records.mbeans import MBean
 from exporter.rules.engine import RuleEngine, RuleTimeout
 from exporter.scrape.planner import DEFAULT_DISCOVERY_INTERVAL, Planner
 from exporter.scrape.ratelimit import RateLimitedLog
-from exporter.scrape.watcher import ConfigWatcher
+from exporter.scrape.watcher import ConfigWatcher, EngineCopy
 from exporter.sources.base import Snapshot, Source, SourceError
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class Scraper:
 
     def __init__(
         self,
-        watcher: ConfigWatcher,
+        watcher: ConfigWatcher | EngineCopy,
         source: Source,
         timeout: float = 8.0,
         min_interval: float = 0.0,
@@ -136,6 +136,11 @@ class Scraper:
         self._errors = RateLimitedLog(log)
         self._counter_warnings = RateLimitedLog(log)
         self._nothing_exported = RateLimitedLog(log)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a fetch is under way (its source must not be closed now)."""
+        return self._flight is not None
 
     def scrape(self, timeout: float | None = None) -> ScrapeResult:
         """One scrape, coalesced with any scrape already under way.

@@ -124,6 +124,18 @@ class RestSource:
             return self._fetch_all(deadline)
         return self._fetch_named(request.object_names, deadline)
 
+    def get_json(self, path: str, deadline: float) -> Any:
+        """GET ``path`` (from the server's root) with the source's credentials and decode the JSON answer; anything
+        but a 200 with JSON raises SourceError, secret-free."""
+        url = self.base + path
+        try:
+            answer = self.client.get(path, deadline, self._auth_header())
+        except HttpError as exc:
+            raise SourceError(f"{url}: {exc}") from None
+        if answer.status != 200:
+            raise SourceError(_status_message(answer.status, url, answer.body, self._secrets()))
+        return airlift.loads(answer.body, url)
+
     def config_reloaded(self, config: Config) -> None:
         """The REST source's settings come from the command line only."""
 
