@@ -370,10 +370,14 @@ def test_targets_the_policy_admits(exporter: ProbeServer, allowed: CannedServer)
         assert response.status_code == 200, (target, response.text)
         assert samples(response.text)["jmx_scrape_error"] == 0.0
     assert exporter.pool.targets() == [("default", f"http://127.0.0.1:{good}")]  # one spelling, one state
-    # Admitted, but nothing listens there: the probe is answered, and says the target could not be read.
-    for target in (f"http://[::ffff:127.0.0.1]:{good}", "http://node-1.allowed.test:8080", "http://10.1.2.3:1"):
-        response = exporter.probe(target, headers={SCRAPE_TIMEOUT_HEADER: "3"})
-        assert response.status_code == 200, (target, response.text)
+    # The IPv4 address an IPv4-mapped IPv6 literal reaches is what is checked (and probed).
+    response = exporter.probe(f"http://[::ffff:127.0.0.1]:{good}", headers={SCRAPE_TIMEOUT_HEADER: "3"})
+    assert response.status_code == 200, response.text
+    # Names under *.allowed.test and addresses in 10.1.0.0/16 are admitted (asked here without connecting anywhere).
+    prober = exporter.server.prober
+    assert prober is not None
+    for target in ("http://node-1.allowed.test:8080", "http://10.1.2.3:8080", "jmx://a.b.allowed.test:9080"):
+        assert prober.admit(target, None)[1] == "default"
 
 
 def test_a_redirect_is_not_followed(exporter: ProbeServer, allowed: CannedServer, trap: CannedServer) -> None:
