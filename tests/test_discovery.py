@@ -39,6 +39,7 @@ from tests.fixture.profiles import NODE_VERSIONS
 from tests.helpers.canned_server import CannedServer, Reply
 from tests.helpers.pool_target import BODY, RULES
 from tests.helpers.ports import free_port
+from tests.helpers.serving import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_PACK = ROOT / "rules" / "worker.yml"
@@ -177,6 +178,28 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@pytest.mark.jvm
+def test_serve_probes_the_discovered_jmx_registries(
+    tmp_path: Path, cluster: tuple[FixtureCoordinator, FixtureCoordinator, str]
+) -> None:
+    """The command line, end to end, on the Trino 480+ path: discovery over HTTP, the nodes read over JMX."""
+    coordinator, worker, _ = cluster
+    (tmp_path / "rules.yml").write_text(RULES)
+    with serving(tmp_path / "rules.yml", coordinator.http_url, "--user", "probe", "--module", f"worker={WORKER_PACK}",
+                 "--discovery-url", coordinator.http_url, "--discovery-jmx-port", str(worker.jmx_port),
+                 scrape_timeout=20) as exporter:  # fmt: skip
+        groups = orjson.loads(exporter.get("/discovery").content)
+        target = f"service:jmx:rmi:///jndi/rmi://127.0.0.1:{worker.jmx_port}/jmxrmi"
+        assert target in [group["targets"][0] for group in groups]
+        response = exporter.get("/probe", params={"target": f"jmx://127.0.0.1:{worker.jmx_port}", "module": "worker"})
+        values = samples(response.text)
+        assert values[("jmx_scrape_error", ())] == 0.0, exporter.log()
+        assert values[("presto_memory_pool_max_bytes", (("pool", "general"),))] == 12 * 1024**3
+        assert ("presto_jvm_heap_used_bytes", ()) in values
+        refused = exporter.get("/probe", params={"target": worker.http_url, "module": "worker"})
+        assert refused.status_code == 403
 
 
 def canned_cluster(nodes: list[dict[str, Any]], failed: list[dict[str, Any]], statuses: dict[str, Reply],

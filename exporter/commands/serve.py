@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import signal
+import sys
 import threading
 
 from exporter.commands import options, probing
@@ -102,7 +103,17 @@ def run(args: argparse.Namespace) -> int:
         logging.shutdown()
         os._exit(ExitCode.OK)  # the threads still running would hold a normal exit until they end
     log.info("stopped")
+    if _jvm_started():
+        # A JVM a probe started on a request thread holds the interpreter's exit (JPype waits for the RMI threads it
+        # made); everything is closed by now, so leave at once.
+        logging.shutdown()
+        os._exit(ExitCode.OK)
     return ExitCode.OK
+
+
+def _jvm_started() -> bool:
+    jpype = sys.modules.get("jpype")  # imported only when a JMX target was opened
+    return jpype is not None and bool(jpype.isJVMStarted())
 
 
 def _stop(server: ExporterServer, scraper: Scraper, prober: Prober) -> None:
