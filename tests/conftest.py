@@ -1,6 +1,7 @@
 """Shared pytest fixtures: fixture coordinators (real JVMs in child processes).
 
-The session-scoped ``prestodb_coordinator``, ``prestosql_coordinator`` and ``trino_coordinator`` (scale 0) are
+The session-scoped ``prestodb_coordinator``, ``prestosql_coordinator``, ``trino_coordinator`` (Trino 476),
+``trino479_coordinator`` and ``trino483_coordinator`` (scale 0) are
 shared by every test: read them, never tick, fault, unregister or restart them. Tests that change a
 coordinator's state, or need auth/TLS/another scale, start their own with ``coordinator_factory``. Without a
 Java runtime (or JPype) these fixtures skip with the reason.
@@ -58,6 +59,18 @@ def trino_coordinator() -> Iterator[FixtureCoordinator]:
     yield from _session_coordinator("trino")
 
 
+@pytest.fixture(scope="session")
+def trino479_coordinator() -> Iterator[FixtureCoordinator]:
+    """A Trino 477-479 fixture coordinator at scale 0, shared by the session (read-only use)."""
+    yield from _session_coordinator("trino479")
+
+
+@pytest.fixture(scope="session")
+def trino483_coordinator() -> Iterator[FixtureCoordinator]:
+    """A Trino 480+ fixture coordinator (no /v1/jmx; /metrics) at scale 0, shared by the session (read-only use)."""
+    yield from _session_coordinator("trino483")
+
+
 @pytest.fixture(scope="module")
 def private_trino_coordinator() -> Iterator[FixtureCoordinator]:
     """A trino coordinator of the test module's own, free to fault, tick, stop and restart."""
@@ -86,3 +99,8 @@ def coordinator_factory() -> Iterator[Callable[..., FixtureCoordinator]]:
 hypothesis_settings.register_profile("repeatable", derandomize=True)
 hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--image", action="store_true", default=False,
+                     help="build the container images with podman and check them (tests/test_image.py; .ci/image)")

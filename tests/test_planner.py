@@ -40,6 +40,20 @@ ONE = bean("a:name=One", Count=1)
 TWO = bean("a:name=Two", Count=2)
 
 
+def test_listed_names_carry_the_attributes_the_config_lets_through() -> None:
+    plan = planner(LISTED + """
+includeObjectNameAttributes:
+  "a:name=One": [Count, Total]
+  "a:name=Two": [Count]
+excludeObjectNameAttributes:
+  "a:name=One": [Total]
+""")
+    first = plan.plan()
+    # b:name=Absent is not in includeObjectNameAttributes: it exports no attribute, so none is asked for.
+    assert first.request.attributes == (("a:name=One", ("Count",)), ("a:name=Two", ("Count",)), ("b:name=Absent", ()))
+    assert planner(LISTED).plan().request.attributes == ()  # no attribute list: every attribute counts
+
+
 def test_a_missing_listed_name_is_asked_for_again_after_a_back_off_that_doubles() -> None:
     clock = Clock()
     plan = planner(LISTED, clock)

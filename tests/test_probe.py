@@ -25,7 +25,7 @@ from exporter.config.model import Config
 from exporter.scrape.scraper import Scraper
 from exporter.scrape.targets import TargetPool
 from exporter.scrape.watcher import ConfigWatcher
-from exporter.sources.base import Source
+from exporter.sources.base import BeanRequest, Snapshot, Source
 from exporter.sources.dump import DumpSource
 from exporter.sources.factory import open_source
 from exporter.sources.rest.settings import HttpSettings
@@ -56,6 +56,28 @@ class Clock:
         return self.now
 
 
+class Watched:
+    """A real source that remembers whether it was closed."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.closed = False
+
+    @property
+    def description(self) -> str:
+        return self.source.description
+
+    def fetch(self, request: BeanRequest, deadline: float) -> Snapshot:
+        return self.source.fetch(request, deadline)
+
+    def config_reloaded(self, config: Config) -> None:
+        self.source.config_reloaded(config)
+
+    def close(self) -> None:
+        self.closed = True
+        self.source.close()
+
+
 class ProbeServer:
     """An exporter server on 127.0.0.1 whose /metrics reads a dump and whose /probe reads what ``allow`` admits."""
 
@@ -75,10 +97,10 @@ class ProbeServer:
         default = ConfigWatcher(tmp_path / "rules.yml", poll_interval=0.05)
         self.other = ConfigWatcher(tmp_path / "other.yml", poll_interval=0.05)
         settings = SourceSettings(http=http or HttpSettings(connect_timeout=1.0))
-        self.opened: list[Source] = []
+        self.opened: list[Watched] = []
 
         def open_target(target: str, config: Config) -> Source:
-            source = open_source(dataclasses.replace(settings, target=target), config)
+            source = Watched(open_source(dataclasses.replace(settings, target=target), config))
             self.opened.append(source)
             return source
 
@@ -240,7 +262,7 @@ def test_a_target_keeps_its_state_while_probed_and_loses_it_when_idle(tmp_path: 
             exporter.probe(second.url)
             assert exporter.pool.targets() == [("default", second.url)]
             assert exporter.pool.dropped == 1
-            assert exporter.opened[0].client._executor is None  # closed  # type: ignore[attr-defined]
+            assert exporter.opened[0].closed and not exporter.opened[1].closed
             exporter.probe(first.url)
             assert len(exporter.opened) == 3  # a new source for the target that came back
         finally:

@@ -33,13 +33,16 @@ from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources import airlift
 from exporter.sources.base import SourceError
 from exporter.sources.dump import DumpSource
+from tests.fixture.make_dumps import fixture_beans_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-# A few real beans, so generated patterns also meet Presto-shaped match strings.
+# A few real beans, so generated patterns also meet Presto-shaped match strings, and the fixture's typed beans
+# (CompositeData, TabularData, a quoted name), which only the test-only dump has.
 REAL_BEANS = [
     bean
-    for bean in orjson.loads((ROOT / "examples" / "dumps" / "trino-coordinator.json").read_bytes())
+    for path in (ROOT / "examples" / "dumps" / "trino-coordinator.json", fixture_beans_path("trino"))
+    for bean in orjson.loads(path.read_bytes())
     if bean["objectName"] in {
         "trino.memory:type=ClusterMemoryPool,name=general",
         "trino.memory:name=ClusterMemoryManager",
@@ -48,6 +51,7 @@ REAL_BEANS = [
         "trino.execution:name=ClusterSizeMonitor",
     }
 ]
+assert len(REAL_BEANS) == 5, "a sample bean is missing: python -m tests.fixture.make_dumps"
 SELF_PREFIX = "# HELP jmx_scrape_duration_seconds "
 
 

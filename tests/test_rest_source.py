@@ -78,8 +78,9 @@ def test_a_server_without_the_jmx_route_says_which_target_works() -> None:
         with pytest.raises(SourceError) as named:
             source.fetch(BeanRequest(("a:b=c", "a:b=d")), time.monotonic() + 5)
         source.close()
-    works = ("read its MBeans over JMX instead: --target jmx://HOST:9080, with jmx.rmiregistry.port=9080 in the "
-             "server's config.properties")
+    works = ("read its /metrics instead (--source native; the default, --source auto, switches to it by itself when "
+             "/metrics answers OpenMetrics), or its MBeans over JMX: --target jmx://HOST:9080, with "
+             "jmx.rmiregistry.port=9080 in the server's config.properties")
     assert str(whole.value) == (f"{server.url}/v1/jmx/mbean: HTTP 404: this server does not serve /v1/jmx (Trino 480 "
                                 f"and later removed it); {works}")
     assert str(named.value) == (f"{server.url}: none of the 2 requested MBeans exists on the target: each answered "

@@ -22,6 +22,8 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.cli import main
+from exporter.commands.exitcodes import ExitCode
 from tests.helpers.packs import (
     PROFILES,
     ROOT,
@@ -39,6 +41,9 @@ from tests.helpers.promtool import lint_metrics, needs_promtool
 README = RULES / "README.md"
 # The historic packs and the one product whose bean domain each one reads.
 HISTORIC = {"prestodb.yml": "prestodb", "presto.yml": "prestosql", "trino.yml": "trino"}
+# The product lines whose dumps each historic pack reads (the trino.* domain of every Trino line).
+HISTORIC_LINES = {"prestodb.yml": {"prestodb"}, "presto.yml": {"prestosql"},
+                  "trino.yml": {"trino", "trino479", "trino483"}}
 
 
 # ---------------------------------------------------------------- the dump, read directly
@@ -72,9 +77,15 @@ def numeric(value: Any) -> float | None:
 
 
 def attribute_values(bean: dict[str, Any]) -> dict[str, float]:
+    """Numeric attributes by name, and CompositeData items as ``Attribute.item``."""
     values = {}
     for attribute in bean.get("attributes", []):
-        if "value" in attribute and (number := numeric(attribute["value"])) is not None:
+        value = attribute.get("value")
+        if isinstance(value, dict) and attribute.get("type") == "javax.management.openmbean.CompositeData":
+            for item, inner in value.items():
+                if (number := numeric(inner)) is not None:
+                    values[f"{attribute['name']}.{item}"] = number
+        elif "value" in attribute and (number := numeric(value)) is not None:
             values[attribute["name"]] = number
     return values
 
@@ -94,9 +105,13 @@ class Row:
     type: str
     fixed_labels: Labels
     dynamic_labels: tuple[str, ...]
-    beans: tuple[str, ...]
-    attribute: str
+    sources: tuple[tuple[tuple[str, ...], str], ...]  # (beans, attribute) of each version, `;`-separated
     factor: float
+
+    def reads(self, bean: dict[str, Any]) -> str | None:
+        """The attribute this row reads of ``bean``, when the bean is one of its sources."""
+        key = bean_key(bean["objectName"])
+        return next((attribute for beans, attribute in self.sources if key in beans), None)
 
 
 CELL_CODE = re.compile(r"`([^`]+)`")
@@ -105,10 +120,10 @@ CELL_CODE = re.compile(r"`([^`]+)`")
 def readme_rows(pack: str) -> list[Row]:
     """The metric table under the README's heading for ``pack`` (a heading line that contains `pack`)."""
     lines = README.read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("#") and f"`{pack}`" in line)
+    start = next(i for i, line in enumerate(lines) if line.startswith("## ") and f"`{pack}`" in line)
     rows: list[Row] = []
     for line in lines[start + 1 :]:
-        if line.startswith("#"):
+        if line.startswith("## "):
             break
         if not line.startswith("| `"):
             continue
@@ -116,15 +131,18 @@ def readme_rows(pack: str) -> list[Row]:
         metric, kind, labels, source, unit = cells[:5]
         fixed = tuple(sorted(re.findall(r'`(\w+)="([^"]*)"`', labels)))
         dynamic = () if fixed or not labels else (CELL_CODE.findall(labels)[0],)  # "`pool` (the bean's `name`)"
-        bean_part, _, attribute_part = re.sub(r"\([^)]*\)", "", source).partition("/")
+        sources = []
+        for part in re.sub(r"\([^)]*\)", "", source).split(";"):
+            bean_part, _, attribute_part = part.partition("/")
+            attribute = CELL_CODE.findall(attribute_part)[0] if CELL_CODE.findall(attribute_part) else ""
+            sources.append((tuple(CELL_CODE.findall(bean_part)), attribute))
         rows.append(
             Row(
                 metric=CELL_CODE.findall(metric)[0],
                 type=kind.strip(),
                 fixed_labels=fixed,
                 dynamic_labels=dynamic,
-                beans=tuple(CELL_CODE.findall(bean_part)),
-                attribute=CELL_CODE.findall(attribute_part)[0] if CELL_CODE.findall(attribute_part) else "",
+                sources=tuple(sources),
                 factor=0.001 if "from ms" in unit else 0.000001 if "from µs" in unit else 1.0,
             )
         )
@@ -158,12 +176,12 @@ def test_coordinator_pack_matches_readme_and_dump(profile: str) -> None:
         assert item.type == row.type, f"{item.name}: exposed as {item.type}, README says {row.type}"
         labels = dict(item.labels)
         sources = [
-            bean
+            (bean, attribute)
             for bean in beans
-            if bean_key(bean["objectName"]) in row.beans
+            if (attribute := row.reads(bean)) is not None
             and all(bean_properties(bean["objectName"])[1].get("name") == labels[d] for d in row.dynamic_labels)
         ]
-        values = [attribute_values(bean).get(row.attribute) for bean in sources]
+        values = [attribute_values(bean).get(attribute) for bean, attribute in sources]
         values = [v for v in values if v is not None]
         assert len(values) == 1, f"{item.name}{labels}: {len(values)} source attributes in the {profile} dump"
         assert same(item.value, values[0] * row.factor), f"{item.name}{labels}: {item.value} != {values[0]}"
@@ -177,10 +195,7 @@ def test_every_documented_coordinator_metric_is_produced_where_its_bean_exists()
         has_source = [
             profile
             for profile in PROFILES
-            if any(
-                bean_key(b["objectName"]) in row.beans and row.attribute in attribute_values(b)
-                for b in dump_beans(profile)
-            )
+            if any(row.reads(b) in attribute_values(b) for b in dump_beans(profile))
         ]
         for profile in has_source:
             assert any(row_matches(row, s) for s in produced[profile]), (
@@ -210,7 +225,7 @@ def test_coordinator_pack_names_follow_prometheus_conventions() -> None:
         assert re.fullmatch(r"presto_[a-z0-9_]+", row.metric), row.metric
         assert row.metric.endswith("_total") == (row.type == "counter"), row.metric
         if row.factor != 1.0:
-            assert row.metric.endswith("_seconds")
+            assert row.metric.removesuffix("_total").endswith("_seconds")
 
 
 # ---------------------------------------------------------------- the historic packs
@@ -269,7 +284,7 @@ def test_historic_pack_examples_from_the_brief(pack: str) -> None:
 def test_historic_pack_reads_nothing_of_other_products(pack: str) -> None:
     require_dumps()
     for profile in PROFILES:
-        if profile != HISTORIC[pack]:
+        if profile not in HISTORIC_LINES[pack]:
             assert scrape(RULES / pack, profile) == ()
 
 
@@ -299,12 +314,35 @@ def test_historic_pack_is_documented(pack: str) -> None:
     }
 
 
+# ---------------------------------------------------------------- explain --strict, as a CI job runs it
+
+# Each pack with the dumps of the products it is for.
+MEANT_FOR = [("coordinator.yml", profile) for profile in PROFILES] + sorted(HISTORIC.items())
+
+
+@pytest.mark.parametrize(("pack", "profile"), MEANT_FOR, ids=[f"{p}-{d}" for p, d in MEANT_FOR])
+def test_explain_strict_passes_each_pack_over_the_dumps_it_is_for(
+    pack: str, profile: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require_dumps()
+    capsys.readouterr()
+    code = main(["explain", "--strict", "--config", str(RULES / pack), "--target", str(dump_path(profile)),
+                 "--bean", "none:*"])
+    out = capsys.readouterr().out
+    lint = out[out.index("\nlint: ") + 1:].splitlines()
+    findings = [line for line in lint if line.startswith("  [")]
+    # Only what the pack marks as expected: beans of other versions (coordinator.yml), the javaagent's names.
+    assert all(", expected] " in line for line in findings), findings
+    assert lint[0] == (f"lint: {len(findings)} findings, {len(findings)} expected" if findings else "lint: 0 findings")
+    assert code == ExitCode.OK
+
+
 # ---------------------------------------------------------------- the same pack over the live sources
 
 
-def scrape_live(config: Path, target: str) -> dict[tuple[str, Labels], float]:
+def scrape_live(config: Path, target: str, *extra: str) -> dict[tuple[str, Labels], float]:
     result = subprocess.run(
-        [sys.executable, "-m", "exporter", "scrape", "--config", str(config), "--target", target],
+        [sys.executable, "-m", "exporter", "scrape", "--config", str(config), "--target", target, *extra],
         capture_output=True,
         text=True,
         timeout=180,
@@ -319,17 +357,23 @@ def scrape_live(config: Path, target: str) -> dict[tuple[str, Labels], float]:
     }
 
 
+# Each line with the sources its server supports: /v1/jmx up to Trino 479, /metrics on Trino, JMX everywhere.
+LIVE = [(profile, source) for profile in PROFILES for source in ("rest", "jmx", "native")
+        if not (source == "rest" and profile == "trino483") and not (source == "native" and "trino" not in profile)]
+
+
 @pytest.mark.jvm
-@pytest.mark.parametrize("source", ["rest", "jmx"])
-@pytest.mark.parametrize("profile", PROFILES)
-def test_coordinator_pack_gives_the_same_series_over_rest_and_jmx(
+@pytest.mark.parametrize(("profile", "source"), LIVE, ids=[f"{p}-{s}" for p, s in LIVE])
+def test_coordinator_pack_gives_the_same_series_over_every_source(
     profile: str, source: str, request: pytest.FixtureRequest
 ) -> None:
-    """The dumps are the fixture's generation 0: a live scrape over REST or JMX must give the same series."""
+    """The dumps are the fixture's generation 0: a live scrape over REST, JMX or Trino's /metrics must give the
+    same series (the native source's list of what it cannot carry holds nothing the pack reads)."""
     require_dumps()
     coordinator = request.getfixturevalue(f"{profile}_coordinator")
-    target = coordinator.http_url if source == "rest" else coordinator.jmx_url
-    live = scrape_live(RULES / "coordinator.yml", target)
+    target = coordinator.jmx_url if source == "jmx" else coordinator.http_url
+    extra = ("--source", source) if source != "jmx" else ()
+    live = scrape_live(RULES / "coordinator.yml", target, *extra)
     offline = {(s.name, s.labels): s.value for s in scrape(RULES / "coordinator.yml", profile)}
     assert live.keys() == offline.keys()
     for key, value in offline.items():

@@ -262,7 +262,7 @@ def test_a_reloaded_backtracking_rule_fails_each_scrape_in_time_and_a_fixed_file
                 exporter.wait_for_reload(before)
                 started = time.monotonic()
                 values = samples(exporter.get("/metrics").text)
-                assert time.monotonic() - started < 3.0
+                assert time.monotonic() - started < 5.0  # a scrape timeout of 1 s, on a busy machine
                 ready = exporter.get("/ready")
                 if text is BACKTRACKING:
                     assert values["jmx_scrape_error"] == 1.0

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 
-from exporter.commands.options import source_settings
+from exporter.commands.options import given_scrape_timeout, source_settings
 from exporter.errors import UsageError
 from exporter.scrape.scraper import Scraper
 from exporter.scrape.watcher import ConfigWatcher
@@ -22,6 +23,11 @@ def build_scraper(args: argparse.Namespace, min_interval: float = 0.0) -> Scrape
     watcher = ConfigWatcher(args.config)
     for warning in watcher.config.warnings:
         log.warning("%s", warning)
+    timeout = given_scrape_timeout(args)
+    configured = watcher.config.scrape_timeout_seconds
+    if timeout is None and configured is not None:
+        # A JMX call is bounded by the start-up value; a reloaded scrapeTimeoutSeconds bounds the next scrapes.
+        settings = dataclasses.replace(settings, jmx=dataclasses.replace(settings.jmx, call_timeout=float(configured)))
     source = open_source(settings, watcher.config)
-    return Scraper(watcher, source, timeout=args.scrape_timeout, min_interval=min_interval,
+    return Scraper(watcher, source, timeout=timeout, min_interval=min_interval,
                    discovery_interval=args.discovery_interval)

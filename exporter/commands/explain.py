@@ -12,7 +12,7 @@ from exporter.errors import UsageError
 from exporter.sources.base import BeanRequest, SourceError
 from exporter.tooling.evaluation import evaluate
 from exporter.tooling.explainreport import render_findings, render_outcomes
-from exporter.tooling.lint import lint
+from exporter.tooling.lint import lint, unexpected
 from exporter.tooling.reading import read_once
 from exporter.tooling.selection import BeanSelection
 
@@ -23,7 +23,9 @@ DESCRIPTION = (
     "that decided (index, file line and pattern) or that none did, and the resulting series or why the attribute "
     "was dropped. Ends with a lint over all beans: rules that can never match (ObjectName-style patterns, key "
     "properties in an order no bean has), rules that matched nothing or only drops, series that collided, and "
-    "names that break Prometheus naming conventions. Exit 0, or 1 with --strict when the lint finds something."
+    "names that break Prometheus naming conventions. A rule may mark a finding it expects with a comment of its own, "
+    "'# lint: expected KIND: why' (a multi-version pack naming beans of other versions): it is still shown, marked "
+    "expected. Exit 0, or 1 with --strict when the lint finds something no such comment expects."
 )
 
 
@@ -36,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--attribute", metavar="NAME",
                         help="show only this attribute; * and ? match any text and any one character")
     parser.add_argument("--no-lint", dest="lint", action="store_false", help="leave out the lint")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when the lint finds something")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 when the lint finds something the rule file does not mark as expected")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,4 +65,4 @@ def run(args: argparse.Namespace) -> int:
     findings = lint(evaluation, beans)
     out.write("\n" + "\n".join(render_findings(config, findings)) + "\n")
     out.flush()
-    return ExitCode.FAILED if args.strict and findings else ExitCode.OK
+    return ExitCode.FAILED if args.strict and unexpected(findings) else ExitCode.OK

@@ -11,9 +11,10 @@ from exporter.errors import UsageError
 from exporter.sources.jmx.settings import JmxClientSettings
 from exporter.sources.rest.settings import HttpSettings
 from exporter.sources.secrets import read_secret_file
-from exporter.sources.settings import SourceSettings
+from exporter.sources.settings import HTTP_SOURCES, SourceSettings
 
 ENV_PREFIX = "PJE_"
+DEFAULT_SCRAPE_TIMEOUT = 8.0
 
 
 def env_name(option: str) -> str:
@@ -77,9 +78,14 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "target", "HTTP(S) targets are reached through HTTP_PROXY / HTTPS_PROXY when set, except hosts in NO_PROXY; "
         "redirects are not followed")
-    add(group, "--target", "coordinator base URL (http(s)://host:port), a saved /v1/jmx/mbean JSON file, or a JMX "
+    add(group, "--target", "coordinator base URL (http(s)://host:port), a saved /v1/jmx/mbean JSON file or /metrics "
+        "answer, or a JMX "
         "URL (service:jmx:rmi:///jndi/rmi://host:port/jmxrmi or jmx://host:port); defaults to the config's "
         "hostPort/jmxUrl, followed when the config is reloaded", metavar="TARGET")
+    add(group, "--source", "how an http(s) target is read: rest (airlift's /v1/jmx/mbean: prestodb, PrestoSQL, "
+        "Trino up to 479), native (Trino's own OpenMetrics /metrics, the only one Trino 480 and later serve), or "
+        "auto (rest, switching to native by itself when /v1/jmx answers 404 and /metrics answers OpenMetrics)",
+        default="auto", choices=HTTP_SOURCES)
     add(group, "--user", "user name sent in the user header (and as the Basic auth user when a password is set); "
         "without it and without credentials, presto-jmx-exporter is sent")
     add(group, "--user-header", "header that carries the user name; X-Presto-User for servers that use it",
@@ -93,8 +99,10 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     add(group, "--client-key", "private key (PEM) of the client certificate", metavar="FILE")
     add(group, "--connect-timeout", "seconds to wait for a connection to the target, name lookup included",
         default=2.0, type=float)
-    add(group, "--scrape-timeout", "upper bound in seconds on one whole scrape (Prometheus gives up after 10s)",
-        default=8.0, type=float)
+    add(group, "--scrape-timeout", "upper bound in seconds on one whole scrape (Prometheus gives up after 10s); "
+        "without it, the config's scrapeTimeoutSeconds when it has one", default=DEFAULT_SCRAPE_TIMEOUT, type=float,
+        action=_Given)
+    parser.set_defaults(scrape_timeout_given=env_name("--scrape-timeout") in os.environ)
     add(group, "--max-body-bytes", "most bytes one scrape reads from the target, all its answers together",
         default=64 * 1024 * 1024, type=int)
     add(group, "--discovery-interval", "seconds between reads of the whole bean list when the rules do not name "
@@ -110,6 +118,21 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
                      default=options_env.split() if options_env else None,
                      help="extra flag for the embedded JVM, e.g. -Djavax.net.ssl.trustStore=/path; repeatable "
                      "[env PJE_JVM_OPTION, space-separated]")
+
+
+class _Given(argparse.Action):
+    """Stores the value and notes that it was given (``<dest>_given``): a default may then yield to the config."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:  # fmt: skip
+        setattr(namespace, self.dest, values)
+        setattr(namespace, self.dest + "_given", True)
+
+
+def given_scrape_timeout(args: argparse.Namespace) -> float | None:
+    """The scrape timeout the command line sets (--scrape-timeout, PJE_SCRAPE_TIMEOUT), or None when it leaves it
+    to the config's ``scrapeTimeoutSeconds`` (else DEFAULT_SCRAPE_TIMEOUT)."""
+    return float(args.scrape_timeout) if getattr(args, "scrape_timeout_given", True) else None
 
 
 def check_numbers(args: argparse.Namespace) -> None:
@@ -138,7 +161,8 @@ _HEADER_TEXT = re.compile(r"[\x20-\x7e\xa0-\xff\t]*")  # what a field value may 
 def source_settings(args: argparse.Namespace) -> SourceSettings:
     """The target options as settings for the source factory, checked once; UsageError names the option."""
     check_numbers(args)
-    return SourceSettings(target=args.target or None, http=_http_settings(args), jmx=_jmx_settings(args))
+    return SourceSettings(target=args.target or None, http_source=getattr(args, "source", "auto") or "auto",
+                          http=_http_settings(args), jmx=_jmx_settings(args))
 
 
 def _http_settings(args: argparse.Namespace) -> HttpSettings:

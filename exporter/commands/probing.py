@@ -18,7 +18,6 @@ from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.base import Source
 from exporter.sources.factory import open_source
 from exporter.sources.rest.nodes import NodeLister
-from exporter.sources.rest.source import RestSource, base_url
 from exporter.sources.settings import SourceSettings
 from exporter.web.probe import DEFAULT_MODULE, ProbeAllow, Prober, check_module_name
 
@@ -43,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add(group, "--discovery-url", "coordinator (http(s)://host:port) whose node list /discovery serves as "
                 "Prometheus HTTP SD; the nodes it lists may be probed", metavar="URL")
     options.add(group, "--discovery-jmx-port", "discovered targets are jmx://NODE:PORT instead of the nodes' HTTP "
-                "URIs (Trino 480+ has no /v1/jmx)", type=int, metavar="PORT")
+                "URIs, to read every node over JMX", type=int, metavar="PORT")
 
 
 def _add_list(group: argparse._ArgumentGroup, option: str, metavar: str, help_text: str, commas: bool = False) -> None:
@@ -90,21 +89,20 @@ def build_prober(args: argparse.Namespace, settings: SourceSettings, default: Co
                       max_targets=args.probe_max_targets)  # fmt: skip
     discovery = None
     if args.discovery_url:
-        discovery = Discovery(NodeLister(_coordinator(args.discovery_url, settings), settings.http),
-                              timeout=args.scrape_timeout, jmx_port=args.discovery_jmx_port)  # fmt: skip
+        discovery = Discovery(_node_lister(args.discovery_url, settings), timeout=args.scrape_timeout,
+                              jmx_port=args.discovery_jmx_port)  # fmt: skip
     elif args.discovery_jmx_port is not None:
         raise UsageError("--discovery-jmx-port needs --discovery-url")
     return Prober(pool, allow, discovery)
 
 
-def _coordinator(url: str, settings: SourceSettings) -> RestSource:
+def _node_lister(url: str, settings: SourceSettings) -> NodeLister:
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--discovery-url {url!r}: expected the coordinator's http(s)://host:port")
+    if "@" in url:
+        raise UsageError("--discovery-url: do not put user info in the URL; use --user and --password-file")
     try:
-        base = base_url(url)
-        if "@" in base:
-            raise ValueError("do not put user info in the URL; use --user and --password-file")
-        return RestSource(base, settings.http)
+        return NodeLister(url, settings.http)
     except ValueError as exc:
         raise UsageError(f"--discovery-url: {exc}") from None
 

@@ -5,6 +5,7 @@ Shared by the configuration (:mod:`exporter.config`) and the test-rules files (:
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 from collections.abc import Sequence
@@ -13,7 +14,71 @@ from typing import Any
 
 import yaml
 
+from exporter.records.javanum import double_to_string
+
 _SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+class JavaYamlLoader(yaml.SafeLoader):
+    """YAML read as SnakeYAML reads it (jmx_exporter's parser): PyYAML's YAML 1.1 rules, except that a float needs
+    neither a dot nor a sign in its exponent (``1e3``, ``1.5e3`` and ``-.5`` are numbers, not strings)."""
+
+
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+JavaYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _FLOAT_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+JavaYamlLoader.add_implicit_resolver(  # after int: this pattern also matches "123", which SnakeYAML reads as an int
+    _FLOAT_TAG,
+    re.compile(
+        r"""^(?:[-+]?(?:\.[0-9]+|[0-9_]+(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
+        |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def java_string(value: Any) -> str:
+    """``String.valueOf`` of the object SnakeYAML builds for a YAML value, which is what jmx_exporter makes of a
+    ``pattern`` or a ``value`` of another type than a string. Dates print in UTC, as in a JVM whose time zone is
+    UTC (a container's usual one)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return double_to_string(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, set)):
+        return "[" + ", ".join(java_string(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{java_string(k)}={java_string(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, datetime.date):
+        moment = utc_datetime(value)
+        return (f"{_DAYS[moment.weekday()]} {_MONTHS[moment.month - 1]} {moment.day:02d} "
+                f"{moment:%H:%M:%S} UTC {moment.year}")
+    if isinstance(value, bytes):
+        return "[B@0"  # a byte[]: Java prints its identity
+    return str(value)
+
+
+def utc_datetime(value: datetime.date) -> datetime.datetime:
+    """A YAML date or timestamp as SnakeYAML's java.util.Date: a date is midnight UTC, a time without zone is UTC."""
+    if not isinstance(value, datetime.datetime):
+        return datetime.datetime(value.year, value.month, value.day, tzinfo=datetime.timezone.utc)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=datetime.timezone.utc)
+    return value.astimezone(datetime.timezone.utc)
 
 
 class LocatedError(Exception):
@@ -59,13 +124,17 @@ def kind(node: yaml.Node, loader: yaml.SafeLoader) -> str:
         return f"the boolean {node.value}"
     if isinstance(value, (int, float)):
         return f"the number {node.value}"
+    if isinstance(value, datetime.date):
+        return f"the date {node.value}"
     return f"the string '{value}'" if isinstance(value, str) else f"'{node.value}'"
 
 
-def compose(text: str, source: str, error: type[LocatedError]) -> yaml.Node | None:
+def compose(
+    text: str, source: str, error: type[LocatedError], loader: type[yaml.SafeLoader] = yaml.SafeLoader
+) -> yaml.Node | None:
     """The document's root node (None for an empty one); YAML errors raise ``error`` with the line at fault."""
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -84,13 +153,14 @@ class NodeAccess:
     """The node checks every reader of a document shares; failures raise ``error_class``, located."""
 
     error_class: type[LocatedError] = LocatedError
+    loader_class: type[yaml.SafeLoader] = yaml.SafeLoader
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._loader = yaml.SafeLoader("")
+        self._loader = self.loader_class("")
 
     def compose(self, text: str) -> yaml.Node | None:
-        return compose(text, self.source, self.error_class)
+        return compose(text, self.source, self.error_class, self.loader_class)
 
     def error(self, node: yaml.Node | None, path: str, message: str) -> LocatedError:
         return self.error_class(self.source, line_of(node), path, message)

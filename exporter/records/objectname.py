@@ -53,8 +53,7 @@ def _check_value(value: str, key: str, allow_wildcards: bool) -> bool:
         body = value[1:-1]
         wildcard = bool(re.search(r'(?<!\\)[*?]', body))
     else:
-        if value == "":
-            raise ObjectNameError(f"empty value for key {key!r}")
+        # An unquoted value may be empty, as javax.management.ObjectName allows ("a:name=" has name="").
         bad = set(value) & set(',=:"\n')
         if bad:
             raise ObjectNameError(f"invalid character {sorted(bad)[0]!r} in value for key {key!r}")

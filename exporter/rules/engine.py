@@ -20,6 +20,15 @@ Flattening:
 - ``java.lang:type=Runtime`` ``SystemProperties``, ``ClassPath``, ``BootClassPath``, ``LibraryPath`` and the
   whole ``jdk.management.jfr:type=FlightRecorder`` bean are skipped, as jmx_exporter skips them.
 
+metricCustomizers (jmx_exporter >= 1.2): the first customizer whose filter selects a bean (one with an attribute the
+attribute filters keep) adds its ``attributesAsLabels`` to every sample of the bean (after the default format's key
+property labels, before a named rule's) and its ``extraMetrics`` as records of the bean, before its attributes,
+matched by the rules like them.
+
+A rule jmx_exporter loads but cannot apply (a FailingReplacement template) gives no sample where it matches, and
+``Collected.errors`` says where, for the scrape to report: jmx_exporter's scrape fails there. Such outcomes are never
+remembered, so they recur as they do there.
+
 Values print as Java's ``toString()``: ``345``, ``0.5``, ``100.0`` for a double (even when JSON gave an integer),
 ``1.573285945111E9``, ``NaN``, ``true``. A ``cache: true`` rule sees ``<cache>`` instead, and its result for a
 (bean, attribute) is kept until a scrape no longer sees that attribute, as jmx_exporter's rule cache does.
@@ -33,7 +42,8 @@ Verdict memo: the outcome of running the rules on one record is remembered from 
 when it is provably the same. With every rule value-blind (:mod:`exporter.rules.valueblind`) and no ``cache: true``
 rule, a numeric or boolean record is looked up by ``(prefix, attrName)`` alone, before its match string is built;
 otherwise by the full match string (value included). Only records seen in the last scrape are kept, so the memo is
-bounded by one scrape's size. There is one evaluation: ``collect`` serves the scrape, and ``evaluate`` and ``trace``
+bounded by one scrape's size. A bean's attribute labels are part of the key, so a changed label value makes a fresh
+verdict. There is one evaluation: ``collect`` serves the scrape, and ``evaluate`` and ``trace``
 (what ``explain`` and ``test-rules`` read) are ``collect`` with its results kept in another form.
 """
 
@@ -47,7 +57,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
-from exporter.config.model import Config, MetricType, Rule
+from exporter.config.model import Config, MetricCustomizer, MetricType, Rule, RuleFailure
 from exporter.records.javanum import double_to_string, float_to_string, parse_double, to_double
 from exporter.records.mbeans import DOUBLE_TYPES, Attribute, Composite, MBean, Tabular, Unsupported, Value
 from exporter.rules.naming import safe_label_name, safe_name, snake_case, strip_reserved_suffixes
@@ -59,7 +69,8 @@ _safe_label_name = functools.lru_cache(maxsize=1 << 12)(safe_label_name)
 _snake_case = functools.lru_cache(maxsize=1 << 14)(snake_case)
 
 __all__ = [
-    "Collected", "Drop", "DropReason", "MetricType", "Outcome", "RuleEngine", "RuleTimeout", "Sample", "java_text",
+    "Collected", "Drop", "DropReason", "MetricType", "Outcome", "RuleEngine", "RuleFailure", "RuleTimeout", "Sample",
+    "java_text",
 ]
 
 
@@ -93,6 +104,7 @@ class DropReason(Enum):
     UNPARSABLE_VALUE = "the rule's value did not parse as a number"
     EMPTY_NAME = "the rule's name expanded to an empty string"
     STRING_WITHOUT_VALUE = "the value is a string and the matching rule has no 'value'"
+    RULE_FAILED = "the rule cannot be applied, and jmx_exporter fails the scrape here"
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,13 +244,15 @@ class Collected:
     ``numbers[i]`` the sample value; ``samples()`` builds the full Sample list when it is needed.
     """
 
-    __slots__ = ("extras", "numbers", "verdicts")
+    __slots__ = ("errors", "extras", "numbers", "verdicts")
 
     def __init__(self) -> None:
         self.verdicts: list[_Matched] = []
         self.numbers: list[float] = []
         # (object name, match cut or None, raw value, Java type): what it takes to rebuild Sample.match.
         self.extras: list[tuple[str, int | None, object, str]] = []
+        # Rules that could not be applied (RuleFailure), each with where: jmx_exporter fails such a scrape.
+        self.errors: list[str] = []
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -306,10 +320,12 @@ class _CompiledRule:
         "cache",
         "default",
         "factor",
+        "fails",
         "fullmatch",
         "help",
         "index",
         "labels",
+        "line",
         "literal",
         "name",
         "search",
@@ -322,6 +338,7 @@ class _CompiledRule:
 
     def __init__(self, rule: Rule) -> None:
         self.index = rule.index
+        self.line = rule.line
         self.where = f"rules[{rule.index}]" + (f" (line {rule.line})" if rule.line is not None else "")
         self.fullmatch = rule.regex.fullmatch if rule.regex is not None else None
         self.search = rule._search.search if rule._search is not None else None
@@ -337,6 +354,7 @@ class _CompiledRule:
         self.labels = rule._labels
         self.type = rule.type
         self.factor = rule.value_factor
+        self.fails = rule.fails_when_applied
 
 
 @dataclass(slots=True)
@@ -349,6 +367,7 @@ class _Bean:
     fresh: dict[tuple[str, str], object] | None  # this scrape's rule-cache entries, when some rule caches
     deadline: float | None  # when matching must give up (time.monotonic), if ever
     attribute: str = ""  # the top-level attribute being processed
+    labels: tuple[tuple[str, str], ...] = ()  # metricCustomizers' attributesAsLabels, on every sample of the bean
 
 
 class _Place(NamedTuple):
@@ -385,7 +404,8 @@ class RuleEngine:
         # Whether a bean that exports nothing now provably exports nothing for other values (see may_export).
         self._strings_drop = not any(rule.value is not None for rule in config.rules)
         self._decidable = self._strings_drop and all(rule.cache or match_blind(rule.pattern) for rule in config.rules)
-        self._matches_all = any(rule.pattern is None or rule.pattern in (".*", ".+") for rule in config.rules)
+        self._matches_all = any(rule.pattern is None or rule.pattern in ("", ".*", ".+") for rule in config.rules)
+        self._customized = bool(config.metric_customizers)
         self._memo: dict[tuple[object, ...], _Memo] = {}
         self._fresh_memo: dict[tuple[object, ...], _Memo] = {}
         self._probe: RuleEngine | None = None  # may_export's own engine, so probes leave this one's memo alone
@@ -422,11 +442,10 @@ class RuleEngine:
 
         Provable only when whether each rule matches is blind to the value (:func:`match_blind`) and none has a
         ``value`` template (so strings never export): then a bean whose records match no exporting rule exports
-        nothing for any numeric value. Nulls, unreadable
-        values and text of types other than String are probed as numbers, and so is every item of CompositeData (its
-        items are those of its type). TabularData can grow new rows, whose records are new match strings, so a bean
-        with such an attribute counts as exporting. Otherwise every bean the
-        include/exclude lists select counts.
+        nothing for any numeric value. Nulls, unreadable values and text of types other than String are probed as
+        numbers, and so is every item of CompositeData (its items are those of its type). TabularData can grow new
+        rows, whose records are new match strings, so a bean with such an attribute counts as exporting. Otherwise
+        every bean the include/exclude lists select counts.
         """
         if not self.config.selects_bean(bean.domain, bean.properties):
             return False
@@ -434,6 +453,13 @@ class RuleEngine:
             return False
         if not self._decidable or self._matches_all:
             return True
+        if self._customized:
+            try:
+                customizer = self.config.customizer_for(bean.domain, bean.properties)
+            except RuleFailure:
+                return True  # the scrape must meet it and fail, as jmx_exporter's does
+            if customizer is not None and customizer.extra_metrics:
+                return True
         probe: list[Attribute] = []
         runtime = bean.object_name == "java.lang:type=Runtime"
         for attribute in bean.attributes:
@@ -458,7 +484,7 @@ class RuleEngine:
             self._probe = RuleEngine(self.config)
         rows = self._probe.collect([MBean(bean.object_name, bean.domain, bean.properties, tuple(probe))],
                                    deadline=deadline)
-        return len(rows) > 0
+        return len(rows) > 0 or bool(rows.errors)
 
     def cached_beans(self) -> int:
         """How many (bean, attribute) verdicts the rule cache holds after the last evaluate."""
@@ -492,17 +518,31 @@ class RuleEngine:
             help_head = _help_head(domain, properties)
             state = _Bean(bean, samples, trace, fresh, deadline)
             place = _Place(properties, (), prefix, help_head)
+            extra: tuple[Attribute, ...] = ()
+            if self._customized:
+                try:
+                    customizer = self._customizer(bean, keep, drop)
+                except RuleFailure as exc:
+                    self._fail_bean(bean, str(exc), samples, trace)
+                    continue
+                if customizer is not None:
+                    state.labels = self._attribute_labels(customizer, bean, keep, drop)
+                    extra = customizer.extra_metrics
+            memo_prefix: object = prefix if not state.labels else (prefix, state.labels)
             # By name: a top-level number's verdict is looked up before its match string is built (the module
             # docstring says when that is sound).
             bean_fast = self._blind and not runtime and keep is None and not drop
             object_name = bean.object_name
+            for attribute in extra:  # a customizer's extra metrics come first, as in jmx_exporter
+                state.attribute = attribute.name
+                self._value(state, place, attribute.name, attribute.java_type, attribute.description, attribute.value)
             for attribute in bean.attributes:
                 name = attribute.name
                 if bean_fast and attribute.value.__class__ not in _PLAIN_NUMBERS and trace is None \
                         and self._skips(attribute):
                     continue  # gives no sample whatever the rules say; a trace still asks them why
                 if bean_fast and attribute.value.__class__ in _PLAIN_NUMBERS:
-                    key = (prefix, name)
+                    key = (memo_prefix, name)
                     memo = memo_get(key)
                     if memo is not None and memo.description == attribute.description:
                         fresh_memo[key] = memo
@@ -537,6 +577,40 @@ class RuleEngine:
                 self._value(state, place, name, attribute.java_type, attribute.description, attribute.value)
         return fresh
 
+    def _customizer(self, bean: MBean, keep: frozenset[str] | None, drop: frozenset[str] | tuple[()]
+                    ) -> MetricCustomizer | None:  # fmt: skip
+        """The bean's metric customizer; as in jmx_exporter, only a bean with an attribute the filters keep has
+        one (RuleFailure: the customizer that selects it cannot be applied)."""
+        if not any((keep is None or a.name in keep) and a.name not in drop for a in bean.attributes):
+            return None
+        return self.config.customizer_for(bean.domain, bean.properties)
+
+    def _attribute_labels(self, customizer: MetricCustomizer, bean: MBean, keep: frozenset[str] | None,
+                          drop: frozenset[str] | tuple[()]) -> tuple[tuple[str, str], ...]:  # fmt: skip
+        """``attributesAsLabels``: the named attributes the filters keep, with a value, as (label, text) pairs.
+
+        jmx_exporter labels with the value's ``toString()``: a string, a number or a boolean prints as the rule
+        strings show it; CompositeData, TabularData and other objects (whose ``toString()`` is an object dump) give
+        no label here.
+        """
+        wanted = customizer.attributes_as_labels
+        labels = []
+        for attribute in bean.attributes:
+            name = attribute.name
+            if name not in wanted or (keep is not None and name not in keep) or name in drop:
+                continue
+            value = attribute.value
+            if value.__class__ not in (str, bool, int, float):
+                continue
+            label = _safe_label_name(name)
+            labels.append((label.lower() if self._lower_labels else label, java_text(value, attribute.java_type)))
+        return tuple(labels)
+
+    def _fail_bean(self, bean: MBean, problem: str, samples: Collected, trace: list[Outcome] | None) -> None:
+        samples.errors.append(f"{problem} ({bean.object_name})")
+        if trace is not None:
+            self._drop_all(bean, DropReason.RULE_FAILED, trace, problem)
+
     def _skips(self, attribute: Attribute) -> bool:
         """Whether ``evaluate`` may pass over this top-level attribute: it can give no sample and touch no cache."""
         value = attribute.value
@@ -545,11 +619,11 @@ class RuleEngine:
         # Without a 'value' template no string is ever exported (NaN/Infinity strings of doubles are numbers).
         return value.__class__ is str and self._strings_drop and attribute.java_type not in DOUBLE_TYPES
 
-    def _drop_all(self, bean: MBean, reason: DropReason, trace: list[Outcome]) -> None:
+    def _drop_all(self, bean: MBean, reason: DropReason, trace: list[Outcome], detail: str = "") -> None:
         props_text = ", ".join([f"{k}={v}" for k, v in bean.properties])
         for attribute in bean.attributes:
             match = f"{bean.domain}<{props_text}><>{attribute.name}"
-            trace.append(Outcome(bean.object_name, attribute.name, match, None, Drop(reason)))
+            trace.append(Outcome(bean.object_name, attribute.name, match, None, Drop(reason, detail)))
 
     def _value(self, state: _Bean, place: _Place, attr_name: str, java_type: str, description: str,
                value: Value) -> None:  # fmt: skip
@@ -616,11 +690,13 @@ class RuleEngine:
                 value: str | bool | int | float) -> None:  # fmt: skip
         properties, attr_keys, prefix, help_head = place
         trace, fresh = state.trace, state.fresh
+        labels = state.labels
         matched: _Matched | None = None
         cached = None
         cut: int | None = None
         if fresh is not None:
-            key = (prefix, attr_name)
+            # Attribute labels are part of the verdict: a changed label value must not reuse the old one.
+            key = (prefix, attr_name) if not labels else ((prefix, labels), attr_name)
             cached = self._cache.get(key)
             if cached is not None and cached is not _UNMATCHED:
                 matched = cached  # type: ignore[assignment]
@@ -635,7 +711,11 @@ class RuleEngine:
             plain = prefix + attr_name + ": " + text
             if fresh is None:
                 by_name = self._blind and value.__class__ in _PLAIN_NUMBERS
-                memo_key = (prefix, attr_name) if by_name else (plain, value.__class__ is str)
+                if by_name:
+                    memo_key = (prefix, attr_name) if not labels else ((prefix, labels), attr_name)
+                else:
+                    is_str = value.__class__ is str
+                    memo_key = (plain, is_str) if not labels else (plain, is_str, labels)
                 memo = self._memo.get(memo_key)
                 if memo is not None and memo.description == description:
                     self._fresh_memo[memo_key] = memo
@@ -665,34 +745,39 @@ class RuleEngine:
                     m = self._match(rule, subject, state)
                     if m is None:
                         continue
-                name_part = _snake_case(attr_name) if rule.snake else attr_name
-                fixed: float | None = None
-                if rule.value is not None:
-                    expanded = rule.value.expand(m)  # type: ignore[arg-type]
-                    fixed = parse_double(expanded)
-                    if fixed is None:
-                        dropped = _Dropped(rule.index, subject, Drop(DropReason.UNPARSABLE_VALUE, repr(expanded)))
-                        self._forget(state, memo_key, dropped, description, text if by_name else None)
-                        return
-                where = _Where(help_head, attr_name, description, None if subject is plain else subject, prefix, text)
-                if rule.default:
-                    matched = self._default_export(rule, properties, attr_keys, state.bean.domain, name_part, fixed,
-                                                   where)
-                else:
-                    name = _safe_name(rule.name.expand(m))  # type: ignore[union-attr, arg-type]
-                    if not name:
-                        dropped = _Dropped(rule.index, subject, Drop(DropReason.EMPTY_NAME))
-                        self._forget(state, memo_key, dropped, description, text if by_name else None)
-                        return
-                    if value.__class__ is str and fixed is None and not rule.cache:
-                        # Dropped below anyway; skip building labels (jmx_exporter's outcome is the same).
-                        dropped = _Dropped(rule.index, subject, Drop(DropReason.STRING_WITHOUT_VALUE))
-                        self._forget(state, memo_key, dropped, description, text if by_name else None)
-                        return
-                    matched = self._named_export(rule, m, name, fixed, where)
-                if rule.cache:
-                    fresh[key] = matched  # type: ignore[index]
-                break
+                try:
+                    name_part = _snake_case(attr_name) if rule.snake else attr_name
+                    fixed: float | None = None
+                    if rule.value is not None:
+                        expanded = rule.value.expand(m)  # type: ignore[arg-type]
+                        fixed = parse_double(expanded)
+                        if fixed is None:
+                            dropped = _Dropped(rule.index, subject, Drop(DropReason.UNPARSABLE_VALUE, repr(expanded)))
+                            self._forget(state, memo_key, dropped, description, text if by_name else None)
+                            return
+                    where = _Where(help_head, attr_name, description, None if subject is plain else subject, prefix,
+                                   text)
+                    if rule.default:
+                        matched = self._default_export(rule, properties, attr_keys, state.bean.domain, name_part,
+                                                       fixed, where, labels)
+                    else:
+                        name = _safe_name(rule.name.expand(m))  # type: ignore[union-attr, arg-type]
+                        if not name:
+                            dropped = _Dropped(rule.index, subject, Drop(DropReason.EMPTY_NAME))
+                            self._forget(state, memo_key, dropped, description, text if by_name else None)
+                            return
+                        if value.__class__ is str and fixed is None and not rule.cache and not rule.fails:
+                            # Dropped below anyway; skip building labels (jmx_exporter's outcome is the same).
+                            dropped = _Dropped(rule.index, subject, Drop(DropReason.STRING_WITHOUT_VALUE))
+                            self._forget(state, memo_key, dropped, description, text if by_name else None)
+                            return
+                        matched = self._named_export(rule, m, name, fixed, where, labels)
+                    if rule.cache:
+                        fresh[key] = matched  # type: ignore[index]
+                    break
+                except RuleFailure as exc:  # a template jmx_exporter cannot expand either: it fails the scrape
+                    self._fail(state, rule, subject, str(exc))
+                    return
             if matched is None:
                 if fresh is not None:
                     fresh[key] = _UNMATCHED
@@ -765,6 +850,13 @@ class RuleEngine:
             cut = len(dropped.match) - len(by_name_text) if by_name_text is not None else None
             self._fresh_memo[memo_key] = _Memo(None, cut, description, dropped)
 
+    def _fail(self, state: _Bean, rule: _CompiledRule, match: str, problem: str) -> None:
+        """A rule that cannot be applied: no sample, and the scrape reports it (not remembered: it recurs)."""
+        state.samples.errors.append(f"{problem}, applied to {state.bean.object_name} {state.attribute}")
+        if state.trace is not None:
+            state.trace.append(Outcome(state.bean.object_name, state.attribute, match, rule.index,
+                                       Drop(DropReason.RULE_FAILED, problem)))
+
     def _drop(self, state: _Bean, match: str, rule_index: int, reason: DropReason, detail: str = "") -> None:
         if state.trace is not None:
             state.trace.append(Outcome(state.bean.object_name, state.attribute, match, rule_index,
@@ -784,6 +876,7 @@ class RuleEngine:
         name_part: str,
         fixed: float | None,
         where: _Where,
+        extra: tuple[tuple[str, str], ...] = (),
     ) -> _Matched:
         parts = [domain]
         if properties:
@@ -793,13 +886,15 @@ class RuleEngine:
         name = _safe_name("_".join(parts))
         if self._lower_names:
             name = name.lower()
-        labels = self._default_labels.get(properties)
+        cache_key = properties if not extra else (properties, extra)
+        labels = self._default_labels.get(cache_key)
         if labels is None:
             pairs: list[tuple[str, str]] = []
             for key, value in properties[1:]:
                 label = _safe_label_name(key)
                 pairs.append((label.lower() if self._lower_labels else label, value))
-            labels = self._default_labels[properties] = _sorted_labels(pairs)
+            pairs.extend(extra)  # after the key properties: on a clash, the key property wins
+            labels = self._default_labels[cache_key] = _sorted_labels(pairs)
         return _Matched(strip_reserved_suffixes(name), labels, self._type_for(rule, name), fixed, rule.factor,
                         rule.index, None, *where)
 
@@ -810,11 +905,12 @@ class RuleEngine:
         name: str,
         fixed: float | None,
         where: _Where,
+        extra: tuple[tuple[str, str], ...] = (),
     ) -> _Matched:
         if self._lower_names:
             name = name.lower()
         help_text = rule.help.expand(m) if rule.help is not None else None  # type: ignore[arg-type]
-        labels: list[tuple[str, str]] = []
+        labels: list[tuple[str, str]] = list(extra)  # before the rule's: on a clash, the attribute label wins
         for name_template, value_template in rule.labels:
             label = _safe_label_name(name_template.expand(m))  # type: ignore[arg-type]
             label_value = value_template.expand(m)  # type: ignore[arg-type]

@@ -2,7 +2,9 @@
 
 Two modes, chosen from the configuration:
 
-- **Listed**: ``includeObjectNames`` holds only literal names (the curated packs). Each scrape asks for those names.
+- **Listed**: ``includeObjectNames`` holds only literal names (the curated packs). Each scrape asks for those names,
+  each with the attributes ``includeObjectNameAttributes`` lists for it (a source that reads attributes one by one,
+  Trino's ``/metrics``, asks for just those).
   A name the target did not have (``coordinator.yml`` lists the beans of all three products, so most are absent on
   any one server; a bean may also be missing for a while after a restart) is asked for again at the next scrape, then
   after a back-off that starts at ``RETRY_MISSING`` seconds and doubles each time it is still missing, up to
@@ -75,6 +77,7 @@ class Planner:
         self._clock = clock
         self._listed = config.literal_object_names()
         self._patterns = tuple(pattern.text for pattern in config.include_object_names)
+        self._attributes = dict(config.listed_attributes())
         self._next_discovery: float | None = None  # None: at the next scrape
         # Listed names the target did not have when last asked: when to ask again, and the back-off that gave it.
         self._missing: dict[str, tuple[float, float]] = {}
@@ -96,15 +99,19 @@ class Planner:
         due = self._next_discovery is None or self._clock() >= self._next_discovery
         if self._listed is not None:
             if due:
-                return Plan(BeanRequest(object_names=self._listed), True)
+                return Plan(self._request(self._listed), True)
             now = self._clock()
             wanted = tuple(n for n in self._listed if n not in self._missing or self._missing[n][0] <= now)
-            return Plan(BeanRequest(object_names=wanted), False)
+            return Plan(self._request(wanted), False)
         if due:
             return Plan(BeanRequest(None, self._patterns), True)
         if self._named is None:
             return Plan(BeanRequest(None, self._patterns), False)
         return Plan(BeanRequest(object_names=self._named), False)
+
+    def _request(self, names: tuple[str, ...]) -> BeanRequest:
+        attributes = tuple((name, self._attributes[name]) for name in names if name in self._attributes)
+        return BeanRequest(object_names=names, attributes=attributes)
 
     def learn(self, plan: Plan, beans: Sequence[MBean], deadline: float | None = None) -> None:
         """Update the plan from a successful fetch's beans; the rules it runs to tell which beans export are bounded

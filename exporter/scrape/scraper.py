@@ -38,6 +38,7 @@ from exporter.sources.base import Snapshot, Source, SourceError
 log = logging.getLogger(__name__)
 
 _GRACE = 0.1
+DEFAULT_TIMEOUT = 8.0
 
 
 def _gauge(name: str, help_text: str, value: float, labels: tuple[tuple[str, str], ...] = ()) -> SimpleFamily:
@@ -115,14 +116,14 @@ class Scraper:
         self,
         watcher: ConfigWatcher | EngineCopy,
         source: Source,
-        timeout: float = 8.0,
+        timeout: float | None = DEFAULT_TIMEOUT,
         min_interval: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         discovery_interval: float = DEFAULT_DISCOVERY_INTERVAL,
     ) -> None:
         self.watcher = watcher
         self.source = source
-        self.timeout = timeout
+        self._timeout = timeout
         self.min_interval = min_interval
         self.discovery_interval = discovery_interval
         self._clock = clock
@@ -136,6 +137,16 @@ class Scraper:
         self._errors = RateLimitedLog(log)
         self._counter_warnings = RateLimitedLog(log)
         self._nothing_exported = RateLimitedLog(log)
+        self._rule_failures = RateLimitedLog(log)
+
+    @property
+    def timeout(self) -> float:
+        """The bound on one whole scrape: the one the scraper was built with, else (None) the live config's
+        ``scrapeTimeoutSeconds`` (a reloaded value applies from the next scrape), else DEFAULT_TIMEOUT."""
+        if self._timeout is not None:
+            return self._timeout
+        configured = self.watcher.config.scrape_timeout_seconds
+        return float(configured) if configured is not None else DEFAULT_TIMEOUT
 
     @property
     def busy(self) -> bool:
@@ -213,7 +224,12 @@ class Scraper:
             planner.learn(plan, snapshot.beans, deadline)
             for problem in snapshot.problems:
                 self._errors.warning("skipped part of the target's answer: %s", problem)
-            rendering, values = self._lay_out(engine, snapshot, deadline)
+            rendering, values, failures = self._lay_out(engine, snapshot, deadline)
+            if failures:
+                # jmx_exporter fails such a scrape (jmx_scrape_error 1); the samples the other rules made are kept.
+                more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+                error = f"a rule could not be applied: {failures[0]}{more}"
+                self._rule_failures.error("%s", error)
             if not values:
                 why = _nothing_exported(self.source.description, plan.request.object_names, snapshot.beans)
                 self._nothing_exported.warning("%s", why)
@@ -225,6 +241,8 @@ class Scraper:
                     "(a counter never goes below zero; should the rule's type be GAUGE?)", len(invalid), family
                 )
             self._errors.recovered("scrape of %s succeeded again", self.source.description)
+            if not failures:
+                self._rule_failures.recovered("the rules were applied without failure again")
         except (SourceError, RuleTimeout) as exc:
             rendering, values, invalid = None, [], ()
             error = str(exc)
@@ -238,15 +256,18 @@ class Scraper:
                 gc.enable()
         return self._result(rendering, values, error, self._clock() - start, target_up, invalid)
 
-    def _lay_out(self, engine: RuleEngine, snapshot: Snapshot, deadline: float) -> tuple[Rendering, list[float]]:
-        """Apply the rules; reuse the last layout when the verdicts are the same objects in the same order."""
+    def _lay_out(
+        self, engine: RuleEngine, snapshot: Snapshot, deadline: float
+    ) -> tuple[Rendering, list[float], list[str]]:
+        """Apply the rules; reuse the last layout when the verdicts are the same objects in the same order. The third
+        item lists the rules that could not be applied."""
         rows = engine.collect(snapshot.beans, deadline=deadline)
         rendering = self._rendering
         if rendering is None or not rendering.reusable_for(engine, rows):
             layout = build_layout(rows.views(), SELF_METRIC_NAMES)
             rendering = self._rendering = Rendering(engine, rows.verdicts, layout)
         numbers = rows.numbers
-        return rendering, list(map(numbers.__getitem__, rendering.order))
+        return rendering, list(map(numbers.__getitem__, rendering.order)), rows.errors
 
     def _result(
         self,
@@ -322,6 +343,8 @@ _PACKS = (
 
 def _nothing_exported(target: str, names: Sequence[str] | None, beans: Sequence[MBean]) -> str:
     """Why a scrape that worked exported nothing, and where to look."""
+    if names is not None and not names:
+        return "the config's includeObjectNames is an empty list, which selects no MBean (as in jmx_exporter)"
     if not beans and names:
         return (f"none of the {len(names)} MBeans the config's includeObjectNames lists is on {target}: is the pack "
                 "for another product or version?")

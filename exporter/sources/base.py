@@ -18,11 +18,15 @@ class BeanRequest:
     """What the caller needs from a fetch.
 
     ``object_names`` lists the exact beans wanted when they are known in advance (None means "every bean");
-    ``patterns`` are ObjectName patterns a source that can query on the server side may use to narrow a full list.
+    ``patterns`` are ObjectName patterns a source that can query on the server side may use to narrow a full list;
+    ``attributes`` names, for some of ``object_names`` (spelled as there), the only attributes the caller can use: a
+    source that reads attributes one by one (Trino's ``/metrics``) asks for just those, the others may ignore it.
+    A name without an entry needs every attribute.
     """
 
     object_names: tuple[str, ...] | None = None
     patterns: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Pick and open the source a target names: REST for http(s) URLs, JMX for JMX URLs, a dump for a file."""
+"""Pick and open the source a target names: REST or native (Trino's /metrics) for http(s) URLs, JMX for JMX URLs,
+a dump for a file."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ def open_source(settings: SourceSettings, config: Config | None) -> Source:
     if not target:
         raise UsageError("no target: give --target (a URL, a dump file or a JMX URL) or hostPort/jmxUrl in the config")
     if target.startswith(("http://", "https://")):
-        return _rest_source(target, settings)
+        return _http_source(target, settings)
+    if settings.http_source != "auto":
+        raise UsageError(f"--source {settings.http_source} reads an http(s) target; {target!r} is not one "
+                         "(leave --source at auto for JMX URLs and dump files)")
     if is_jmx_target(target):
         from exporter.sources.jmx.source import open_jmx_source  # JPype is loaded only for JMX targets
 
@@ -31,13 +35,21 @@ def open_source(settings: SourceSettings, config: Config | None) -> Source:
     return DumpSource(path)
 
 
-def _rest_source(target: str, settings: SourceSettings) -> Source:
-    from exporter.sources.rest.source import RestSource
-
+def _http_source(target: str, settings: SourceSettings) -> Source:
     if urlsplit(target).password is not None:
         # The target URL shows up on the landing page and in logs; a password in it would leak there.
         raise UsageError("--target: do not put a password in the URL; use --password-file or PJE_PASSWORD")
     try:
-        return RestSource(target, settings.http)
+        if settings.http_source == "native":
+            from exporter.sources.native.source import NativeSource
+
+            return NativeSource(target, settings.http)
+        if settings.http_source == "rest":
+            from exporter.sources.rest.source import RestSource
+
+            return RestSource(target, settings.http)
+        from exporter.sources.auto import AutoSource
+
+        return AutoSource(target, settings.http)
     except ValueError as exc:
         raise UsageError(f"--target: {exc}") from None

@@ -7,12 +7,17 @@ from dataclasses import dataclass, field
 from exporter.sources.jmx.settings import JmxClientSettings
 from exporter.sources.rest.settings import HttpSettings
 
+HTTP_SOURCES = ("auto", "rest", "native")
+
 
 @dataclass(frozen=True, slots=True)
 class SourceSettings:
     """``target`` is what to read (a URL, a dump file, a JMX URL); None takes the config's ``jmxUrl``/``hostPort``
-    and follows it when the config is reloaded. ``http`` applies to REST targets, ``jmx`` to JMX targets."""
+    and follows it when the config is reloaded. ``http`` applies to http(s) targets, ``jmx`` to JMX targets.
+    ``http_source`` says what an http(s) target is read through: ``rest`` (``/v1/jmx/mbean``), ``native`` (Trino's
+    ``/metrics``) or ``auto`` (REST, then native once the server shows it has no ``/v1/jmx``)."""
 
     target: str | None = None
+    http_source: str = "auto"
     http: HttpSettings = field(default_factory=HttpSettings)
     jmx: JmxClientSettings = field(default_factory=JmxClientSettings)

@@ -100,16 +100,22 @@ def _record(config: Config, outcome: Outcome, by_match: dict[str, Series]) -> li
 
 
 def render_findings(config: Config, findings: Iterable[Finding]) -> list[str]:
+    """``lint: N findings[, M expected]``, then each finding; an expected one says so and gives the rule's reason."""
     items = list(findings)
-    lines = [f"lint: {len(items)} finding{'s' if len(items) != 1 else ''}"]
+    expected = sum(1 for finding in items if finding.expected is not None)
+    lines = [f"lint: {len(items)} finding{'s' if len(items) != 1 else ''}" + (f", {expected} expected" if expected
+                                                                              else "")]
     for finding in items:
         who = rule_text(config, finding.rule_index, with_pattern=False) if finding.rule_index is not None else ""
         if config.implicit_default_rule and finding.rule_index is not None:
             who = "the default rule"
-        lines.append(f"  [{finding.kind}] {who + ' ' if who else ''}{finding.message}")
+        tag = f"{finding.kind}, expected" if finding.expected is not None else finding.kind
+        lines.append(f"  [{tag}] {who + ' ' if who else ''}{finding.message}")
         if finding.rule_index is not None and not config.implicit_default_rule:
             pattern = config.rules[finding.rule_index].pattern
             if pattern is not None and finding.kind in ("never-matches", "unused"):
                 lines.append(f"      pattern: {pattern}")
         lines.extend(f"      {example}" for example in finding.examples)
+        if finding.expected is not None:
+            lines.append(f"      expected: {finding.expected}")
     return lines

@@ -10,7 +10,14 @@ Findings, each tied to a rule where there is one:
 - a rule that matched but exported nothing (every match dropped: string without ``value``, empty name ...);
 - series that collided (same name and labels from several beans: jmx_exporter 1.x adds ``_objectname``);
 - names and labels that break Prometheus conventions: upper case, non-base units, a reserved suffix the client
-  library strips (``_total`` on a gauge), ``:`` (reserved for recording rules), labels that clash with target labels.
+  library strips (``_total`` on a gauge), ``:`` (reserved for recording rules), labels that clash with target labels;
+- the configuration's warnings: what jmx_exporter 1.6 loads silently but reads otherwise than it looks
+  (``Config.warnings``, also logged at start-up).
+
+A rule may say that a finding is expected, in a comment of its own (jmx_exporter never sees comments):
+``# lint: expected unused: trino.node:name=CoordinatorNodeManager exists on Trino 477+ only``. A pack written for
+several product versions names beans that a capture of one version lacks; such findings are still reported, with
+the reason, but do not count against ``--strict``. A ``# lint:`` comment that does not parse is a finding itself.
 
 The strings are produced by the rule engine itself (a trace with a match-everything rule of the same kind), and each
 rule is tested with its own compiled regex: the lint never re-implements matching.
@@ -19,13 +26,14 @@ rule is tested with its own compiled regex: the lint never re-implements matchin
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import itertools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from exporter.config.model import Config, MetricType, Rule
+from exporter.config.model import Config, ConfigWarning, MetricType, Rule
 from exporter.output.families import OBJECTNAME_LABEL
 from exporter.records.mbeans import MBean
 from exporter.rules.engine import Drop, Outcome, RuleEngine, Sample
@@ -47,14 +55,23 @@ _MAX_ORDER_TRIES = 200_000
 _EXAMPLES = 3
 
 
+# The kinds a rule's marker may expect; "marker" (a marker that does not parse) is never expected.
+KINDS = ("never-matches", "unused", "drops-all", "collision", "naming")
+_MARKER_PREFIX = "lint:"
+_MARKER = re.compile(r"expected\s+([\w-]+(?:\s*,\s*[\w-]+)*)\s*:\s*(\S.*)")
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One lint finding. ``kind`` is a stable short word: never-matches, unused, drops-all, collision, naming."""
+    """One lint finding. ``kind`` is a stable short word: never-matches, unused, drops-all, collision, naming,
+    marker, config. ``expected`` is the reason a ``# lint: expected`` comment of the rule gives, when it names the
+    kind."""
 
     kind: str
     rule_index: int | None
     message: str
     examples: tuple[str, ...] = ()
+    expected: str | None = None
 
 
 def lint(evaluation: Evaluation, beans: Sequence[MBean]) -> list[Finding]:
@@ -68,8 +85,60 @@ def lint(evaluation: Evaluation, beans: Sequence[MBean]) -> list[Finding]:
         findings.extend(_drops_all(config, evaluation.outcomes, decided))
     findings.extend(_naming(config, evaluation.series, evaluation.rule_of))
     findings.extend(_collisions(evaluation))
+    findings.extend(Finding("config", None, _where(warning) + warning.message) for warning in config.warnings)
+    findings = _apply_markers(config, findings)
     findings.sort(key=lambda f: (f.rule_index is None, f.rule_index or 0))
     return findings
+
+
+def unexpected(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings no marker of the rule file expects: what ``--strict`` fails on."""
+    return [finding for finding in findings if finding.expected is None]
+
+
+# -- findings the rule file expects ----------------------------------------------------------------------------------
+
+
+def _apply_markers(config: Config, findings: list[Finding]) -> list[Finding]:
+    """Mark the findings a rule's ``# lint: expected`` comments name; markers that do not parse become findings."""
+    reasons: dict[tuple[int, str], str] = {}
+    problems: list[Finding] = []
+    for rule in config.rules:
+        for line, text in rule.comments:
+            if not text.startswith(_MARKER_PREFIX):
+                continue
+            parsed = _marker(text[len(_MARKER_PREFIX):].strip())
+            if isinstance(parsed, str):
+                problems.append(Finding("marker", rule.index, f"the comment on line {line} {parsed}"))
+                continue
+            kinds, reason = parsed
+            for kind in kinds:
+                reasons.setdefault((rule.index, kind), reason)
+    marked = [
+        dataclasses.replace(finding, expected=reasons.get((finding.rule_index, finding.kind)))
+        if finding.rule_index is not None else finding
+        for finding in findings
+    ]
+    return marked + problems
+
+
+def _marker(text: str) -> tuple[tuple[str, ...], str] | str:
+    """The kinds and the reason of a marker's text (after ``lint:``), or what is wrong with it."""
+    match = _MARKER.fullmatch(text)
+    if match is None:
+        return "does not read '# lint: expected KIND[, KIND ...]: why'"
+    kinds = tuple(kind.strip() for kind in match.group(1).split(","))
+    for kind in kinds:
+        if kind not in KINDS:
+            guess = next(iter(difflib.get_close_matches(kind, KINDS, n=1, cutoff=0.6)), None)
+            hint = f" (did you mean '{guess}'?)" if guess else ""
+            return f"expects '{kind}', which is not a kind of finding{hint}: {', '.join(KINDS)}"
+    return kinds, match.group(2).strip()
+
+
+def _where(warning: ConfigWarning) -> str:
+    line = f" (line {warning.line})" if warning.line is not None else ""
+    return f"{warning.path}{line}: " if warning.path else f"line {warning.line}: " if line else ""
 
 
 # -- rules that decided nothing --------------------------------------------------------------------------------------

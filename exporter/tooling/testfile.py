@@ -91,7 +91,7 @@ class _Loader:
         self.reader = NodeReader(self.source)
         self.text = ""
         self._configs: dict[Path, Config] = {}
-        self._dumps: dict[Path, tuple[MBean, ...]] = {}
+        self._dumps: dict[tuple[Path, object], tuple[MBean, ...]] = {}
 
     def load(self) -> TestFile:
         self.text = read_text(self.path, self.source)
@@ -102,7 +102,7 @@ class _Loader:
         if "tests" not in top:
             raise FileFormatError(self.source, line_of(root), "", "no 'tests' list")
         config = self._config(top["config"][1], "config") if "config" in top else None
-        beans = self._input(top["input"][1], "input") if "input" in top else None
+        beans = self._input(top["input"][1], "input", config) if "input" in top else None
         items = self.reader.sequence(top["tests"][1], "tests", "a list of tests")
         if not items:
             raise self.reader.error(top["tests"][1], "tests", "the list of tests is empty")
@@ -123,7 +123,7 @@ class _Loader:
         if "config" in entries:
             config = self._config(entries["config"][1], join(path, "config"))
         if "input" in entries:
-            beans = self._input(entries["input"][1], join(path, "input"))
+            beans = self._input(entries["input"][1], join(path, "input"), config)
         if config is None:
             raise self.reader.error(node, path, "no config: give 'config' in the test or at the top of the file")
         if beans is None:
@@ -154,7 +154,7 @@ class _Loader:
                 raise FileFormatError(self.source, line_of(node), path, f"the rule file is not valid: {exc}") from None
         return self._configs[file]
 
-    def _input(self, node: yaml.Node, path: str) -> tuple[MBean, ...]:
+    def _input(self, node: yaml.Node, path: str, config: Config | None) -> tuple[MBean, ...]:
         if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
             items = [node] if isinstance(node, yaml.MappingNode) else self.reader.sequence(node, path, "MBeans")
             beans = []
@@ -167,15 +167,20 @@ class _Loader:
                     raise self.reader.error(item, where, f"not an MBean in /v1/jmx/mbean form: {exc}") from None
             return tuple(beans)
         file = self._file(node, path, "a dump file path or inline MBeans")
-        if file not in self._dumps:
+        # A saved /metrics answer maps back to beans by the names the config lists, as the native source does.
+        listed = (config.literal_object_names(), config.listed_attributes()) if config is not None else (None, ())
+        key = (file, listed)
+        if key not in self._dumps:
             try:
-                snapshot = DumpSource(file).fetch(BeanRequest(), float("inf"))
+                dump = DumpSource(file)
+                request = BeanRequest(listed[0], attributes=listed[1]) if dump.is_openmetrics() else BeanRequest()
+                snapshot = dump.fetch(request, float("inf"))
             except SourceError as exc:
                 raise self.reader.error(node, path, str(exc)) from None
             if snapshot.problems:
                 raise self.reader.error(node, path, f"the dump has unreadable entries: {snapshot.problems[0]}")
-            self._dumps[file] = snapshot.beans
-        return self._dumps[file]
+            self._dumps[key] = snapshot.beans
+        return self._dumps[key]
 
     def _file(self, node: yaml.Node, path: str, what: str) -> Path:
         text = self.reader.string(node, path, what)

@@ -65,6 +65,8 @@ class ExporterServer(ThreadingHTTPServer):
         self._idle_lock = threading.Lock()
         self.connections = 0
         self.busy_log = RateLimitedLog(log, interval=60.0)
+        if ":" in address[0]:  # an IPv6 address ("::" for every interface)
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
     def mark_idle(self, connection: socket.socket, idle: bool) -> None:

@@ -35,14 +35,20 @@ NORMALISE = (
 LOGGERS = ("", "urllib3")
 
 
+def dumps() -> list[Path]:
+    """The shipped dumps: saved /v1/jmx/mbean answers (*.json) and saved /metrics answers (*.openmetrics)."""
+    return sorted([*DUMPS.glob("*.json"), *DUMPS.glob("*.openmetrics")])
+
+
 def pairs() -> list[tuple[Path, Path]]:
-    """Every (pack, dump): each *.yml directly in rules/ with each *.json in examples/dumps/."""
-    return [(pack, dump) for pack in sorted(RULES.glob("*.yml")) for dump in sorted(DUMPS.glob("*.json"))]
+    """Every (pack, dump): each *.yml directly in rules/ with each dump in examples/dumps/."""
+    return [(pack, dump) for pack in sorted(RULES.glob("*.yml")) for dump in dumps()]
 
 
 def golden_path(pack: Path, dump: Path) -> Path:
-    """The golden file of one pair: ``<pack>--<dump>.prom``."""
-    return GOLDEN / f"{pack.stem}--{dump.stem}.prom"
+    """The golden file of one pair: ``<pack>--<dump>.prom`` (``<dump>-openmetrics`` for a saved /metrics)."""
+    stem = dump.stem if dump.suffix == ".json" else f"{dump.stem}-{dump.suffix.lstrip('.')}"
+    return GOLDEN / f"{pack.stem}--{stem}.prom"
 
 
 def normalise(text: str) -> str:

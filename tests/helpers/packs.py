@@ -16,7 +16,8 @@ from exporter.scrape.scraper import SELF_METRIC_NAMES
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
 DUMPS = ROOT / "examples" / "dumps"
-PROFILES = ("prestodb", "prestosql", "trino")
+# Every product line: prestodb, PrestoSQL, Trino 476 ("trino"), 479 and 483.
+PROFILES = ("prestodb", "prestosql", "trino", "trino479", "trino483")
 PACKS = ("coordinator.yml", "presto.yml", "prestodb.yml", "trino.yml", "worker.yml")
 # The exporter's own series: its family names, counters with the _total their samples carry.
 SELF_METRICS = SELF_METRIC_NAMES | {f"{name}_total" for name in SELF_METRIC_NAMES}

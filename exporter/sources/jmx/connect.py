@@ -20,7 +20,7 @@ from jpype import JImplements, JOverride
 
 from exporter.sources.jmx.errors import Failure, Kind, classify
 from exporter.sources.jmx.java import java
-from exporter.sources.jmx.precheck import unreachable
+from exporter.sources.jmx.precheck import http_status_line, unreachable
 from exporter.sources.jmx.settings import JmxSettings, JmxTarget
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,16 @@ def _precheck(settings: JmxSettings) -> None:
     reason = unreachable(target.host, target.port, settings.connect_timeout)
     if reason is not None:
         raise ConnectFailed(Failure(Kind.CONNECTION, f"cannot connect to {target.address}: {reason}"))
+    status = http_status_line(target.host, target.port, settings.connect_timeout)
+    if status is not None:
+        raise ConnectFailed(Failure(Kind.CONNECTION, http_port_message(target.address, status)))
+
+
+def http_port_message(address: str, status: str) -> str:
+    """What a JMX target that turned out to be an HTTP port gets told."""
+    return (f"{address} is an HTTP port, not a JMX one (it answered {status!r}): read it with --target "
+            f"http://{address} (Trino 480 and later: its /metrics), or point the JMX target at the server's RMI "
+            "registry port, jmx.rmiregistry.port in its config.properties (usually 9080)")
 
 
 def _environment(settings: JmxSettings) -> Any:

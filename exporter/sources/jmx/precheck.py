@@ -23,3 +23,27 @@ def unreachable(host: str, port: int, timeout: float, resolver: BoundedResolver 
         return f"timed out after {timeout:g}s"
     except OSError as exc:
         return (exc.strerror or str(exc) or type(exc).__name__).lower()
+
+
+# A request any HTTP server answers at once; an RMI registry reads its first four bytes as the protocol's magic
+# number, finds them wrong and closes the connection without a word.
+_HTTP_PROBE = b"HEAD / HTTP/1.0\r\nUser-Agent: presto-jmx-exporter\r\n\r\n"
+
+
+def http_status_line(host: str, port: int, timeout: float, resolver: BoundedResolver = _RESOLVER) -> str | None:
+    """The status line ``host:port`` answers an HTTP request with (it is an HTTP port, not JMX/RMI), else None."""
+    try:
+        with create_connection(resolver, (host, port), timeout) as sock:
+            sock.settimeout(min(timeout, 2.0))
+            sock.sendall(_HTTP_PROBE)
+            head = b""
+            while b"\n" not in head and len(head) < 200:
+                chunk = sock.recv(200)
+                if not chunk:
+                    break
+                head += chunk
+    except OSError:
+        return None
+    if not head.startswith(b"HTTP/"):
+        return None
+    return head.split(b"\n", 1)[0].decode("latin-1").strip()

@@ -42,6 +42,8 @@ _GRACE = 0.1
 _DECODABLE = frozenset({"", "identity", "gzip", "x-gzip", "deflate"})
 _HEAD_WATCHDOG_LAG = 0.05
 _HEAD_TIMEOUT = "timed out while reading the response head (the server sent its headers too slowly)"
+# What OpenSSL says when the "server hello" it reads is plain text (an HTTP error page) instead of a TLS record.
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL"})
 
 
 class HttpError(Exception):
@@ -347,7 +349,11 @@ def describe(exc: BaseException, reading_body: bool = False) -> str:
     for cause in causes:
         if isinstance(cause, ssl.SSLError):
             reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause)
-            return f"TLS error: {str(reason).splitlines()[0][:200]}"
+            text = str(reason).splitlines()[0][:200]
+            if getattr(cause, "reason", None) in _NOT_TLS:
+                return f"TLS error: {text}: the port answers without TLS (an https URL aimed at a plain HTTP port): " \
+                    "use http:// for it"
+            return f"TLS error: {text}"
         if isinstance(cause, (NameResolutionError, socket.gaierror)):
             return "cannot connect: the host name does not resolve"
         if isinstance(cause, NewConnectionError):

@@ -18,12 +18,13 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from exporter.sources import airlift
 from exporter.sources.address import AddressError, target_address
 from exporter.sources.base import SourceError
 from exporter.sources.resolver import BoundedResolver
 from exporter.sources.rest.client import Answer, HttpClient, HttpError
+from exporter.sources.rest.coordinator import Coordinator, server_base, status_message
 from exporter.sources.rest.settings import HttpSettings
-from exporter.sources.rest.source import RestSource
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +56,11 @@ class _Said:
 
 
 class NodeLister:
-    """Reads the node list of the coordinator that ``coordinator`` (its REST source, with its credentials) reads."""
+    """Reads the node list of the coordinator at ``url`` (``http(s)://host:port``), with ``settings``' credentials;
+    ValueError for a URL that is not one."""
 
-    def __init__(
-        self, coordinator: RestSource, settings: HttpSettings, resolver: BoundedResolver | None = None
-    ) -> None:
-        self.coordinator = coordinator
+    def __init__(self, url: str, settings: HttpSettings, resolver: BoundedResolver | None = None) -> None:
+        self.coordinator = Coordinator(server_base(url), settings, "application/json", log, resolver)
         verify: bool | str = (settings.ca_bundle or True) if settings.verify_tls else False
         cert = (settings.client_cert, settings.client_key) if settings.client_cert else None
         # Absolute URLs, any node: no base URL, and no credentials (/v1/status and /v1/info are public).
@@ -72,15 +72,15 @@ class NodeLister:
 
     @property
     def description(self) -> str:
-        return self.coordinator.description
+        return self.coordinator.base
 
     def nodes(self, deadline: float) -> tuple[tuple[Node, ...], tuple[str, ...]]:
         """The coordinator itself and every node it lists, with what each said about itself, and the problems met
         on the way (a node list entry that is not a URI, a node that did not say who it is). SourceError when the
         coordinator's node list cannot be read."""
         problems: list[str] = []
-        listed = self._uris(self.coordinator.get_json(NODES_PATH, deadline), NODES_PATH, problems)
-        failed = set(self._uris(self.coordinator.get_json(FAILED_PATH, deadline), FAILED_PATH, problems))
+        listed = self._uris(self._get_json(NODES_PATH, deadline), NODES_PATH, problems)
+        failed = set(self._uris(self._get_json(FAILED_PATH, deadline), FAILED_PATH, problems))
         own = _base_uri(self.coordinator.base) or self.coordinator.base
         uris = [own, *(uri for uri in dict.fromkeys(listed) if uri != own)]
         said = self._ask(uris, deadline, problems)
@@ -92,7 +92,19 @@ class NodeLister:
         return tuple(nodes), tuple(problems)
 
     def close(self) -> None:
+        self.coordinator.close()
         self._nodes_client.close()
+
+    def _get_json(self, path: str, deadline: float) -> Any:
+        """GET ``path`` from the coordinator with its credentials; SourceError, secret-free, unless 200 with JSON."""
+        url = self.coordinator.base + path
+        try:
+            answer = self.coordinator.client.get(path, deadline, self.coordinator.auth_header())
+        except HttpError as exc:
+            raise SourceError(f"{url}: {exc}") from None
+        if answer.status != 200:
+            raise SourceError(status_message(answer.status, url, answer.body, self.coordinator.secrets()))
+        return airlift.loads(answer.body, url)
 
     def _uris(self, document: Any, path: str, problems: list[str]) -> list[str]:
         if not isinstance(document, list):

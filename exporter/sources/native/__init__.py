@@ -1,0 +1,1 @@
+"""Trino's own OpenMetrics ``/metrics`` as a source of MBean records."""
