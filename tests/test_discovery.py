@@ -279,3 +279,23 @@ def test_the_last_good_list_outlives_a_failing_coordinator(tmp_path: Path) -> No
             assert exporter.probe(node).status_code == 200  # still a node of the cluster
         finally:
             exporter.close()
+
+
+@pytest.mark.jvm
+def test_a_trino_480_node_is_probed_through_its_own_metrics(
+    tmp_path: Path, coordinator_factory: Callable[..., FixtureCoordinator]
+) -> None:
+    """Trino 480+ serves no /v1/jmx: the probe of its HTTP URI reads its OpenMetrics /metrics (--source auto)."""
+    worker = coordinator_factory("trino483", role="worker", require_user=True)
+    exporter = DiscoveryServer(tmp_path, worker.http_url, allow=("127.0.0.1",))
+    try:
+        response = exporter.probe(worker.http_url)
+        values = samples(response.text)
+        assert values[("jmx_scrape_error", ())] == 0.0, response.text
+        assert values[("presto_memory_pool_max_bytes", (("pool", "general"),))] == 12 * 1024**3
+        assert ("presto_task_executor_running_splits", ()) in values
+        assert ("presto_jvm_heap_used_bytes", ()) in values  # the fixture lists java.lang:type=Memory for /metrics
+        routes = worker.stats()["routes"]
+        assert routes["metrics"]["requests"] >= 1 and "bean" not in routes
+    finally:
+        exporter.close()
