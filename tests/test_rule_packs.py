@@ -143,7 +143,7 @@ def readme_rows(pack: str) -> list[Row]:
                 fixed_labels=fixed,
                 dynamic_labels=dynamic,
                 sources=tuple(sources),
-                factor=0.001 if "from ms" in unit else 1.0,
+                factor=0.001 if "from ms" in unit else 0.000001 if "from µs" in unit else 1.0,
             )
         )
     assert rows, f"no metric table for {pack} in rules/README.md"

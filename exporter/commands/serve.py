@@ -6,14 +6,16 @@ import argparse
 import logging
 import os
 import signal
+import sys
 import threading
 
-from exporter.commands import options
+from exporter.commands import options, probing
 from exporter.commands.common import build_scraper
 from exporter.commands.exitcodes import ExitCode
 from exporter.errors import UsageError
 from exporter.scrape.scraper import Scraper
 from exporter.web.auth import Users
+from exporter.web.probe import Prober
 from exporter.web.server import ExporterServer, tls_context
 
 log = logging.getLogger(__name__)
@@ -21,13 +23,14 @@ log = logging.getLogger(__name__)
 # Seconds in-flight scrapes get to finish after SIGTERM; then the process exits without them.
 STOP_GRACE = 5.0
 
-HELP = "serve /metrics, /healthz, /ready and / for Prometheus (the sidecar mode)"
+HELP = "serve /metrics, /healthz, /ready and / for Prometheus (the sidecar mode), and /probe and /discovery"
 DESCRIPTION = (
     "Serve the target's MBeans as Prometheus metrics. Every GET /metrics fetches from the target (concurrent "
     "scrapes share one fetch) and always answers 200 within --scrape-timeout: a failing target shows as "
     "jmx_scrape_error 1 and presto_jmx_exporter_target_up 0. /healthz says the process is alive, /ready that the "
     "last scrape of the target succeeded. The config file is re-read within a second of a change. SIGTERM stops "
-    f"accepting, gives in-flight scrapes up to {STOP_GRACE:g}s to finish and exits 0."
+    f"accepting, gives in-flight scrapes up to {STOP_GRACE:g}s to finish and exits 0. GET /probe?target=TARGET "
+    "reads another target the same way (blackbox_exporter's pattern), if --probe-allow or /discovery admits it."
 )
 
 
@@ -44,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 "/healthz stays open for liveness probes", metavar="FILE")
     options.add(parser, "--min-interval", "reuse a scrape result younger than this many seconds (0 = always fetch)",
                 default=0.0, type=float, metavar="SECONDS")
+    probing.add_arguments(parser)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -66,10 +70,14 @@ def run(args: argparse.Namespace) -> int:
     users = Users.load(args.web_users_file) if args.web_users_file else None
     scraper = build_scraper(args, min_interval=args.min_interval)
     try:
-        server = ExporterServer(address, scraper, users=users, tls=tls)
+        prober = probing.build_prober(args, options.source_settings(args), scraper.watcher)
+        server = ExporterServer(address, scraper, users=users, tls=tls, prober=prober)
     except OSError as exc:
         scraper.source.close()
         raise UsageError(f"cannot listen on {args.listen}: {exc.strerror}") from None
+    except BaseException:
+        scraper.source.close()
+        raise
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -80,10 +88,14 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     server.serve_in_thread()
     scraper.watcher.start()
-    log.info("listening url=%s target=%s", server.url, scraper.source.description)
+    probing.start(prober)
+    log.info("listening url=%s target=%s modules=%s probe_allow=%s discovery=%s", server.url,
+             scraper.source.description, ",".join(sorted(prober.pool.modules)), ",".join(prober.allow.texts) or "-",
+             prober.discovery.lister.description if prober.discovery else "-")  # fmt: skip
     stop.wait()
     scraper.watcher.stop()
-    stopping = threading.Thread(target=_stop, args=(server, scraper), name="stop", daemon=True)
+    probing.stop(prober)
+    stopping = threading.Thread(target=_stop, args=(server, scraper, prober), name="stop", daemon=True)
     stopping.start()
     stopping.join(STOP_GRACE)
     if stopping.is_alive():
@@ -91,10 +103,21 @@ def run(args: argparse.Namespace) -> int:
         logging.shutdown()
         os._exit(ExitCode.OK)  # the threads still running would hold a normal exit until they end
     log.info("stopped")
+    if _jvm_started():
+        # A JVM a probe started on a request thread holds the interpreter's exit (JPype waits for the RMI threads it
+        # made); everything is closed by now, so leave at once.
+        logging.shutdown()
+        os._exit(ExitCode.OK)
     return ExitCode.OK
 
 
-def _stop(server: ExporterServer, scraper: Scraper) -> None:
+def _jvm_started() -> bool:
+    jpype = sys.modules.get("jpype")  # imported only when a JMX target was opened
+    return jpype is not None and bool(jpype.isJVMStarted())
+
+
+def _stop(server: ExporterServer, scraper: Scraper, prober: Prober) -> None:
     server.shutdown()  # stop accepting
     server.server_close()  # joins handler threads: in-flight scrapes finish
     scraper.source.close()
+    probing.close(prober)

@@ -32,7 +32,7 @@ from exporter.records.mbeans import MBean
 from exporter.rules.engine import RuleEngine, RuleTimeout
 from exporter.scrape.planner import DEFAULT_DISCOVERY_INTERVAL, Planner
 from exporter.scrape.ratelimit import RateLimitedLog
-from exporter.scrape.watcher import ConfigWatcher
+from exporter.scrape.watcher import ConfigWatcher, EngineCopy
 from exporter.sources.base import Snapshot, Source, SourceError
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class Scraper:
 
     def __init__(
         self,
-        watcher: ConfigWatcher,
+        watcher: ConfigWatcher | EngineCopy,
         source: Source,
         timeout: float | None = DEFAULT_TIMEOUT,
         min_interval: float = 0.0,
@@ -147,6 +147,11 @@ class Scraper:
             return self._timeout
         configured = self.watcher.config.scrape_timeout_seconds
         return float(configured) if configured is not None else DEFAULT_TIMEOUT
+
+    @property
+    def busy(self) -> bool:
+        """Whether a fetch is under way (its source must not be closed now)."""
+        return self._flight is not None
 
     def scrape(self, timeout: float | None = None) -> ScrapeResult:
         """One scrape, coalesced with any scrape already under way.

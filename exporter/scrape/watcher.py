@@ -109,3 +109,41 @@ class ConfigWatcher:
             for warning in config.warnings:
                 log.warning("%s", warning)
             log.info("config reloaded path=%s rules=%d", self.path, len(config.rules))
+
+
+class EngineCopy:
+    """A watcher's live configuration with a rule engine of its own, rebuilt when the watcher's config changes.
+
+    One per probed target (:mod:`exporter.scrape.targets`): an engine's memo describes the beans of one target, and
+    one engine is never run by two scrapes at once. Reloads stay the watcher's, counted once for every target.
+    """
+
+    def __init__(self, watcher: ConfigWatcher) -> None:
+        self.watcher = watcher
+        self._lock = threading.Lock()
+        self._live: tuple[Config, RuleEngine] | None = None
+
+    @property
+    def live(self) -> tuple[Config, RuleEngine]:
+        config = self.watcher.config
+        with self._lock:
+            live = self._live
+            if live is None or live[0] is not config:
+                live = self._live = (config, RuleEngine(config))
+            return live
+
+    @property
+    def config(self) -> Config:
+        return self.live[0]
+
+    @property
+    def engine(self) -> RuleEngine:
+        return self.live[1]
+
+    @property
+    def reload_success(self) -> int:
+        return self.watcher.reload_success
+
+    @property
+    def reload_failure(self) -> int:
+        return self.watcher.reload_failure

@@ -1,4 +1,5 @@
-"""The sidecar's HTTP server: ``/metrics``, ``/healthz``, ``/ready`` and a landing page at ``/``."""
+"""The exporter's HTTP server: ``/metrics``, ``/healthz``, ``/ready``, a landing page at ``/``, and, for one exporter
+reading many targets, ``/probe?target=...&module=...`` and ``/discovery`` (:mod:`exporter.web.probe`)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from exporter import __version__
 from exporter.errors import UsageError
 from exporter.output.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wants_openmetrics
 from exporter.scrape.ratelimit import RateLimitedLog
-from exporter.scrape.scraper import Scraper
+from exporter.scrape.scraper import Scraper, ScrapeResult
+from exporter.scrape.targets import PoolFull
 from exporter.web.auth import Users, VerificationBusy
+from exporter.web.probe import Prober, ProbeRefused, discovery_body
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,8 @@ MAX_CONNECTIONS = 64
 MAX_DISCARDED_BODY = 64 * 1024
 # Seconds a client refused for want of a password check is told to wait before it asks again.
 BUSY_RETRY_AFTER = 1
+# Query fields a probe may carry (target, module, and a few a scraper may add); more is not a probe.
+MAX_QUERY_FIELDS = 8
 
 
 class ExporterServer(ThreadingHTTPServer):
@@ -49,8 +54,10 @@ class ExporterServer(ThreadingHTTPServer):
         scraper: Scraper,
         users: Users | None = None,
         tls: ssl.SSLContext | None = None,
+        prober: Prober | None = None,
     ) -> None:
         self.scraper = scraper
+        self.prober = prober
         self.users = users
         self.tls = tls
         self.stopping = False
@@ -249,6 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
             "/ready": self._ready,
             "/": self._landing,
         }.get(path)
+        if self.server.prober is not None:
+            route = route or {"/probe": self._probe, "/discovery": self._discovery}.get(path)
         if route is None:
             self._send(404, "text/plain; charset=utf-8", b"Not found. Try /metrics.\n")
             return
@@ -277,7 +286,49 @@ class _Handler(BaseHTTPRequestHandler):
                    {"Retry-After": str(BUSY_RETRY_AFTER)})
 
     def _metrics(self) -> None:
-        result = self.server.scraper.scrape(self._scrape_timeout())
+        self._scrape_answer(self.server.scraper.scrape(self._scrape_timeout()))
+
+    def _probe(self) -> None:
+        prober = self.server.prober
+        assert prober is not None  # routed only with a prober
+        try:
+            query = parse_qs(urlsplit(self.path).query, keep_blank_values=True, max_num_fields=MAX_QUERY_FIELDS)
+        except ValueError:  # more query fields than a probe has
+            self._send(400, "text/plain; charset=utf-8", b"Bad request: too many query fields for a probe.\n")
+            return
+        try:
+            targets, modules = query.get("target", []), query.get("module", [])
+            if len(targets) > 1 or len(modules) > 1:
+                raise ProbeRefused(400, "Bad request: one target and one module per probe.")
+            address, module = prober.admit(targets[0] if targets else None, modules[0] if modules else None)
+            result = prober.pool.scrape(address.target, module, self._scrape_timeout())
+        except ProbeRefused as refused:
+            self._send(refused.status, "text/plain; charset=utf-8", refused.message.encode() + b"\n")
+            return
+        except PoolFull as full:
+            self._send(503, "text/plain; charset=utf-8", f"Busy: {full}; try again.\n".encode(),
+                       {"Retry-After": str(BUSY_RETRY_AFTER)})
+            return
+        except UsageError as exc:
+            self._send(400, "text/plain; charset=utf-8", f"Cannot read this target: {exc}\n".encode())
+            return
+        self._scrape_answer(result)
+
+    def _discovery(self) -> None:
+        prober = self.server.prober
+        assert prober is not None  # routed only with a prober
+        if prober.discovery is None:
+            self._send(404, "text/plain; charset=utf-8",
+                       b"Not found: /discovery needs --discovery-url, the coordinator whose nodes to list.\n")
+            return
+        listed = prober.discovery.current()
+        if listed.read_at is None or (listed.error is not None and not listed.found):
+            why = listed.error or "the node list was not read in time"
+            self._send(503, "text/plain; charset=utf-8", f"Cannot read the node list: {why}\n".encode())
+            return
+        self._send(200, "application/json", discovery_body(listed.found))
+
+    def _scrape_answer(self, result: ScrapeResult) -> None:
         openmetrics = wants_openmetrics(self.headers.get("Accept"))
         gzipped = accepts_gzip(self.headers.get("Accept-Encoding") or "")
         body = result.body(openmetrics, gzipped)
@@ -304,12 +355,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _landing(self) -> None:
         target = html.escape(self.server.scraper.source.description)  # read each time: a reload may move it
+        prober = self.server.prober
+        probing = ""
+        if prober is not None:
+            probing = "<li><code>/probe?target=TARGET&amp;module=NAME</code> (modules: " + \
+                html.escape(", ".join(sorted(prober.pool.modules))) + ")</li>"  # fmt: skip
+            if prober.discovery is not None:
+                probing += '<li><a href="/discovery">Discovery</a> (Prometheus HTTP SD)</li>'
         page = (
             "<!doctype html><html><head><title>presto-jmx-exporter</title></head><body>"
             f"<h1>presto-jmx-exporter {__version__}</h1>"
             f"<p>Target: <code>{target}</code></p>"
             '<ul><li><a href="/metrics">Metrics</a></li><li><a href="/healthz">Health</a></li>'
-            '<li><a href="/ready">Readiness</a></li></ul></body></html>\n'
+            f'<li><a href="/ready">Readiness</a></li>{probing}</ul></body></html>\n'
         )
         self._send(200, "text/html; charset=utf-8", page.encode())
 

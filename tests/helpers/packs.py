@@ -18,7 +18,7 @@ RULES = ROOT / "rules"
 DUMPS = ROOT / "examples" / "dumps"
 # Every product line: prestodb, PrestoSQL, Trino 476 ("trino"), 479 and 483.
 PROFILES = ("prestodb", "prestosql", "trino", "trino479", "trino483")
-PACKS = ("coordinator.yml", "presto.yml", "prestodb.yml", "trino.yml")
+PACKS = ("coordinator.yml", "presto.yml", "prestodb.yml", "trino.yml", "worker.yml")
 # The exporter's own series: its family names, counters with the _total their samples carry.
 SELF_METRICS = SELF_METRIC_NAMES | {f"{name}_total" for name in SELF_METRIC_NAMES}
 
@@ -38,6 +38,11 @@ class Series:
 def dump_path(profile: str) -> Path:
     """The shipped coordinator dump of ``profile``."""
     return DUMPS / f"{profile}-coordinator.json"
+
+
+def worker_dump_path(profile: str) -> Path:
+    """The shipped worker dump of ``profile``."""
+    return DUMPS / "worker" / f"{profile}-worker.json"
 
 
 def require_dumps() -> None:
