@@ -566,6 +566,7 @@ class _Reader(NodeAccess):
             fields["pattern"] = self._pattern_text(pattern_node, f"{path}.pattern")
             compiled, standalone = self._compile_pattern(pattern_node, f"{path}.pattern", fields["pattern"])
             fields["regex"] = compiled.regex
+            fields["groups"] = compiled.group_count
             if standalone is not None:
                 fields["_search"] = standalone.regex
                 fields["_literal"] = max(standalone.required_literals, key=len, default=None)

@@ -83,6 +83,7 @@ class Rule:
     line: int | None = None
     pattern: str | None = None
     regex: regex.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    groups: int = field(default=0, compare=False, repr=False)  # capturing groups, as Java counts them
     name: str | None = None
     value: str | None = None
     value_factor: float = 1.0

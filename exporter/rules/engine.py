@@ -61,7 +61,7 @@ from exporter.config.model import Config, MetricCustomizer, MetricType, Rule, Ru
 from exporter.records.javanum import double_to_string, float_to_string, parse_double, to_double
 from exporter.records.mbeans import DOUBLE_TYPES, Attribute, Composite, MBean, Tabular, Unsupported, Value
 from exporter.rules.naming import safe_label_name, safe_name, snake_case, strip_reserved_suffixes
-from exporter.rules.valueblind import capture_groups, match_blind, value_blind, value_tail
+from exporter.rules.valueblind import match_blind, value_blind, value_tail
 
 # Names repeat from scrape to scrape: remember the sanitised forms (pure functions, bounded memory).
 _safe_name = functools.lru_cache(maxsize=1 << 16)(safe_name)
@@ -956,7 +956,8 @@ def _value_blind_rule(rule: Rule) -> bool:
     tail = value_tail(rule.pattern) if rule.pattern is not None else None
     if tail is None:
         return False
-    return not tail.startswith("(") or tail.startswith("(?:") or capture_groups(rule.pattern) not in used
+    # A capturing tail opens the pattern's last group.
+    return not tail.startswith("(") or tail.startswith("(?:") or rule.groups not in used
 
 
 def _subject(variant: int, prefix: str, attr_name: str, text: str) -> str:

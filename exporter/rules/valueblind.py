@@ -196,31 +196,6 @@ def value_tail(pattern: str) -> str | None:
     return None
 
 
-def capture_groups(pattern: str) -> int:
-    """How many capturing groups the Java ``pattern`` has (named ones included)."""
-    count = 0
-    i = 0
-    n = len(pattern)
-    while i < n:
-        ch = pattern[i]
-        if ch == "\\":
-            if pattern.startswith("Q", i + 1):
-                end = pattern.find("\\E", i + 2)
-                i = n if end < 0 else end + 2
-            else:
-                i += 2
-            continue
-        if ch == "[":
-            end = _skip_class(pattern, i)
-            i = n if end < 0 else end
-            continue
-        if ch == "(" and (not pattern.startswith("(?", i) or (pattern.startswith("(?<", i) and i + 3 < n
-                                                               and pattern[i + 3].isalpha())):
-            count += 1
-        i += 1
-    return count
-
-
 def match_blind(pattern: str | None) -> bool:
     """Whether a rule with this pattern matches, or not, the same for every numeric or boolean value, though what it
     captures may differ (so whether a bean exports can be decided from one value; see :func:`value_blind` for when
