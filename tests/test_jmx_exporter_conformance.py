@@ -888,10 +888,14 @@ RECORDS_ONLY = {"CompositeKeyDataTest": "the index column is CompositeData, whic
 @pytest.mark.parametrize("mode", ["records", "dump"])
 @pytest.mark.parametrize(("java", "text", "check_rows"), INTEGRATION, ids=[row[0] for row in INTEGRATION])
 def test_integration_golden(java: str, text: str, check_rows: Any, mode: str, tmp_path: Path) -> None:
-    if mode == "dump" and java in RECORDS_ONLY:
-        pytest.skip(RECORDS_ONLY[java])
     beans = application_beans()
     rows = exposed(text, beans if mode == "records" else _through_dump(beans, tmp_path))
+    if mode == "dump" and java in RECORDS_ONLY:
+        # A documented difference (docs/configuration.md): over a dump the series differ from jmx_exporter's. Should
+        # a dump ever carry what is missing, this fails and the row joins the others.
+        with pytest.raises(AssertionError):
+            check_rows(rows)
+        return
     check_rows(rows)
 
 
