@@ -89,7 +89,7 @@ def exporter(
     coordinator: FixtureCoordinator, shape: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Serve]:
     """``serve`` of the REST source for one request shape, with a body cap of 1 MiB (the whole list at scale 0 is about
-    0.7 MB). ``--source rest``: left at auto, the 404 fault would move it to the fixture's /metrics for good."""
+    0.7 MB). ``--source rest``: left at auto, the 404 fault would move it to the fixture's /metrics for minutes."""
     config = write(tmp_path_factory.mktemp(f"faults-{shape}"), LIST_CONFIG if shape == "list" else NAMED_CONFIG)
     with serving(config, coordinator.http_url, "--source", "rest", "--max-body-bytes", str(1 << 20)) as server:
         yield server

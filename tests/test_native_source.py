@@ -19,7 +19,7 @@ import pytest
 
 from exporter.errors import UsageError
 from exporter.records.mbeans import Composite, MBean
-from exporter.sources.auto import AutoSource
+from exporter.sources.auto import RECHECK, AutoSource
 from exporter.sources.base import BeanRequest, SourceError
 from exporter.sources.dump import DumpSource
 from exporter.sources.factory import open_source
@@ -349,6 +349,34 @@ def test_auto_says_what_metrics_answered_when_it_cannot_switch() -> None:
         f"{server.url}/metrics answered HTTP 401 (the server wants credentials: --user with --password-file, or "
         "--bearer-token-file; PrestoSQL reads the user from X-Presto-User: --user-header X-Presto-User): Basic "
         "authentication or X-Trino-User must be sent")
+
+
+def test_auto_goes_back_to_rest_when_jmx_http_answers_again() -> None:
+    """A 404 that was passing (a proxy while the coordinator restarts) does not keep the source off /v1/jmx."""
+    gone = [True]
+    bean = {"objectName": QM, "attributes": [{"name": "RunningQueries", "type": "int", "value": 3}]}
+
+    def answer(path: str) -> Reply:
+        if path.startswith("/metrics"):
+            return Reply(body=AIRLIFT_439.encode(), headers={
+                "Content-Type": "application/openmetrics-text; version=1.0.0; charset=utf-8"})
+        return Reply(404, b"Not Found") if gone[0] else Reply(body=json.dumps(bean).encode())
+
+    now = [0.0]
+    with CannedServer(answer) as server:
+        source = AutoSource(server.url, clock=lambda: now[0])
+        try:
+            source.fetch(BeanRequest((QM,)), time.monotonic() + 5)
+            assert source.switched
+            gone[0] = False
+            source.fetch(BeanRequest((QM,)), time.monotonic() + 5)
+            assert source.switched  # not asked again before RECHECK
+            now[0] += RECHECK
+            snapshot = source.fetch(BeanRequest((QM,)), time.monotonic() + 5)
+        finally:
+            source.close()
+    assert not source.switched
+    assert [(a.name, a.value) for a in snapshot.beans[0].attributes] == [("RunningQueries", 3)]
 
 
 def test_rest_never_switches() -> None:
