@@ -21,6 +21,7 @@ from exporter.sources.dump import DumpSource
 from exporter.sources.rest.settings import HttpSettings
 from exporter.sources.rest.source import RestSource
 from tests.helpers.canned_server import CannedServer, Reply
+from tests.helpers.customizers import ATTRIBUTES_AS_LABELS, EXTRA_METRICS
 from tests.helpers.serving import parse
 
 MANAGED = "Attribute exposed for management"
@@ -34,30 +35,6 @@ EXAMPLE_BEANS = [
         {"name": "Text", "type": "java.lang.String", "value": "value", "description": MANAGED},
     ]},
 ]  # fmt: skip
-ATTRIBUTES_AS_LABELS = """
-includeObjectNames: ["io.prometheus.jmx:type=customValue"]
-metricCustomizers:
-  - mbeanFilter:
-      domain: io.prometheus.jmx
-      properties:
-        type: customValue
-    attributesAsLabels:
-      - Text
-"""
-EXTRA_METRICS = """
-includeObjectNames: ["io.prometheus.jmx:type=stringValue"]
-metricCustomizers:
-  - mbeanFilter:
-      domain: io.prometheus.jmx
-      properties:
-        type: stringValue
-    attributesAsLabels:
-      - Text
-    extraMetrics:
-      - name: isActive
-        value: true
-        description: This is a boolean value indicating if the scenario is still active or is completed.
-"""
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

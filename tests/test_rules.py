@@ -17,6 +17,7 @@ from exporter.output.exposition import render_text
 from exporter.output.families import build_families, build_layout
 from exporter.records.mbeans import MBean, Unsupported
 from exporter.rules.engine import Drop, DropReason, RuleEngine, RuleTimeout, Sample, java_text
+from tests.helpers.customizers import ATTRIBUTES_AS_LABELS, EXTRA_METRICS
 from tests.helpers.rulecase import Row, attr, bean, composite, config, exposed, tabular
 
 NAN = "NaN"
@@ -42,30 +43,6 @@ MANAGED = "Attribute exposed for management"
 CUSTOM_VALUE = bean("io.prometheus.jmx:type=customValue", attr("Value", 345, "java.lang.Integer", MANAGED),
                     attr("Text", "value", "java.lang.String", MANAGED))
 STRING_VALUE = bean("io.prometheus.jmx:type=stringValue", attr("Text", "value", "java.lang.String", MANAGED))
-CUSTOMIZED_VALUE = """
-includeObjectNames: ["io.prometheus.jmx:type=customValue"]
-metricCustomizers:
-  - mbeanFilter:
-      domain: io.prometheus.jmx
-      properties:
-        type: customValue
-    attributesAsLabels:
-      - Text
-"""
-STRING_VALUE_CUSTOMIZED = """
-includeObjectNames: ["io.prometheus.jmx:type=stringValue"]
-metricCustomizers:
-  - mbeanFilter:
-      domain: io.prometheus.jmx
-      properties:
-        type: stringValue
-    attributesAsLabels:
-      - Text
-    extraMetrics:
-      - name: isActive
-        value: true
-        description: This is a boolean value indicating if the scenario is still active or is completed.
-"""
 
 
 @dataclass(frozen=True)
@@ -798,7 +775,7 @@ rules:
     # --- metricCustomizers (jmx_exporter >= 1.2; its collector tests and MetricCustomizers* integration tests) ----
     Case(
         "customizer-attributes-as-labels",  # MetricCustomizersTest, testMetricCustomizers
-        CUSTOMIZED_VALUE,
+        ATTRIBUTES_AS_LABELS,
         [CUSTOM_VALUE, STRING_VALUE],
         [("io_prometheus_jmx_customValue_Value", {"Text": "value"}, 345.0)],
     ),
@@ -821,13 +798,13 @@ metricCustomizers:
     ),
     Case(
         "customizer-attributes-as-labels-and-extra-metrics",  # MetricCustomizersAttributesAsLabelsExtraMetricsTest
-        STRING_VALUE_CUSTOMIZED,
+        EXTRA_METRICS,
         [CUSTOM_VALUE, STRING_VALUE],
         [("io_prometheus_jmx_stringValue_isActive", {"Text": "value"}, 1.0)],
     ),
     Case(
         "customizer-label-names-follow-lowercase-output-label-names",  # testLowercaseOutputLabelNamesWith...Labels
-        "lowercaseOutputLabelNames: true\n" + CUSTOMIZED_VALUE,
+        "lowercaseOutputLabelNames: true\n" + ATTRIBUTES_AS_LABELS,
         [CUSTOM_VALUE],
         [("io_prometheus_jmx_customValue_Value", {"text": "value"}, 345.0)],
     ),
@@ -1250,7 +1227,7 @@ def test_a_customizer_that_cannot_be_applied_fails_on_the_beans_of_its_domain() 
 
 
 def test_customized_samples_carry_jmx_exporters_help_and_type() -> None:
-    both = RuleEngine(config(STRING_VALUE_CUSTOMIZED.replace("stringValue", "customValue"))).evaluate([CUSTOM_VALUE])
+    both = RuleEngine(config(EXTRA_METRICS.replace("stringValue", "customValue"))).evaluate([CUSTOM_VALUE])
     by_name = {s.name: s for s in both}
     assert by_name["io_prometheus_jmx_customValue_isActive"].help == (
         "This is a boolean value indicating if the scenario is still active or is completed. "
@@ -1261,7 +1238,7 @@ def test_customized_samples_carry_jmx_exporters_help_and_type() -> None:
     )
     assert {s.type for s in both} == {MetricType.UNTYPED}
     assert {s.labels for s in both} == {(("Text", "value"),)}
-    trace = RuleEngine(config(STRING_VALUE_CUSTOMIZED)).trace([STRING_VALUE])
+    trace = RuleEngine(config(EXTRA_METRICS)).trace([STRING_VALUE])
     assert [(o.attribute, o.match) for o in trace] == [
         ("isActive", "io.prometheus.jmx<type=stringValue><>isActive: true"),
         ("Text", "io.prometheus.jmx<type=stringValue><>Text: value"),
