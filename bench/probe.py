@@ -126,12 +126,14 @@ def probing(fake: WorkersFake, targets: list[str], rounds: int) -> dict[str, Any
                 body = probe(session, exporter, target)
                 walls.append(time.perf_counter() - started)
         cpu = procinfo.cpu_seconds(exporter.pid) - cpu
-        active_rss = procinfo.memory(exporter.pid).rss_mib
+        active = procinfo.memory(exporter.pid)
+        active_rss = active.rss_mib
         concurrent = _concurrent(fake, exporter, targets[0])
     probes = rounds * len(targets)
     return {"targets": len(targets), "probes": probes, "cpu_s": cpu / probes, "median_s": statistics.median(walls),
             "rss_idle_mib": idle_rss, "rss_active_mib": active_rss,
-            "rss_per_target_mib": (active_rss - idle_rss) / len(targets), "series": _series(body),
+            "rss_per_target_mib": (active_rss - idle_rss) / len(targets), "threads_active": active.threads,
+            "series": _series(body),
             "concurrent": concurrent}  # fmt: skip
 
 

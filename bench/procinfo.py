@@ -20,13 +20,16 @@ def cpu_seconds(pid: int, proc: Path = Path("/proc")) -> float:
 class Memory:
     rss_mib: float  # VmRSS: resident now
     hwm_mib: float  # VmHWM: the peak resident size
+    threads: int = 0  # Threads: the process's threads now
 
 
 def memory(pid: int, proc: Path = Path("/proc")) -> Memory:
-    """VmRSS and VmHWM of ``pid`` in MiB."""
+    """VmRSS and VmHWM of ``pid`` in MiB, and its thread count."""
     values: dict[str, float] = {}
     for line in (proc / str(pid) / "status").read_text().splitlines():
         key, _, rest = line.partition(":")
         if key in ("VmRSS", "VmHWM"):
             values[key] = int(rest.split()[0]) / 1024  # kB
-    return Memory(values["VmRSS"], values["VmHWM"])
+        elif key == "Threads":
+            values[key] = int(rest)
+    return Memory(values["VmRSS"], values["VmHWM"], int(values.get("Threads", 0)))

@@ -12,7 +12,8 @@ and proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``). What it does n
 - one retry of a GET that met a kept-alive connection the server had just closed;
 - no redirects followed, and one short, secret-free line for every failure.
 
-Several GETs at once (``get_many``) run on a small pool of threads that share the connection pool.
+Several GETs at once (``get_many``, at most ``parallelism`` of one call in flight) run on the threads all clients
+share (:mod:`exporter.sources.rest.threads`), through the client's connection pool.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 
 import requests
@@ -35,6 +36,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from exporter.sources.resolver import BoundedResolver, ResolveTimeout, create_connection
+from exporter.sources.rest.threads import ElasticThreads
+from exporter.sources.rest.threads import shared as shared_threads
 
 _CHUNK = 256 * 1024
 _GRACE = 0.1
@@ -90,6 +93,7 @@ class HttpClient:
         max_body: int = 64 * 1024 * 1024,
         parallelism: int = 8,
         resolver: BoundedResolver | None = None,
+        threads: ElasticThreads | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.connect_timeout = connect_timeout
@@ -105,8 +109,7 @@ class HttpClient:
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._session = session
-        self._executor: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
+        self._threads = threads or shared_threads()
 
     def get(
         self, path: str, deadline: float, headers: Mapping[str, str] | None = None, allowance: _Allowance | None = None
@@ -135,12 +138,20 @@ class HttpClient:
         if len(paths) == 1:
             yield 0, self._answer_or_error(paths[0], deadline, headers, allowance)
             return
-        executor = self._pool()
-        futures: dict[Future[Answer | HttpError], int] = {
-            executor.submit(self._answer_or_error, path, deadline, headers, allowance): index
-            for index, path in enumerate(paths)
-        }
-        pending = set(futures)
+        threads = self._threads
+        waiting = iter(enumerate(paths))
+        futures: dict[Future[Answer | HttpError], int] = {}
+
+        def send_next() -> None:
+            for index, path in waiting:
+                future = threads.submit(self._answer_or_error, path, deadline, headers, allowance)
+                futures[future] = index
+                pending.add(future)
+                return
+
+        pending: set[Future[Answer | HttpError]] = set()
+        for _ in range(min(self.parallelism, len(paths))):
+            send_next()
         try:
             while pending:
                 # Each GET times out at the deadline by itself, saying how far it got; a little grace lets it say so.
@@ -149,25 +160,18 @@ class HttpClient:
                 if not done:
                     for future in pending:
                         yield futures[future], HttpError("timed out waiting for the response")
+                    for index, _path in waiting:
+                        yield index, HttpError("timed out waiting for the response")
                     return
                 for future in done:
+                    send_next()
                     yield futures[future], future.result()
         finally:
             for future in pending:
                 future.cancel()
 
     def close(self) -> None:
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
         self._session.close()
-
-    def _pool(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(self.parallelism, thread_name_prefix="rest-get")
-            return self._executor
 
     def _answer_or_error(
         self, path: str, deadline: float, headers: Mapping[str, str] | None, allowance: _Allowance
