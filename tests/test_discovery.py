@@ -201,6 +201,33 @@ def test_serve_probes_the_discovered_jmx_registries(
         assert refused.status_code == 403
 
 
+@pytest.mark.jvm
+def test_a_probed_registry_cannot_send_the_probe_to_another_host(
+    tmp_path: Path, coordinator_factory: Callable[..., FixtureCoordinator]
+) -> None:
+    """The registry names the connector's host itself (java.rmi.server.hostname): a probe goes there, with the JMX
+    credentials, only when that host is the registry's own or --probe-allow admits it."""
+    worker = coordinator_factory("trino", role="worker", rmi_hostname="localhost")
+    target = f"jmx://127.0.0.1:{worker.jmx_port}"
+    (tmp_path / "rules.yml").write_text(RULES)
+    (tmp_path / "dump.json").write_bytes(BODY)
+    with serving(tmp_path / "rules.yml", str(tmp_path / "dump.json"), "--module", f"worker={WORKER_PACK}",
+                 "--probe-allow", "127.0.0.1", scrape_timeout=20) as exporter:  # fmt: skip
+        values = samples(exporter.get("/probe", params={"target": target, "module": "worker"}).text)
+        assert values[("jmx_scrape_error", ())] == 1.0
+        assert ("presto_jvm_heap_used_bytes", ()) not in values
+        assert (f"the RMI registry at 127.0.0.1:{worker.jmx_port} names localhost:{worker.jmx_port} as its JMX "
+                "connector, which is neither the probed host nor allowed by --probe-allow, so nothing was sent there: "
+                "allow it (--probe-allow localhost), or set -Djava.rmi.server.hostname=127.0.0.1 on the server"
+                ) in exporter.log()  # fmt: skip
+    allow_both = ("--probe-allow", "127.0.0.1", "--probe-allow", "localhost")
+    with serving(tmp_path / "rules.yml", str(tmp_path / "dump.json"), "--module", f"worker={WORKER_PACK}", *allow_both,
+                 scrape_timeout=20) as exporter:  # fmt: skip
+        values = samples(exporter.get("/probe", params={"target": target, "module": "worker"}).text)
+        assert values[("jmx_scrape_error", ())] == 0.0, exporter.log()
+        assert ("presto_jvm_heap_used_bytes", ()) in values
+
+
 def canned_cluster(nodes: list[dict[str, Any]], failed: list[dict[str, Any]], statuses: dict[str, Reply],
                    ) -> CannedServer:  # fmt: skip
     def answer(path: str) -> Reply:

@@ -25,12 +25,14 @@ from exporter.config.model import Config
 from exporter.scrape.scraper import Scraper
 from exporter.scrape.targets import TargetPool
 from exporter.scrape.watcher import ConfigWatcher
+from exporter.sources.address import target_address
 from exporter.sources.base import BeanRequest, Snapshot, Source
 from exporter.sources.dump import DumpSource
 from exporter.sources.factory import open_source
+from exporter.sources.jmx.connect import stub_endpoint
 from exporter.sources.rest.settings import HttpSettings
 from exporter.sources.settings import SourceSettings
-from exporter.web.probe import ProbeAllow, Prober
+from exporter.web.probe import ProbeAllow, Prober, connector_check
 from exporter.web.server import SCRAPE_TIMEOUT_HEADER, ExporterServer
 from tests.helpers.canned_server import CannedServer, Reply
 from tests.helpers.pool_target import BODY, RULES
@@ -500,3 +502,36 @@ def test_serve_probes_with_its_flags(tmp_path: Path, allowed: CannedServer, trap
         assert exporter.get("/probe", params={"target": trap.url}).status_code == 403
         assert samples(exporter.scrape())["trino_clustermemorypool_general_FreeDistributedBytes"] == 1024.0
         assert any("modules=default,other" in line for line in exporter.new_log_lines())
+
+
+# ---------------------------------------------------------------- the JMX connector a registry names
+
+@pytest.mark.parametrize(("stub", "endpoint"), [
+    ("javax.management.remote.rmi.RMIServerImpl_Stub[UnicastRef [liveRef: [endpoint:[127.0.0.1:41235](remote),"
+     "objID:[-5e1b:19a:0, 1]]]]", ("127.0.0.1", 41235)),
+    ("RMIServerImpl_Stub[UnicastRef2 [liveRef: [endpoint:[node-1.cluster.test:9081,javax.rmi.ssl."
+     "SslRMIClientSocketFactory@6d06d69c](remote),objID:[1]]]]", ("node-1.cluster.test", 9081)),
+    ("RMIServerImpl_Stub[UnicastRef [liveRef: [endpoint:[fd00::5:9080](remote),objID:[1]]]]", ("fd00::5", 9080)),
+    ("RMIServerImpl_Stub[SomethingElse]", None),
+])  # fmt: skip
+def test_the_connector_endpoint_is_read_from_the_stub(stub: str, endpoint: tuple[str, int] | None) -> None:
+    assert stub_endpoint(stub) == endpoint
+
+
+@pytest.mark.parametrize(("registry", "allow", "connector", "admitted"), [
+    ("jmx://10.1.2.3:9080", (), ("10.1.2.3", 9081), True),  # the registry's own host, any port
+    ("jmx://10.1.2.3:9080", (), ("10.9.9.9", 9080), False),
+    ("jmx://10.1.2.3:9080", ("10.9.0.0/16",), ("10.9.9.9", 9080), True),
+    ("jmx://10.1.2.3:9080", ("*.cluster.test",), ("10.9.9.9", 9080), False),  # names match names only
+    ("jmx://node-1.cluster.test:9080", (), ("NODE-1.cluster.test", 9080), True),
+    ("jmx://node-1.cluster.test:9080", (), ("10.1.2.3", 9080), False),  # a name is never resolved to decide
+    ("jmx://[fd00::5]:9080", (), ("fd00:0::5", 9080), True),
+    ("jmx://10.1.2.3:9080", ("*",), ("evil host", 9080), False),  # not an address at all
+])  # fmt: skip
+def test_a_probed_registry_may_name_only_an_admitted_connector(
+    registry: str, allow: tuple[str, ...], connector: tuple[str, int], admitted: bool
+) -> None:
+    refusal = connector_check(target_address(registry), ProbeAllow.parse(allow))(*connector)
+    assert (refusal is None) == admitted, refusal
+    if not admitted:
+        assert "so nothing was sent there" in refusal

@@ -15,11 +15,13 @@ from exporter.errors import UsageError
 from exporter.scrape.discovery import Discovery
 from exporter.scrape.targets import DEFAULT_IDLE, DEFAULT_MAX_TARGETS, TargetPool
 from exporter.scrape.watcher import ConfigWatcher
+from exporter.sources.address import target_address
 from exporter.sources.base import Source
 from exporter.sources.factory import open_source
+from exporter.sources.jmx.settings import is_jmx_target
 from exporter.sources.rest.nodes import NodeLister
 from exporter.sources.settings import SourceSettings
-from exporter.web.probe import DEFAULT_MODULE, ProbeAllow, Prober, check_module_name
+from exporter.web.probe import DEFAULT_MODULE, ProbeAllow, Prober, check_module_name, connector_check
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,11 @@ def build_prober(args: argparse.Namespace, settings: SourceSettings, default: Co
             log.warning("module %s: %s", name, warning)
 
     def open_target(target: str, config: Config) -> Source:
-        return open_source(dataclasses.replace(settings, target=target), config)
+        chosen = dataclasses.replace(settings, target=target)
+        if is_jmx_target(target):
+            check = connector_check(target_address(target), allow)
+            chosen = dataclasses.replace(chosen, jmx=dataclasses.replace(settings.jmx, connector_check=check))
+        return open_source(chosen, config)
 
     pool = TargetPool(watchers, open_target, timeout=args.scrape_timeout, min_interval=args.min_interval,
                       discovery_interval=args.discovery_interval, idle=args.probe_idle,

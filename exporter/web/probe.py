@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,6 +142,27 @@ class Prober:
         raise ProbeRefused(403, f"Forbidden: target {target[:_SHOWN]!r} is not allowed. /probe reads only targets "
                            f"whose host matches {ALLOW_FLAG} (PJE_PROBE_ALLOW: host names, *.domain, IP addresses "
                            f"and CIDRs, each with an optional :PORT){found}{hint}.")
+
+
+def connector_check(registry: TargetAddress, allow: ProbeAllow) -> Callable[[str, int], str | None]:
+    """What a probed JMX target's connector address must be: the registry's own host, or one ``--probe-allow``
+    admits. The registry names the connector's host itself (the server's ``java.rmi.server.hostname``): unchecked, a
+    registry the policy admits could send the probe, and the JMX credentials, anywhere."""
+
+    def check(host: str, port: int) -> str | None:
+        try:
+            address: TargetAddress | None = target_address(f"jmx://{f'[{host}]' if ':' in host else host}:{port}")
+        except AddressError:
+            address = None
+        if address is not None and (address.host == registry.host or allow.allows(address)):
+            return None
+        shown = address.netloc if address is not None else repr(f"{host}:{port}"[:_SHOWN])
+        return (f"the RMI registry at {registry.netloc} names {shown} as its JMX connector, which is neither the "
+                f"probed host nor allowed by {ALLOW_FLAG}, so nothing was sent there: allow it ({ALLOW_FLAG} "
+                f"{address.host if address is not None else 'HOST'}), or set -Djava.rmi.server.hostname="
+                f"{registry.host} on the server")
+
+    return check
 
 
 def check_module_name(name: str) -> str:

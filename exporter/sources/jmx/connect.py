@@ -11,6 +11,7 @@ Call only on a thread attached to the running JVM.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -205,9 +206,35 @@ def _open_connector(settings: JmxSettings, env: Any) -> Any:
         raise ConnectFailed(
             Failure(Kind.CONNECTION, f"{target.binding!r} in the registry at {target.address} is not a JMX connector")
         )
+    if settings.connector_check is not None:
+        _check_connector(settings, str(stub.toString()))
     connector = j.RMIConnector(stub, env)
     connector.connect(env)
     return connector
+
+
+# How a stub's remote reference writes the connector's endpoint: "endpoint:[HOST:PORT]" or, with a client socket
+# factory, "endpoint:[HOST:PORT,FACTORY]" (HOST may be an IPv6 literal, itself holding colons).
+_ENDPOINT = re.compile(r"endpoint:\[(?P<host>[^\],]+):(?P<port>\d+)[\],]")
+
+
+def stub_endpoint(text: str) -> tuple[str, int] | None:
+    """The connector's (host, port) in a stub's ``toString()``, or None when it does not say."""
+    match = _ENDPOINT.search(text)
+    return (match["host"], int(match["port"])) if match else None
+
+
+def _check_connector(settings: JmxSettings, stub: str) -> None:
+    assert settings.connector_check is not None
+    target = settings.target
+    endpoint = stub_endpoint(stub)
+    if endpoint is None:
+        refusal: str | None = (f"the RMI registry at {target.address} gave a connector stub that does not say where "
+                               "the connector is, so it cannot be checked against the probe policy")
+    else:
+        refusal = settings.connector_check(*endpoint)
+    if refusal is not None:
+        raise ConnectFailed(Failure(Kind.CONNECTION, refusal))
 
 
 def _watch(connector: Any, mbeans: Any, changes: BeanSetChanges, target: JmxTarget) -> bool:

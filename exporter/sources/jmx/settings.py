@@ -12,12 +12,16 @@ Accepted targets:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from exporter.config.model import Config
 from exporter.errors import UsageError
 from exporter.sources.secrets import read_secret_file
+
+# Whether the connector the registry's stub points at (host, port) may be used: None admits it, a text says why not.
+ConnectorCheck = Callable[[str, int], "str | None"]
 
 DEFAULT_BINDING = "jmxrmi"
 DEFAULT_REGISTRY_PORT = 1099
@@ -56,6 +60,7 @@ class JmxSettings:
     connect_timeout: float = 2.0
     call_timeout: float = 8.0
     jvm_options: tuple[str, ...] = ()
+    connector_check: ConnectorCheck | None = None
 
     @property
     def credentials(self) -> tuple[str, str] | None:
@@ -114,7 +119,9 @@ def _split_address(address: str, text: str, short: bool) -> tuple[str, int]:
 @dataclass(frozen=True, slots=True)
 class JmxClientSettings:
     """What the command line says about JMX targets; each wins over the config's ``username``, ``password`` and
-    ``ssl``. ``password_file`` is read whenever settings are made: at start and at each config reload."""
+    ``ssl``. ``password_file`` is read whenever settings are made: at start and at each config reload.
+    ``connector_check``, when set, vets the address the registry names for the connector before anything (the
+    credentials above all) is sent there: a probe must not be led to another host by the registry it may read."""
 
     username: str | None = None
     password_file: Path | None = None
@@ -122,6 +129,7 @@ class JmxClientSettings:
     connect_timeout: float = 2.0
     call_timeout: float = 8.0
     jvm_options: tuple[str, ...] = ()
+    connector_check: ConnectorCheck | None = None
 
 
 def is_jmx_target(target: str) -> bool:
@@ -150,4 +158,5 @@ def settings_from(target: str, client: JmxClientSettings, config: Config | None)
         connect_timeout=client.connect_timeout,
         call_timeout=client.call_timeout,
         jvm_options=client.jvm_options,
+        connector_check=client.connector_check,
     )
