@@ -10,8 +10,9 @@ child processes (``python -m exporter serve``, the image's malloc settings), bot
   for every target in turn, ``rounds`` times, after two warm-up rounds (each target's state made, and the one
   retry of the listed beans a worker does not have done, as the single exporter's warm-up does).
 
-Measured from the outside: CPU (/proc) per scrape and per probe, wall time, and the probing exporter's resident
-memory with no target and with every target active. Then the soak, an hour of Prometheus probing every target
+Both run at once and their requests alternate (a scrape, then a probe), so the machine's other load weighs on both
+alike. Measured from the outside: CPU (/proc) per scrape and per probe, wall time, and the probing exporter's
+resident memory with no target and with every target active, and its threads. Then the soak, an hour of Prometheus probing every target
 every 15 s with a compressed clock: ``--soak-rounds`` rounds back to back (240 = one hour), 4 probes at a time, 10
 targets swapped for spares every 40 rounds (ten simulated minutes) and ``--probe-idle`` shortened so that the
 swapped-out ones are dropped within the run; resident memory every 20 rounds. Last, 20 probes of one target at the
@@ -91,50 +92,46 @@ def probe(session: requests.Session, exporter: ExporterChild, target: str) -> by
     return response.content
 
 
-def single(fake: WorkersFake, scrapes: int) -> dict[str, float]:
-    with ExporterChild(PACK, fake.url(fake.ports[0])) as exporter:
-        for _ in range(5):
-            exporter.scrape()
-        walls = []
-        cpu = procinfo.cpu_seconds(exporter.pid)
-        for _ in range(scrapes):
-            started = time.perf_counter()
-            body = exporter.scrape()
-            walls.append(time.perf_counter() - started)
-        cpu = procinfo.cpu_seconds(exporter.pid) - cpu
-        return {"scrapes": scrapes, "cpu_s": cpu / scrapes, "median_s": statistics.median(walls),
-                "rss_mib": procinfo.memory(exporter.pid).rss_mib, "series": _series(body)}  # fmt: skip
-
-
 def _series(body: bytes) -> int:
     return sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
 
 
-def probing(fake: WorkersFake, targets: list[str], rounds: int) -> dict[str, Any]:
+def side_by_side(fake: WorkersFake, targets: list[str], rounds: int) -> dict[str, Any]:
+    """Both exporters at once, their requests interleaved (one ``/metrics`` scrape of the single exporter, then one
+    probe), so that what else the machine does weighs on both alike."""
     extra = ("--module", f"worker={PACK}", "--probe-allow", "127.0.0.1")
-    with ExporterChild(PACK, fake.url(fake.ports[0]), extra) as exporter, requests.Session() as session:
-        exporter.scrape()
-        idle_rss = procinfo.memory(exporter.pid).rss_mib
+    with ExporterChild(PACK, fake.url(fake.ports[0])) as one, \
+            ExporterChild(PACK, fake.url(fake.ports[0]), extra) as many, requests.Session() as session:  # fmt: skip
+        for _ in range(5):
+            one.scrape()
+        many.scrape()
+        idle_rss = procinfo.memory(many.pid).rss_mib
         for _ in range(2):  # warm-up, as the single exporter's: each target's discovery, then the one retry of the
             for target in targets:  # beans it does not have (then backed off), and its source, memo and layout
-                probe(session, exporter, target)
-        walls = []
-        cpu = procinfo.cpu_seconds(exporter.pid)
+                probe(session, many, target)
+        walls: dict[str, list[float]] = {"single": [], "probing": []}
+        cpu = {"single": procinfo.cpu_seconds(one.pid), "probing": procinfo.cpu_seconds(many.pid)}
         for _ in range(rounds):
             for target in targets:
                 started = time.perf_counter()
-                body = probe(session, exporter, target)
-                walls.append(time.perf_counter() - started)
-        cpu = procinfo.cpu_seconds(exporter.pid) - cpu
-        active = procinfo.memory(exporter.pid)
-        active_rss = active.rss_mib
-        concurrent = _concurrent(fake, exporter, targets[0])
-    probes = rounds * len(targets)
-    return {"targets": len(targets), "probes": probes, "cpu_s": cpu / probes, "median_s": statistics.median(walls),
-            "rss_idle_mib": idle_rss, "rss_active_mib": active_rss,
-            "rss_per_target_mib": (active_rss - idle_rss) / len(targets), "threads_active": active.threads,
-            "series": _series(body),
-            "concurrent": concurrent}  # fmt: skip
+                single_body = one.scrape()
+                walls["single"].append(time.perf_counter() - started)
+                started = time.perf_counter()
+                probe_body = probe(session, many, target)
+                walls["probing"].append(time.perf_counter() - started)
+        cpu = {"single": procinfo.cpu_seconds(one.pid) - cpu["single"],
+               "probing": procinfo.cpu_seconds(many.pid) - cpu["probing"]}  # fmt: skip
+        active = procinfo.memory(many.pid)
+        single_rss = procinfo.memory(one.pid).rss_mib
+        concurrent = _concurrent(fake, many, targets[0])
+    requests_timed = rounds * len(targets)
+    single = {"scrapes": requests_timed, "cpu_s": cpu["single"] / requests_timed,
+              "median_s": statistics.median(walls["single"]), "rss_mib": single_rss, "series": _series(single_body)}
+    probing = {"targets": len(targets), "probes": requests_timed, "cpu_s": cpu["probing"] / requests_timed,
+               "median_s": statistics.median(walls["probing"]), "rss_idle_mib": idle_rss,
+               "rss_active_mib": active.rss_mib, "rss_per_target_mib": (active.rss_mib - idle_rss) / len(targets),
+               "threads_active": active.threads, "series": _series(probe_body), "concurrent": concurrent}
+    return {"single": single, "probing": probing}  # fmt: skip
 
 
 def _concurrent(fake: WorkersFake, exporter: ExporterChild, target: str, clients: int = 20) -> dict[str, float]:
@@ -215,7 +212,7 @@ def report(figures: dict[str, Any]) -> str:
         f"- CPU per probe / CPU per /metrics scrape: {ratio:.2f} (target: at most 1.2)",
         f"- RSS of the probing exporter: {p['rss_idle_mib']:.1f} MiB with no target, {p['rss_active_mib']:.1f} MiB "
         f"with {p['targets']} active, {p['rss_per_target_mib'] * 1024:.0f} KiB per active target (target: at most "
-        f"60 MB + 1 MB per target, {budget} MB here)",
+        f"60 MB + 1 MB per target, {budget} MB here); {p['threads_active']} threads",
         f"- {p['concurrent']['clients']} concurrent probes of one target: {p['concurrent']['requests']} requests, "
         f"{p['concurrent']['fetches']:.0f} fetch of {p['concurrent']['per_probe']} requests (target: 1 fetch)",
     ]
@@ -238,8 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     fake = WorkersFake(args.targets + SPARES)
     try:
         targets = [fake.url(port) for port in fake.ports[: args.targets]]
-        figures: dict[str, Any] = {"single": single(fake, args.rounds * args.targets),
-                                   "probing": probing(fake, targets, args.rounds)}  # fmt: skip
+        figures: dict[str, Any] = side_by_side(fake, targets, args.rounds)
         if args.soak_rounds:
             figures["soak"] = soak(fake, args.targets, args.soak_rounds, args.soak_idle)
     finally:
