@@ -10,7 +10,8 @@ so a row lists what the Java test asserts, not the whole output. Rows run in two
   REST source reads too. A row that needs TabularData index columns the JSON cannot mark is records-only, and says so
   (docs/configuration.md: "over REST the index columns of TabularData are not marked");
 - ``jvm``: the integration files about platform beans, scraped over JMX and over REST from a fixture coordinator's
-  real JVM (the collector tests' own MBeans are not fixture beans: their rows run in the two modes above).
+  real JVM (the collector tests' own MBeans are not fixture beans: their rows run in the two modes above), and
+  JmxScraperTest's badly answering MBeanServer, served over JMX by a JVM of its own.
 
 Java tests of classes with no counterpart here (MatchedRule's and the rules cache's equals/hashCode, the logger, the
 variable resolver, the scraper's handling of a misbehaving MBeanServer) have no rows.
@@ -42,6 +43,7 @@ from exporter.rules.naming import safe_name, snake_case
 from exporter.sources.base import BeanRequest
 from exporter.sources.dump import DumpSource
 from exporter.tooling.dumpwriter import write_dump
+from tests.conftest import require_jvm
 from tests.helpers.rulecase import attr, bean, composite, config, exposed, tabular
 from tests.helpers.serving import parse
 
@@ -967,6 +969,68 @@ def test_integration_files_over_jmx_and_rest(
     for exposition in (rest, done.stdout):
         assert "jmx_scrape_error 0.0" in exposition
         OVER_A_JVM[java](_scraped_rows(exposition))
+
+
+# --- JmxScraperTest: a JMX server that answers badly, scraped over JMX -------------------------------------------
+# The Java tests hand the scraper a mocked connection; here a real JMX server (tests/helpers/misbehaving_jmx.py) gives
+# the same answers over RMI, and the exporter scrapes it in the same child process. Each bean misbehaves one way; the
+# Java test expects that bean to give what is listed (often nothing) while the scrape succeeds and the other beans
+# are exported.
+SCRAPER = "JmxScraperTest."
+MISBEHAVING = [
+    ("ScrapeBeanErrorPathTests.scrapeBeanWithJMExceptionFromGetMBeanInfoDoesNotThrow", "Gone", {}),
+    ("ScrapeBeanErrorPathTests.scrapeBeanWithNonReadableAttributeSkipsIt", "NonReadable", {}),
+    ("ScrapeBeanErrorPathTests.scrapeBeanWithNullAttributesReturnsGracefully", "NullList", {}),
+    ("ScrapeBeanErrorPathTests.scrapeBeanWithGetAttributesExceptionFallsBackToOneByOne", "BulkFails", {"Attr1": 5.0}),
+    ("ScrapeBeanErrorPathTests.scrapeBeanWithNullElementInAttributeListSkipsIt", "NullElement", {}),
+    ("ScrapeBeanErrorPathTests.scrapeBeanWithNonAttributeElementInAttributeListSkipsIt", "NotAnAttribute", {}),
+    ("ScrapeBeanErrorPathTests.processAttributesOneByOneSkipsFailedAttributes", "OneFails", {"GoodAttr": 8.0}),
+    # The IOException reaches the client wrapped (an MBeanServer's getMBeanInfo cannot throw one): either way the
+    # bean is left out.
+    ("ErrorHandlingTests.scrapeBeanHandlesIOExceptionGracefully", "InfoFails", {}),
+    ("ErrorHandlingTests.scrapeBeanHandlesRuntimeMBeanExceptionGracefully", "NoAttributes", {}),
+]
+
+
+@pytest.fixture(scope="module")
+def misbehaving_scrape(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    require_jvm()
+    path = tmp_path_factory.mktemp("misbehaving") / "exporter.yaml"
+    path.write_text("rules:\n  - pattern: '.*'\n")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.helpers.misbehaving_jmx", str(path)], capture_output=True, text=True, cwd=root,
+        timeout=120, stdin=subprocess.DEVNULL,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("PJE_")}, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    return done
+
+
+@pytest.mark.jvm
+@pytest.mark.parametrize(("java", "kind", "series"), MISBEHAVING, ids=[row[0] for row in MISBEHAVING])
+def test_a_misbehaving_jmx_server_costs_only_the_bean_concerned(
+    java: str, kind: str, series: dict[str, float], misbehaving_scrape: subprocess.CompletedProcess[str]
+) -> None:
+    exposition = parse(misbehaving_scrape.stdout)
+    assert exposition[("jmx_scrape_error", ())] == 0.0, misbehaving_scrape.stderr
+    assert exposition[("test_domain_Healthy_Count", ())] == 1.0  # the well-behaved bean is exported
+    prefix = f"test_domain_{kind}_"
+    got = {name.removeprefix(prefix): value for (name, _), value in exposition.items() if name.startswith(prefix)}
+    assert got == series
+
+
+@pytest.mark.jvm
+def test_a_failing_getter_is_left_out_over_rest(trino_coordinator: Any, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    # JmxScraperTest.ScrapeBeanErrorPathTests.processAttributesOneByOneSkipsFailedAttributes over REST: airlift's
+    # JSON leaves out the attribute whose getter throws (the fixture's Samples bean has one), the rest is exported.
+    path = tmp_path / "exporter.yaml"
+    path.write_text("includeObjectNames: ['trino.fixture:type=OpenTypes,name=Samples']\nrules:\n  - pattern: '.*'\n")
+    capsys.readouterr()
+    assert main(["scrape", "--config", str(path), "--target", trino_coordinator.http_url]) == 0
+    names = {name for name, _ in parse(capsys.readouterr().out)}
+    assert "trino_fixture_OpenTypes_Capacity" in names
+    assert not [name for name in names if "Broken" in name]
 
 
 # --- JmxMBeanPropertyCacheTest: key properties of an ObjectName, raw and in registration order --------------------
