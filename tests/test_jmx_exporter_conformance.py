@@ -14,7 +14,10 @@ so a row lists what the Java test asserts, not the whole output. Rows run in two
   JmxScraperTest's badly answering MBeanServer, served over JMX by a JVM of its own.
 
 Java tests of classes with no counterpart here (MatchedRule's and the rules cache's equals/hashCode, the logger, the
-variable resolver, the scraper's handling of a misbehaving MBeanServer) have no rows.
+variable resolver) have no rows, nor have these of JmxScraperTest: CallSafelyTests and SslFactoryCreationTests (the
+TLS socket factory is the JDK's, made per connection), SslPropertiesTests.sslPropertiesWithEmptyCollections (the
+``ssl`` map's protocols and ciphers are accepted and ignored) and MainMethodTests (the scraper's own command line,
+which lists a JVM's beans: ``explain`` and ``capture`` do that here).
 
 The MBeans are jmx_exporter's test MBeans (collector/src/test/java/io/prometheus/jmx/*MBean.java), with the values
 their getters return; java.lang:type=OperatingSystem stands for the platform beans the Java tests only look for.
@@ -400,6 +403,77 @@ ROWS += [
         "---\nincludeObjectNames:\n  - 'io.prometheus.jmx.test:type=unsupportedValue'"),
 ]
 
+SCRAPER = "JmxScraperTest."
+# The bean JmxScraperTest mocks (each test gives it the attributes it needs), and the Runtime and Flight Recorder
+# beans whose skipping it checks. Rules with a 'value' export strings and tables too, so a skipped one cannot hide.
+SCRAPED = bean("test.domain:type=Test", attr("Count", 42, "java.lang.Integer"), attr("NullAttr", None),
+               attr("Enabled", True, "java.lang.Boolean"),
+               attr("ArrayAttr", Unsupported("array"), "[Ljava.lang.String;"),
+               attr("LabelAttr", "labelValue"), attr("OtherAttr", "otherValue"))  # fmt: skip
+RUNTIME = bean("java.lang:type=Runtime", attr("StartTime", 100, "java.lang.Long"),
+               attr("Uptime", 200, "java.lang.Long"),
+               attr("SystemProperties", tabular([{"key": "java.version", "value": "17"}], index=("key",))),
+               attr("ClassPath", "/path/to/classes"))  # fmt: skip
+RUNTIME_AS_STRING = bean("java.lang:type=Runtime", attr("SystemProperties", "value"))
+FLIGHT_RECORDER = bean("jdk.management.jfr:type=FlightRecorder", attr("MaxSize", 100, "java.lang.Long"))
+COUNT: Series = ("test_domain_Test_Count", {})
+LABELLED: Series = ("test_domain_Test_Count", {"LabelAttr": "labelValue"})
+WITH_VALUE = "rules:\n- pattern: '.*'\n  value: 1"
+
+
+def _labels_from(mbean_filter: str, body: str = "  attributesAsLabels: [LabelAttr]") -> str:
+    return f"metricCustomizers:\n- mbeanFilter: {mbean_filter}\n{body}"
+
+
+ROWS += [
+    Row(SCRAPER + "ProcessBeanValueTypeTests.scrapeBeanWithNumberValueRecordsCorrectly", "---", [has(COUNT, 42)],
+        beans=[SCRAPED]),
+    Row(SCRAPER + "ProcessBeanValueTypeTests.scrapeBeanWithNullValueDoesNotRecord", WITH_VALUE,
+        [has(COUNT, 1)], [("test_domain_Test_NullAttr", {})], beans=[SCRAPED]),
+    Row(SCRAPER + "ProcessBeanValueTypeTests.scrapeBeanWithBooleanValueRecordsCorrectly", "---",
+        [has(("test_domain_Test_Enabled", {}), 1.0)], beans=[SCRAPED]),
+    Row(SCRAPER + "ProcessBeanValueTypeTests.scrapeBeanWithArrayValueDoesNotRecord", WITH_VALUE,
+        [has(COUNT, 1)], [("test_domain_Test_ArrayAttr", {})], beans=[SCRAPED]),
+    Row(SCRAPER + "RuntimeMBeanSkipTests.scrapeBeanSkipsSystemPropertiesAttributeForRuntimeMBean", WITH_VALUE,
+        [has(("java_lang_Runtime_StartTime", {}))],
+        [("java_lang_Runtime_SystemProperties", {}), ("java_lang_Runtime_SystemProperties", {"key": "java.version"})],
+        beans=[RUNTIME]),
+    Row(SCRAPER + "RuntimeMBeanSkipTests.scrapeBeanSkipsClassPathAttributeForRuntimeMBean", WITH_VALUE,
+        [has(("java_lang_Runtime_Uptime", {}))], [("java_lang_Runtime_ClassPath", {})], beans=[RUNTIME]),
+    Row(SCRAPER + "RuntimeMBeanSkipTests.scrapeBeanSkipsFlightRecorderMBean", WITH_VALUE,
+        absent=[("jdk_management_jfr_FlightRecorder_MaxSize", {})], beans=[FLIGHT_RECORDER, SCRAPED]),
+    Row(SCRAPER + "ScrapeBeanRuntimeAttributeSkipTests.scrapeBeanSkipsSystemPropertiesForRuntimeMBean", WITH_VALUE,
+        absent=[("java_lang_Runtime_SystemProperties", {})], beans=[RUNTIME_AS_STRING]),
+    # Which customizer a bean gets (the first whose filter selects it), seen through the labels it adds.
+    Row(SCRAPER + "GetMetricCustomizerTests.getMetricCustomizerReturnsNullForEmptyList", "---", [has(COUNT, 42)],
+        beans=[SCRAPED]),
+    Row(SCRAPER + "GetMetricCustomizerTests.getMetricCustomizerReturnsNullForNonMatchingCustomizer",
+        _labels_from("{domain: non.matching.domain}"), [has(COUNT, 42)], [LABELLED], beans=[SCRAPED]),
+    Row(SCRAPER + "GetMetricCustomizerTests.getMetricCustomizerReturnsCustomizerForMatchingDomain",
+        _labels_from("{domain: test.domain, properties: {type: Test}}"), [has(LABELLED, 42)], [COUNT],
+        beans=[SCRAPED]),
+    Row(SCRAPER + "FilterMbeanByDomainAndPropertiesTests.filterReturnsTrueForMatchingDomainAndProperties",
+        _labels_from("{domain: test.domain, properties: {}}"), [has(LABELLED, 42)], [COUNT], beans=[SCRAPED]),
+    Row(SCRAPER + "FilterMbeanByDomainAndPropertiesTests.filterReturnsFalseForNonMatchingDomain",
+        _labels_from("{domain: wrong.domain}"), [has(COUNT, 42)], [LABELLED], beans=[SCRAPED]),
+    Row(SCRAPER + "FilterMbeanByDomainAndPropertiesTests.filterReturnsFalseWhenDomainMatchesButPropertiesDontMatch",
+        _labels_from("{domain: test.domain, properties: {type: Test, extra: NotInBean}}"), [has(COUNT, 42)],
+        [LABELLED], beans=[SCRAPED]),
+    Row(SCRAPER + "GetExtraMetricsTests.getExtraMetricsReturnsEmptyListWhenNull",
+        _labels_from("{domain: test.domain}"), [has(LABELLED, 42)], [("test_domain_Test_extra_name", {})],
+        beans=[SCRAPED]),
+    Row(SCRAPER + "GetExtraMetricsTests.getExtraMetricsReturnsMetricsWhenPresent",
+        _labels_from("{domain: test.domain}",
+                     "  extraMetrics: [{name: extra_name, value: 1.0, description: extra_desc}]"),
+        [has(("test_domain_Test_extra_name", {}), 1.0), has(COUNT, 42)], beans=[SCRAPED]),
+    Row(SCRAPER + "GetAttributesAsLabelsWithValuesTests.getAttributesAsLabelsWithValuesMapsAttributes",
+        _labels_from("{domain: test.domain}"), [has(LABELLED, 42)],
+        [("test_domain_Test_Count", {"LabelAttr": "labelValue", "OtherAttr": "otherValue"})], beans=[SCRAPED]),
+    Row(SCRAPER + "GetAttributesAsLabelsWithValuesTests.getAttributesAsLabelsWithValuesSkipsMissingAttributes",
+        _labels_from("{domain: test.domain}", "  attributesAsLabels: [MissingAttr, LabelAttr]"), [has(LABELLED, 42)],
+        beans=[SCRAPED]),
+]  # fmt: skip
+
 # Files jmx_exporter refuses (IllegalArgumentException from the constructor); we refuse them too.
 REFUSED = [
     ("JmxCollectorTest.testRulesMustHaveNameWithHelp", "---\nrules:\n- help: foo"),
@@ -511,6 +585,30 @@ def test_where_we_differ_on_purpose(java: str, text: str, error: str, why: str) 
     with pytest.raises(ConfigError) as raised:
         config(text)
     assert str(raised.value).startswith(error), why
+
+
+# --- SslProperties: the ssl switch --------------------------------------------------------------------------------
+SSL_SWITCH = [
+    (SCRAPER + "SslPropertiesTests.sslPropertiesEnabledDefaultIsFalse", "---", False),
+    (SCRAPER + "SslPropertiesTests.sslPropertiesEnabledCanBeTrue", "---\nssl:\n  enabled: true", True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("java", "text", "ssl"), SSL_SWITCH, ids=[row[0] for row in SSL_SWITCH])
+def test_the_ssl_switch(java: str, text: str, ssl: bool) -> None:
+    assert config(text).ssl is ssl
+
+
+def test_explain_prints_each_attribute_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # JmxScraperTest.StdoutWriterTests.stdoutWriterRecordsBeanToStdout: jmx_exporter's scraper run on its own prints
+    # each attribute it reads with its bean and value; explain prints each with the string the rules see.
+    dump = tmp_path / "dump.json"
+    dump.write_text(write_dump([bean("test.domain:type=Test", attr("AttrName", "hello"))]))
+    path = tmp_path / "config.yaml"
+    path.write_text("---")
+    capsys.readouterr()
+    assert main(["explain", "--config", str(path), "--target", str(dump)]) == 0
+    assert "test.domain<type=Test><>AttrName: hello" in capsys.readouterr().out
 
 
 # --- ToSafeNameTest, ToSnakeAndLowerCaseTest: the name functions (null in, null out has no Python counterpart) ------
@@ -976,19 +1074,19 @@ def test_integration_files_over_jmx_and_rest(
 # the same answers over RMI, and the exporter scrapes it in the same child process. Each bean misbehaves one way; the
 # Java test expects that bean to give what is listed (often nothing) while the scrape succeeds and the other beans
 # are exported.
-SCRAPER = "JmxScraperTest."
+ERROR_PATH = SCRAPER + "ScrapeBeanErrorPathTests."
 MISBEHAVING = [
-    ("ScrapeBeanErrorPathTests.scrapeBeanWithJMExceptionFromGetMBeanInfoDoesNotThrow", "Gone", {}),
-    ("ScrapeBeanErrorPathTests.scrapeBeanWithNonReadableAttributeSkipsIt", "NonReadable", {}),
-    ("ScrapeBeanErrorPathTests.scrapeBeanWithNullAttributesReturnsGracefully", "NullList", {}),
-    ("ScrapeBeanErrorPathTests.scrapeBeanWithGetAttributesExceptionFallsBackToOneByOne", "BulkFails", {"Attr1": 5.0}),
-    ("ScrapeBeanErrorPathTests.scrapeBeanWithNullElementInAttributeListSkipsIt", "NullElement", {}),
-    ("ScrapeBeanErrorPathTests.scrapeBeanWithNonAttributeElementInAttributeListSkipsIt", "NotAnAttribute", {}),
-    ("ScrapeBeanErrorPathTests.processAttributesOneByOneSkipsFailedAttributes", "OneFails", {"GoodAttr": 8.0}),
+    (ERROR_PATH + "scrapeBeanWithJMExceptionFromGetMBeanInfoDoesNotThrow", "Gone", {}),
+    (ERROR_PATH + "scrapeBeanWithNonReadableAttributeSkipsIt", "NonReadable", {}),
+    (ERROR_PATH + "scrapeBeanWithNullAttributesReturnsGracefully", "NullList", {}),
+    (ERROR_PATH + "scrapeBeanWithGetAttributesExceptionFallsBackToOneByOne", "BulkFails", {"Attr1": 5.0}),
+    (ERROR_PATH + "scrapeBeanWithNullElementInAttributeListSkipsIt", "NullElement", {}),
+    (ERROR_PATH + "scrapeBeanWithNonAttributeElementInAttributeListSkipsIt", "NotAnAttribute", {}),
+    (ERROR_PATH + "processAttributesOneByOneSkipsFailedAttributes", "OneFails", {"GoodAttr": 8.0}),
     # The IOException reaches the client wrapped (an MBeanServer's getMBeanInfo cannot throw one): either way the
     # bean is left out.
-    ("ErrorHandlingTests.scrapeBeanHandlesIOExceptionGracefully", "InfoFails", {}),
-    ("ErrorHandlingTests.scrapeBeanHandlesRuntimeMBeanExceptionGracefully", "NoAttributes", {}),
+    (SCRAPER + "ErrorHandlingTests.scrapeBeanHandlesIOExceptionGracefully", "InfoFails", {}),
+    (SCRAPER + "ErrorHandlingTests.scrapeBeanHandlesRuntimeMBeanExceptionGracefully", "NoAttributes", {}),
 ]
 
 
