@@ -13,11 +13,19 @@ so a row lists what the Java test asserts, not the whole output. Rows run in two
   real JVM (the collector tests' own MBeans are not fixture beans: their rows run in the two modes above), and
   JmxScraperTest's badly answering MBeanServer, served over JMX by a JVM of its own.
 
-Java tests of classes with no counterpart here (MatchedRule's and the rules cache's equals/hashCode, the logger, the
-variable resolver) have no rows, nor have these of JmxScraperTest: CallSafelyTests and SslFactoryCreationTests (the
-TLS socket factory is the JDK's, made per connection), SslPropertiesTests.sslPropertiesWithEmptyCollections (the
-``ssl`` map's protocols and ciphers are accepted and ignored) and MainMethodTests (the scraper's own command line,
-which lists a JVM's beans: ``explain`` and ``capture`` do that here).
+Java tests with nothing to compare here have no rows:
+
+- MatchedRuleTest and MatchedRulesCacheTest: equals/hashCode, toString, null handling and defensive copies of Java
+  value classes, and the rule cache's internals (a verdict here is never an object a user meets);
+- LoggerFactoryTest and logger/*: jmx_exporter's own logging classes (this exporter logs through Python's logging);
+- VariableResolverExceptionTest and VariableResolverTest.PrivateConstructorTests: a Java exception class and a
+  private constructor (a variable that cannot be resolved is a ConfigError, see the resolver rows);
+- JmxCollectorConstructorTest: ModeValidationTests' agent-mode refusals of hostPort and jmxUrl (no exporter runs
+  inside the target's JVM), ModeEnumTests and RegisterTests (client_java's default registry);
+- JmxScraperTest: CallSafelyTests and SslFactoryCreationTests (the TLS socket factory is the JDK's, made per
+  connection), SslPropertiesTests.sslPropertiesWithEmptyCollections (the ``ssl`` map's protocols and ciphers are
+  accepted and ignored) and MainMethodTests (the scraper's own command line, which lists a JVM's beans: ``explain``
+  and ``capture`` do that here).
 
 The MBeans are jmx_exporter's test MBeans (collector/src/test/java/io/prometheus/jmx/*MBean.java), with the values
 their getters return; java.lang:type=OperatingSystem stands for the platform beans the Java tests only look for.
@@ -37,14 +45,18 @@ import pytest
 
 from exporter.cli import main
 from exporter.config.javaregex import compile_java
-from exporter.config.model import ConfigError, MetricType
+from exporter.config.loader import load_config, parse_config
+from exporter.config.model import Config, ConfigError, MetricType
 from exporter.output.families import build_families
 from exporter.records.mbeans import MBean, Unsupported
 from exporter.records.objectname import parse_object_name
 from exporter.rules.engine import RuleEngine
 from exporter.rules.naming import safe_name, snake_case
+from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.base import BeanRequest
 from exporter.sources.dump import DumpSource
+from exporter.sources.jmx.settings import JmxClientSettings
+from exporter.sources.jmx.source import reloaded_settings
 from exporter.tooling.dumpwriter import write_dump
 from tests.conftest import require_jvm
 from tests.helpers.rulecase import attr, bean, composite, config, exposed, tabular
@@ -474,6 +486,21 @@ ROWS += [
         beans=[SCRAPED]),
 ]  # fmt: skip
 
+CONSTRUCTOR = "JmxCollectorConstructorTest."
+CACHED_FOO = '---\nrules:\n- pattern: ".*"\n  name: foo\n  value: 1\n  cache: true'
+# A config given as a string or as a stream is text here; FILE_ROWS below load theirs from a file.
+ROWS += [
+    Row(CONSTRUCTOR + "InputStreamConstructorTests.testInputStreamConstructor", "---", [has(CPU)]),
+    Row(CONSTRUCTOR + "InputStreamConstructorTests.testInputStreamConstructorWithRules", CACHED_FOO),
+    Row(CONSTRUCTOR + "StringConstructorTests.testStringConstructorWithEmptyConfig", "---", [has(CPU)]),
+    Row(CONSTRUCTOR + "StringConstructorTests.testStringConstructorWithHostPort", "---\nhostPort: localhost:9999"),
+]
+FILE_ROWS = [
+    Row(CONSTRUCTOR + "FileConstructorTests.testFileConstructorWithDefaultYaml", "---", [has(CPU)]),
+    Row(CONSTRUCTOR + "FileConstructorTests.testFileConstructorWithRules", CACHED_FOO),
+    Row(CONSTRUCTOR + "ModeValidationTests.testAgentModeWithoutJmxUrlIsValid", "---", [has(CPU)]),
+]
+
 # Files jmx_exporter refuses (IllegalArgumentException from the constructor); we refuse them too.
 REFUSED = [
     ("JmxCollectorTest.testRulesMustHaveNameWithHelp", "---\nrules:\n- help: foo"),
@@ -534,10 +561,10 @@ def _through_dump(beans: list[MBean], tmp_path: Path) -> list[MBean]:
     return list(snapshot.beans)
 
 
-def collected(text: str, beans: list[MBean]) -> tuple[dict[Any, tuple[float, Any]], list[str]]:
+def collected(text: str | Config, beans: list[MBean]) -> tuple[dict[Any, tuple[float, Any]], list[str]]:
     """Samples keyed as client_java's registry keys them: metric name (no ``_total``) and the exact label set."""
     out = {}
-    engine = RuleEngine(config(text))
+    engine = RuleEngine(text if isinstance(text, Config) else config(text))
     engine.collect(beans)  # a second scrape, as the Java tests' register() and lookup make two
     result = engine.collect(beans)
     for family in build_families(result.samples()):
@@ -546,8 +573,8 @@ def collected(text: str, beans: list[MBean]) -> tuple[dict[Any, tuple[float, Any
     return out, result.errors
 
 
-def check(row: Row, beans: list[MBean]) -> None:
-    got, errors = collected(row.config, beans)
+def check(row: Row, beans: list[MBean], loaded: Config | None = None) -> None:
+    got, errors = collected(row.config if loaded is None else loaded, beans)
     assert bool(errors) is row.scrape_error, errors
     for want in row.present:
         key = (want.name, tuple(sorted(want.labels.items())))
@@ -587,8 +614,111 @@ def test_where_we_differ_on_purpose(java: str, text: str, error: str, why: str) 
     assert str(raised.value).startswith(error), why
 
 
-# --- SslProperties: the ssl switch --------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["records", "dump"])
+@pytest.mark.parametrize("row", FILE_ROWS, ids=[r.java for r in FILE_ROWS])
+def test_collector_row_from_a_config_file(row: Row, mode: str, tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(row.config)
+    check(row, row.beans if mode == "records" else _through_dump(row.beans, tmp_path), load_config(path, environ={}))
+
+
+RELOADS = [
+    (CONSTRUCTOR + "ConfigReloadTests.testConfigReloadOnFileChange", "---\nlowercaseOutputName: true",
+     CPU[0], CPU[0].lower()),
+    (CONSTRUCTOR + "ConfigReloadTests.testConfigReloadWithInvalidYaml", "invalid: yaml: content: [", CPU[0], CPU[0]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["records", "dump"])
+@pytest.mark.parametrize(("java", "rewritten", "before", "after"), RELOADS, ids=[row[0] for row in RELOADS])
+def test_a_rewritten_config_file_is_read_again_unless_it_is_bad(
+    java: str, rewritten: str, before: str, after: str, mode: str, tmp_path: Path
+) -> None:
+    beans = COLLECTOR_BEANS if mode == "records" else _through_dump(COLLECTOR_BEANS, tmp_path)
+    path = tmp_path / "config.yaml"
+    path.write_text("---")
+    watcher = ConfigWatcher(path, loader=lambda p: load_config(p, environ={}))
+
+    def names() -> set[str]:
+        return {name for name, _ in collected(watcher.config, beans)[0]}
+
+    assert before in names()
+    path.write_text(rewritten)
+    stamp = path.stat()
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 10_000_000_000))  # as the Java test moves its mtime
+    watcher.refresh()
+    assert after in names()
+    assert (watcher.reload_success, watcher.reload_failure) == ((1, 0) if after != before else (0, 1))
+
+
+# ModeValidationTests: the standalone collector needs a JMX URL; here the config's hostPort/jmxUrl is the target
+# unless the command line names one. (Agent mode, inside the target's own JVM, has no counterpart.)
+def test_without_a_jmx_url_or_a_target_there_is_nothing_to_scrape(tmp_path: Path) -> None:
+    # ModeValidationTests.testStandaloneModeWithoutJmxUrlThrowsException
+    path = tmp_path / "config.yaml"
+    path.write_text("---")
+    assert main(["scrape", "--config", str(path)]) == 2
+
+
+def test_the_config_jmx_url_is_the_target() -> None:
+    # ModeValidationTests.testStandaloneModeWithJmxUrlIsValid
+    url = "service:jmx:rmi:///jndi/rmi://localhost:1234/jmxrmi"
+    settings = reloaded_settings(None, JmxClientSettings(), config(f"---\njmxUrl: {url}"))
+    assert (settings.target.url, settings.target.host, settings.target.port) == (url, "localhost", 1234)
+
+
+# --- VariableResolverTest: ${NAME} in username and password; SslProperties: the ssl switch -----------------------
+ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin"}
+RESOLVER = "VariableResolverTest."
+VARIABLES = [
+    (RESOLVER + "ResolveVariableTests.resolveNullReturnsNull", None, ""),  # no value: no credential
+    (RESOLVER + "ResolveVariableTests.resolveEmptyStringReturnsEmptyString", "", ""),
+    (RESOLVER + "ResolveVariableTests.resolveWhitespaceOnlyReturnsWhitespace", "   ", "   "),
+    (RESOLVER + "ResolveVariableTests.resolvePlainStringReturnsPlainString", "plain_text", "plain_text"),
+    (RESOLVER + "ResolveVariableTests.resolveEmptyBracesReturnsLiteral", "${}", "${}"),
+    (RESOLVER + "ResolveVariableTests.resolveWhitespaceAroundBracesReturnsLiteral", "  ${}  ", "  ${}  "),
+    (RESOLVER + "ResolveVariableTests.resolveExistingEnvironmentVariable", "${PATH}", ENVIRONMENT["PATH"]),
+    (RESOLVER + "ResolveVariableTests.resolveEnvironmentVariableWithWhitespace", "  ${PATH}  ", ENVIRONMENT["PATH"]),
+    (RESOLVER + "ResolveVariableTests.resolveVariableNotSurroundedByBracesReturnsLiteral", "$PATH", "$PATH"),
+    (RESOLVER + "ResolveVariableTests.resolvePartiallyMatchedBracesReturnsLiteral", "${PATH", "${PATH"),
+    (RESOLVER + "ResolveVariableTests.resolveVariableWithTrailingText", "${PATH}_suffix", "${PATH}_suffix"),
+    (RESOLVER + "ResolveVariableTests.resolveVariableWithLeadingText", "prefix_${PATH}", "prefix_${PATH}"),
+    (RESOLVER + "EnvironmentVariableValueTests.resolveExistingVariableWithNonEmptyValue", "${PATH}",
+     ENVIRONMENT["PATH"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", ["username", "password"])
+@pytest.mark.parametrize(("java", "written", "read"), VARIABLES, ids=[row[0] for row in VARIABLES])
+def test_a_variable_in_a_credential_is_resolved(java: str, written: str | None, read: str, key: str) -> None:
+    text = f"---\n{key}:" + ("" if written is None else f" '{written}'")
+    assert getattr(parse_config(text, "rules.yml", environ=ENVIRONMENT), key) == read
+
+
+UNRESOLVABLE = [
+    (RESOLVER + "ResolveVariableTests.resolveUndefinedVariableThrowsException", "${UNDEFINED_VAR_12345}",
+     "environment variable 'UNDEFINED_VAR_12345' is not set"),
+    (RESOLVER + "ResolveVariableTests.resolveEmptyBracesWithWhitespaceThrowsException", "${   }",
+     "invalid environment variable name"),
+    (RESOLVER + "EnvironmentVariableExceptionTests.undefinedVariableThrowsWithCorrectMessage",
+     "${UNDEFINED_TEST_VAR_ABC123}", "environment variable 'UNDEFINED_TEST_VAR_ABC123' is not set"),
+    (RESOLVER + "EnvironmentVariableExceptionTests.emptyBracesWithWhitespaceThrowsInvalidNameException", "${   }",
+     "invalid environment variable name"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", ["username", "password"])
+@pytest.mark.parametrize(("java", "written", "said"), UNRESOLVABLE, ids=[row[0] for row in UNRESOLVABLE])
+def test_a_variable_that_cannot_be_resolved_is_refused(java: str, written: str, said: str, key: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(f"---\n{key}: '{written}'", "rules.yml", environ=ENVIRONMENT)
+    assert f"rules.yml:2: {key}: {said}" in str(raised.value)
+
+
 SSL_SWITCH = [
+    (CONSTRUCTOR + "SslPropertiesTests.testSslPropertiesDefaultConstructor", "---", False),
+    (CONSTRUCTOR + "SslPropertiesTests.testSslPropertiesEnabledConstructor", "---\nssl: true", True),
+    (CONSTRUCTOR + "SslPropertiesTests.testSslPropertiesDisabledConstructor", "---\nssl: false", False),
     (SCRAPER + "SslPropertiesTests.sslPropertiesEnabledDefaultIsFalse", "---", False),
     (SCRAPER + "SslPropertiesTests.sslPropertiesEnabledCanBeTrue", "---\nssl:\n  enabled: true", True),
 ]  # fmt: skip
