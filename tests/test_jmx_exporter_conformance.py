@@ -15,8 +15,11 @@ so a row lists what the Java test asserts, not the whole output. Rows run in two
 
 Java tests with nothing to compare here have no rows:
 
-- MatchedRuleTest and MatchedRulesCacheTest: equals/hashCode, toString, null handling and defensive copies of Java
-  value classes, and the rule cache's internals (a verdict here is never an object a user meets);
+- MatchedRuleTest: constructors, withValue, equals/hashCode and toString of a Java value class (a verdict here is
+  never an object a user meets: the rows show what it makes);
+- MatchedRulesCacheTest: CacheKey's equals/hashCode, null handling and defensive copies, null keys, and the
+  staleness tracker's markAsFresh/isFresh and double marking (keys here are immutable tuples, built afresh); which
+  record a cached verdict belongs to, and how long it is kept, have rows;
 - LoggerFactoryTest and logger/*: jmx_exporter's own logging classes (this exporter logs through Python's logging);
 - VariableResolverExceptionTest and VariableResolverTest.PrivateConstructorTests: a Java exception class and a
   private constructor (a variable that cannot be resolved is a ConfigError, see the resolver rows);
@@ -500,6 +503,29 @@ FILE_ROWS = [
     Row(CONSTRUCTOR + "FileConstructorTests.testFileConstructorWithRules", CACHED_FOO),
     Row(CONSTRUCTOR + "ModeValidationTests.testAgentModeWithoutJmxUrlIsValid", "---", [has(CPU)]),
 ]
+
+CACHE = "MatchedRulesCacheTest."
+# A cache: true rule keeps one verdict per (domain, key properties, attrKeys, attribute name); a name made of all four
+# shows on the second scrape (served from the cache) whether a verdict went to another record.
+CACHED_BY_KEY = "rules:\n- pattern: '^(\\w+)<type=(\\w+)><(\\w*)>(\\w+)'\n  name: c_$1_$2_$3_$4\n  cache: true"
+CACHE_KEYED = [
+    bean("domain1:type=test", attr("attr", 1, "int"), attr("attr2", 5, "int"), attr("key1", composite(attr=4)),
+         attr("key2", composite(attr=6))),
+    bean("domain2:type=test", attr("attr", 2, "int")),
+    bean("domain1:type=other", attr("attr", 3, "int")),
+]  # fmt: skip
+ROWS += [
+    Row(CACHE + "CacheKeyTests.cacheKeyEqualsWithDifferentDomain", CACHED_BY_KEY,
+        [has(("c_domain1_test_attr", {}), 1), has(("c_domain2_test_attr", {}), 2)], beans=CACHE_KEYED),
+    Row(CACHE + "CacheKeyTests.cacheKeyEqualsWithDifferentAttrName", CACHED_BY_KEY,
+        [has(("c_domain1_test_attr", {}), 1), has(("c_domain1_test_attr2", {}), 5)], beans=CACHE_KEYED),
+    Row(CACHE + "CacheKeyTests.cacheKeyEqualsWithDifferentBeanProperties", CACHED_BY_KEY,
+        [has(("c_domain1_test_attr", {}), 1), has(("c_domain1_other_attr", {}), 3)], beans=CACHE_KEYED),
+    Row(CACHE + "CacheKeyTests.cacheKeyEqualsWithDifferentAttrKeys", CACHED_BY_KEY,
+        [has(("c_domain1_test_key1_attr", {}), 4), has(("c_domain1_test_key2_attr", {}), 6)], beans=CACHE_KEYED),
+    Row(CACHE + "CacheKeyTests.cacheKeyWithEmptyAttrKeys", CACHED_BY_KEY, [has(("c_domain1_test_attr", {}), 1)],
+        beans=CACHE_KEYED),
+]  # fmt: skip
 
 # Files jmx_exporter refuses (IllegalArgumentException from the constructor); we refuse them too.
 REFUSED = [
@@ -1259,6 +1285,75 @@ def test_a_failing_getter_is_left_out_over_rest(trino_coordinator: Any, tmp_path
     names = {name for name, _ in parse(capsys.readouterr().out)}
     assert "trino_fixture_OpenTypes_Capacity" in names
     assert not [name for name in names if "Broken" in name]
+
+
+# --- MatchedRulesCacheTest: a cache: true verdict is kept while its record is seen, and dropped once it is not ----
+# What a kept verdict shows: its HELP, made from the attribute's description when the verdict was made. X comes back
+# with another description; the help says whether the old verdict was still kept. The counts are what
+# jmx_scrape_cached_beans reports after each scrape.
+CACHED_COUNT = "rules:\n- pattern: 'test.domain<type=(\\w+)><>Count'\n  name: count_$1\n  cache: true"
+X_FIRST = bean("test.domain:type=X", attr("Count", 1, "int", "first"))
+X_SECOND = bean("test.domain:type=X", attr("Count", 3, "int", "second"))
+Y = bean("test.domain:type=Y", attr("Count", 2, "int", "why"))
+Z = bean("test.domain:type=Z", attr("Count", 4, "int", "zed"))
+CACHE_SCRAPES = [
+    (CACHE + "MatchedRulesCacheTests.getReturnsNullForMissingKey", [[X_FIRST]], "first", [1]),
+    (CACHE + "MatchedRulesCacheTests.putAndGetReturnsSameRule", [[X_FIRST], [X_SECOND]], "first", [1, 1]),
+    (CACHE + "MatchedRulesCacheTests.evictStaleEntriesRemovesStaleEntries", [[X_FIRST, Y], [Y], [X_SECOND, Y]],
+     "second", [2, 1, 2]),
+    (CACHE + "MatchedRulesCacheTests.evictStaleEntriesKeepsFreshEntries", [[X_FIRST, Y], [X_SECOND, Y]], "first",
+     [2, 2]),
+    (CACHE + "MatchedRulesCacheTests.evictStaleEntriesWithEmptyCache", [[], [X_FIRST]], "first", [0, 1]),
+    (CACHE + "MatchedRulesCacheTests.evictStaleEntriesWithEmptyTracker", [[X_FIRST], [], [X_SECOND]], "second",
+     [1, 0, 1]),
+    (CACHE + "MatchedRulesCacheTests.multiplePutsOverwritePreviousValue", [[X_FIRST], [], [X_SECOND], [X_FIRST]],
+     "second", [1, 0, 1, 1]),
+    (CACHE + "StalenessTrackerTests.freshCountReturnsCorrectCount", [[X_FIRST, Y, Z]], "first", [3]),
+    (CACHE + "StalenessTrackerTests.freshCountReturnsZeroForEmptyTracker", [[]], None, [0]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["records", "dump"])
+@pytest.mark.parametrize(("java", "scrapes", "help_from", "counts"), CACHE_SCRAPES,
+                         ids=[row[0] for row in CACHE_SCRAPES])  # fmt: skip
+def test_a_cached_verdict_lasts_while_its_record_is_seen(
+    java: str, scrapes: list[list[MBean]], help_from: str | None, counts: list[int], mode: str, tmp_path: Path
+) -> None:
+    engine = RuleEngine(config(CACHED_COUNT))
+    helps: dict[str, str] = {}
+    cached = []
+    for n, beans in enumerate(scrapes):
+        if mode == "dump":
+            (tmp_path / str(n)).mkdir()
+            beans = _through_dump(beans, tmp_path / str(n))
+        helps = {family.name: family.help for family in build_families(engine.collect(beans).samples())}
+        cached.append(engine.cached_beans())
+    assert cached == counts
+    if help_from is None:
+        assert "count_X" not in helps
+    else:
+        assert helps["count_X"].split(" ")[0] == help_from
+
+
+@pytest.mark.parametrize("mode", ["records", "dump"])
+@pytest.mark.parametrize("rule", [
+    "rules:\n- pattern: 'test.domain<type=(\\w+)><>Count'\n  name: count_$1",  # value-blind: remembered by name
+    "rules:\n- pattern: 'test.domain<type=(\\w+)><>Count: (\\d)'\n  name: count_$1\n  labels: {digit: $2}",
+], ids=["value-blind", "value-dependent"])  # fmt: skip
+@pytest.mark.parametrize("scrapes", [[[X_FIRST], [X_SECOND]], [[X_FIRST], [], [X_SECOND]]],
+                         ids=["seen-throughout", "gone-and-back"])  # fmt: skip
+def test_without_cache_a_verdict_is_made_afresh_every_scrape(
+    rule: str, scrapes: list[list[MBean]], mode: str, tmp_path: Path
+) -> None:
+    # Without cache: true jmx_exporter runs the rules on every scrape; the engine's verdict memo must not show.
+    engine = RuleEngine(config(rule))
+    for n, beans in enumerate(scrapes):
+        if mode == "dump":
+            (tmp_path / str(n)).mkdir()
+            beans = _through_dump(beans, tmp_path / str(n))
+        families = build_families(engine.collect(beans).samples())
+    assert [(family.name, family.help.split(" ")[0]) for family in families] == [("count_X", "second")]
+    assert engine.cached_beans() == 0
 
 
 # --- JmxMBeanPropertyCacheTest: key properties of an ObjectName, raw and in registration order --------------------
