@@ -46,6 +46,7 @@ from typing import Any
 
 import pytest
 
+from exporter import __version__
 from exporter.cli import main
 from exporter.config.javaregex import compile_java
 from exporter.config.loader import load_config, parse_config
@@ -1354,6 +1355,22 @@ def test_without_cache_a_verdict_is_made_afresh_every_scrape(
         families = build_families(engine.collect(beans).samples())
     assert [(family.name, family.help.split(" ")[0]) for family in families] == [("count_X", "second")]
     assert engine.cached_beans() == 0
+
+
+# --- BuildInfoMetricsTest: one jmx_exporter_build_info sample, labelled with the program's name and version -------
+def test_the_build_info_names_this_program_and_its_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # jmx_exporter labels it with its jar's title (jmx_prometheus_javaagent or _standalone) and version; this
+    # program's are its own. client_java writes the info metric in the text format as a gauge with the _info name.
+    dump = tmp_path / "dump.json"
+    dump.write_text(write_dump([OPERATING_SYSTEM]))
+    path = tmp_path / "config.yaml"
+    path.write_text("---")
+    capsys.readouterr()
+    assert main(["scrape", "--config", str(path), "--target", str(dump)]) == 0
+    exposition = capsys.readouterr().out
+    info = [(labels, value) for (name, labels), value in parse(exposition).items() if name.startswith("jmx_exporter_b")]
+    assert info == [((("name", "presto-jmx-exporter"), ("version", __version__)), 1.0)]
+    assert "\n# TYPE jmx_exporter_build_info gauge\n" in exposition
 
 
 # --- JmxMBeanPropertyCacheTest: key properties of an ObjectName, raw and in registration order --------------------
