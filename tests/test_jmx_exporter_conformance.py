@@ -1247,11 +1247,32 @@ MISBEHAVING = [
 ]
 
 
+MISBEHAVING_CONFIG = """
+metricCustomizers:
+  - mbeanFilter: {domain: test.domain, properties: {type: FallbackCustomized}}
+    attributesAsLabels: [Count]
+    extraMetrics: [{name: isRead, value: 1}]
+rules:
+  - pattern: '.*'
+"""
+# Where we differ on purpose over JMX: the Java test, the bean, our series (labels included), jmx_exporter's, and why.
+DIFFERENT_OVER_JMX = [
+    (ERROR_PATH + "processAttributesOneByOneSkipsFailedAttributes (its fallback, on a customized bean)",
+     "test_domain_FallbackCustomized_",
+     {("Count", (("Count", "10"),)): 10.0, ("isRead", (("Count", "10"),)): 1.0}, {("Count", ()): 10.0},
+     "a bean's customizer applies however its attributes were read (jmx_exporter's one-by-one fallback drops it)"),
+    (ERROR_PATH + "processAttributesOneByOneSkipsFailedAttributes (its fallback, on java.lang:type=Runtime)",
+     "java_lang_Runtime_", {("Uptime", ()): 11.0}, {("Uptime", ()): 11.0, ("ClassPath", ()): 12.0},
+     "Runtime's ClassPath and SystemProperties are skipped however the bean was read (jmx_exporter's fallback "
+     "exports them)"),
+]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def misbehaving_scrape(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
     require_jvm()
     path = tmp_path_factory.mktemp("misbehaving") / "exporter.yaml"
-    path.write_text("rules:\n  - pattern: '.*'\n")
+    path.write_text(MISBEHAVING_CONFIG)
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
         [sys.executable, "-m", "tests.helpers.misbehaving_jmx", str(path)], capture_output=True, text=True, cwd=root,
@@ -1272,6 +1293,20 @@ def test_a_misbehaving_jmx_server_costs_only_the_bean_concerned(
     prefix = f"test_domain_{kind}_"
     got = {name.removeprefix(prefix): value for (name, _), value in exposition.items() if name.startswith(prefix)}
     assert got == series
+
+
+@pytest.mark.jvm
+@pytest.mark.parametrize(("java", "prefix", "ours", "theirs", "why"), DIFFERENT_OVER_JMX,
+                         ids=[row[0] for row in DIFFERENT_OVER_JMX])  # fmt: skip
+def test_where_we_differ_on_purpose_over_jmx(
+    java: str, prefix: str, ours: dict[Any, float], theirs: dict[Any, float], why: str,
+    misbehaving_scrape: subprocess.CompletedProcess[str],
+) -> None:  # fmt: skip
+    exposition = parse(misbehaving_scrape.stdout)
+    got = {(name.removeprefix(prefix), labels): value for (name, labels), value in exposition.items()
+           if name.startswith(prefix)}  # fmt: skip
+    assert got == ours, why
+    assert got != theirs
 
 
 @pytest.mark.jvm

@@ -42,6 +42,10 @@ BEANS = {
     f"{DOMAIN}:type=NotAnAttribute": BeanBehaviour({"Attr1": 7}, bulk="not-an-attribute"),
     f"{DOMAIN}:type=OneFails": BeanBehaviour({"GoodAttr": 8, "BadAttr": 9}, bulk="throws", failing=("BadAttr",)),
     f"{DOMAIN}:type=NoAttributes": BeanBehaviour(bulk="throws"),
+    # Read one by one too: jmx_exporter's fallback leaves out a customizer's labels and extra metrics and reads the
+    # Runtime attributes its bulk path skips.
+    f"{DOMAIN}:type=FallbackCustomized": BeanBehaviour({"Count": 10}, bulk="throws"),
+    "java.lang:type=Runtime": BeanBehaviour({"Uptime": 11, "ClassPath": 12}, bulk="throws"),
 }
 
 
