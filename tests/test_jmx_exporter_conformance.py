@@ -20,7 +20,20 @@ Java tests with nothing to compare here have no rows:
 - MatchedRulesCacheTest: CacheKey's equals/hashCode, null handling and defensive copies, null keys, and the
   staleness tracker's markAsFresh/isFresh and double marking (keys here are immutable tuples, built afresh); which
   record a cached verdict belongs to, and how long it is kept, have rows;
-- LoggerFactoryTest and logger/*: jmx_exporter's own logging classes (this exporter logs through Python's logging);
+- LoggerFactoryTest and logger/* (LevelTest, LoggerFormatterTest, LoggerTest): jmx_exporter's own logging classes
+  (this exporter logs through Python's logging);
+- DuplicateLabelsTest: client_java's snapshot builder refusing two samples with one label set (the converter rows
+  show the ``_objectname`` label that keeps such samples apart, there and here);
+- MatchedRuleToMetricSnapshotsConverterTest's tests that hand the converter MatchedRules made by hand (match names
+  without a ``:`` or starting with one, an empty or a one-rule list), its constructor and its trace logging: every
+  match string the engine builds ends in ``: value``;
+- ObjectNameAttributeFilterTest's dynamic exclusions (add, onlyKeepMBeans; ``autoExcludeObjectNameAttributes`` is
+  accepted and ignored) and its looks at the filter's internal maps; what the configured filters select has rows;
+- JmxMBeanPropertyCacheTest's cache-eviction tests (names are parsed with each bean list, nothing is kept), and
+  testAsteriskInValue and testQuestionMarkInValue: the key properties of a pattern ObjectName, which no registered
+  bean has (parsing refuses a wildcard in a bean's name);
+- JmxCollectorTest's tests commented out at 1.6.0 (testHelpFromPattern, stopsOnFirstMatchingRule,
+  testDuplicateSamples, testValueStatic, testValueFactorEmpty, testValueFactor and the three testCachedBeans*);
 - VariableResolverExceptionTest and VariableResolverTest.PrivateConstructorTests: a Java exception class and a
   private constructor (a variable that cannot be resolved is a ConfigError, see the resolver rows);
 - JmxCollectorConstructorTest: ModeValidationTests' agent-mode refusals of hostPort and jmxUrl (no exporter runs
@@ -1409,7 +1422,6 @@ def test_the_build_info_names_this_program_and_its_version(tmp_path: Path, capsy
 
 
 # --- JmxMBeanPropertyCacheTest: key properties of an ObjectName, raw and in registration order --------------------
-# (its cache-eviction tests have no counterpart: names are parsed with the bean list, nothing is kept between scrapes)
 @pytest.mark.parametrize(("java", "name", "properties"), [
     ("testSingleObjectName", "com.organisation:name=value", [("name", "value")]),
     ("testSimpleObjectName", "com.organisation:name=value,name2=value2", [("name", "value"), ("name2", "value2")]),
