@@ -10,10 +10,38 @@ so a row lists what the Java test asserts, not the whole output. Rows run in two
   REST source reads too. A row that needs TabularData index columns the JSON cannot mark is records-only, and says so
   (docs/configuration.md: "over REST the index columns of TabularData are not marked");
 - ``jvm``: the integration files about platform beans, scraped over JMX and over REST from a fixture coordinator's
-  real JVM (the collector tests' own MBeans are not fixture beans: their rows run in the two modes above).
+  real JVM (the collector tests' own MBeans are not fixture beans: their rows run in the two modes above), and
+  JmxScraperTest's badly answering MBeanServer, served over JMX by a JVM of its own.
 
-Java tests of classes with no counterpart here (MatchedRule's and the rules cache's equals/hashCode, the logger, the
-variable resolver, the scraper's handling of a misbehaving MBeanServer) have no rows.
+Java tests with nothing to compare here have no rows:
+
+- MatchedRuleTest: constructors, withValue, equals/hashCode and toString of a Java value class (a verdict here is
+  never an object a user meets: the rows show what it makes);
+- MatchedRulesCacheTest: CacheKey's equals/hashCode, null handling and defensive copies, null keys, and the
+  staleness tracker's markAsFresh/isFresh and double marking (keys here are immutable tuples, built afresh); which
+  record a cached verdict belongs to, and how long it is kept, have rows;
+- LoggerFactoryTest and logger/* (LevelTest, LoggerFormatterTest, LoggerTest): jmx_exporter's own logging classes
+  (this exporter logs through Python's logging);
+- DuplicateLabelsTest: client_java's snapshot builder refusing two samples with one label set (the converter rows
+  show the ``_objectname`` label that keeps such samples apart, there and here);
+- MatchedRuleToMetricSnapshotsConverterTest's tests that hand the converter MatchedRules made by hand (match names
+  without a ``:`` or starting with one, an empty or a one-rule list), its constructor and its trace logging: every
+  match string the engine builds ends in ``: value``;
+- ObjectNameAttributeFilterTest's dynamic exclusions (add, onlyKeepMBeans; ``autoExcludeObjectNameAttributes`` is
+  accepted and ignored) and its looks at the filter's internal maps; what the configured filters select has rows;
+- JmxMBeanPropertyCacheTest's cache-eviction tests (names are parsed with each bean list, nothing is kept), and
+  testAsteriskInValue and testQuestionMarkInValue: the key properties of a pattern ObjectName, which no registered
+  bean has (parsing refuses a wildcard in a bean's name);
+- JmxCollectorTest's tests commented out at 1.6.0 (testHelpFromPattern, stopsOnFirstMatchingRule,
+  testDuplicateSamples, testValueStatic, testValueFactorEmpty, testValueFactor and the three testCachedBeans*);
+- VariableResolverExceptionTest and VariableResolverTest.PrivateConstructorTests: a Java exception class and a
+  private constructor (a variable that cannot be resolved is a ConfigError, see the resolver rows);
+- JmxCollectorConstructorTest: ModeValidationTests' agent-mode refusals of hostPort and jmxUrl (no exporter runs
+  inside the target's JVM), ModeEnumTests and RegisterTests (client_java's default registry);
+- JmxScraperTest: CallSafelyTests and SslFactoryCreationTests (the TLS socket factory is the JDK's, made per
+  connection), SslPropertiesTests.sslPropertiesWithEmptyCollections (the ``ssl`` map's protocols and ciphers are
+  accepted and ignored) and MainMethodTests (the scraper's own command line, which lists a JVM's beans: ``explain``
+  and ``capture`` do that here).
 
 The MBeans are jmx_exporter's test MBeans (collector/src/test/java/io/prometheus/jmx/*MBean.java), with the values
 their getters return; java.lang:type=OperatingSystem stands for the platform beans the Java tests only look for.
@@ -31,17 +59,23 @@ from typing import Any
 
 import pytest
 
+from exporter import __version__
 from exporter.cli import main
 from exporter.config.javaregex import compile_java
-from exporter.config.model import ConfigError, MetricType
+from exporter.config.loader import load_config, parse_config
+from exporter.config.model import Config, ConfigError, MetricType
 from exporter.output.families import build_families
 from exporter.records.mbeans import MBean, Unsupported
 from exporter.records.objectname import parse_object_name
 from exporter.rules.engine import RuleEngine
 from exporter.rules.naming import safe_name, snake_case
+from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.base import BeanRequest
 from exporter.sources.dump import DumpSource
+from exporter.sources.jmx.settings import JmxClientSettings
+from exporter.sources.jmx.source import reloaded_settings
 from exporter.tooling.dumpwriter import write_dump
+from tests.conftest import require_jvm
 from tests.helpers.rulecase import attr, bean, composite, config, exposed, tabular
 from tests.helpers.serving import parse
 
@@ -398,6 +432,115 @@ ROWS += [
         "---\nincludeObjectNames:\n  - 'io.prometheus.jmx.test:type=unsupportedValue'"),
 ]
 
+SCRAPER = "JmxScraperTest."
+# The bean JmxScraperTest mocks (each test gives it the attributes it needs), and the Runtime and Flight Recorder
+# beans whose skipping it checks. Rules with a 'value' export strings and tables too, so a skipped one cannot hide.
+SCRAPED = bean("test.domain:type=Test", attr("Count", 42, "java.lang.Integer"), attr("NullAttr", None),
+               attr("Enabled", True, "java.lang.Boolean"),
+               attr("ArrayAttr", Unsupported("array"), "[Ljava.lang.String;"),
+               attr("LabelAttr", "labelValue"), attr("OtherAttr", "otherValue"))  # fmt: skip
+RUNTIME = bean("java.lang:type=Runtime", attr("StartTime", 100, "java.lang.Long"),
+               attr("Uptime", 200, "java.lang.Long"),
+               attr("SystemProperties", tabular([{"key": "java.version", "value": "17"}], index=("key",))),
+               attr("ClassPath", "/path/to/classes"))  # fmt: skip
+RUNTIME_AS_STRING = bean("java.lang:type=Runtime", attr("SystemProperties", "value"))
+FLIGHT_RECORDER = bean("jdk.management.jfr:type=FlightRecorder", attr("MaxSize", 100, "java.lang.Long"))
+COUNT: Series = ("test_domain_Test_Count", {})
+LABELLED: Series = ("test_domain_Test_Count", {"LabelAttr": "labelValue"})
+WITH_VALUE = "rules:\n- pattern: '.*'\n  value: 1"
+
+
+def _labels_from(mbean_filter: str, body: str = "  attributesAsLabels: [LabelAttr]") -> str:
+    return f"metricCustomizers:\n- mbeanFilter: {mbean_filter}\n{body}"
+
+
+ROWS += [
+    Row(SCRAPER + "ProcessBeanValueTypeTests.scrapeBeanWithNumberValueRecordsCorrectly", "---", [has(COUNT, 42)],
+        beans=[SCRAPED]),
+    Row(SCRAPER + "ProcessBeanValueTypeTests.scrapeBeanWithNullValueDoesNotRecord", WITH_VALUE,
+        [has(COUNT, 1)], [("test_domain_Test_NullAttr", {})], beans=[SCRAPED]),
+    Row(SCRAPER + "ProcessBeanValueTypeTests.scrapeBeanWithBooleanValueRecordsCorrectly", "---",
+        [has(("test_domain_Test_Enabled", {}), 1.0)], beans=[SCRAPED]),
+    Row(SCRAPER + "ProcessBeanValueTypeTests.scrapeBeanWithArrayValueDoesNotRecord", WITH_VALUE,
+        [has(COUNT, 1)], [("test_domain_Test_ArrayAttr", {})], beans=[SCRAPED]),
+    Row(SCRAPER + "RuntimeMBeanSkipTests.scrapeBeanSkipsSystemPropertiesAttributeForRuntimeMBean", WITH_VALUE,
+        [has(("java_lang_Runtime_StartTime", {}))],
+        [("java_lang_Runtime_SystemProperties", {}), ("java_lang_Runtime_SystemProperties", {"key": "java.version"})],
+        beans=[RUNTIME]),
+    Row(SCRAPER + "RuntimeMBeanSkipTests.scrapeBeanSkipsClassPathAttributeForRuntimeMBean", WITH_VALUE,
+        [has(("java_lang_Runtime_Uptime", {}))], [("java_lang_Runtime_ClassPath", {})], beans=[RUNTIME]),
+    Row(SCRAPER + "RuntimeMBeanSkipTests.scrapeBeanSkipsFlightRecorderMBean", WITH_VALUE,
+        absent=[("jdk_management_jfr_FlightRecorder_MaxSize", {})], beans=[FLIGHT_RECORDER, SCRAPED]),
+    Row(SCRAPER + "ScrapeBeanRuntimeAttributeSkipTests.scrapeBeanSkipsSystemPropertiesForRuntimeMBean", WITH_VALUE,
+        absent=[("java_lang_Runtime_SystemProperties", {})], beans=[RUNTIME_AS_STRING]),
+    # Which customizer a bean gets (the first whose filter selects it), seen through the labels it adds.
+    Row(SCRAPER + "GetMetricCustomizerTests.getMetricCustomizerReturnsNullForEmptyList", "---", [has(COUNT, 42)],
+        beans=[SCRAPED]),
+    Row(SCRAPER + "GetMetricCustomizerTests.getMetricCustomizerReturnsNullForNonMatchingCustomizer",
+        _labels_from("{domain: non.matching.domain}"), [has(COUNT, 42)], [LABELLED], beans=[SCRAPED]),
+    Row(SCRAPER + "GetMetricCustomizerTests.getMetricCustomizerReturnsCustomizerForMatchingDomain",
+        _labels_from("{domain: test.domain, properties: {type: Test}}"), [has(LABELLED, 42)], [COUNT],
+        beans=[SCRAPED]),
+    Row(SCRAPER + "FilterMbeanByDomainAndPropertiesTests.filterReturnsTrueForMatchingDomainAndProperties",
+        _labels_from("{domain: test.domain, properties: {}}"), [has(LABELLED, 42)], [COUNT], beans=[SCRAPED]),
+    Row(SCRAPER + "FilterMbeanByDomainAndPropertiesTests.filterReturnsFalseForNonMatchingDomain",
+        _labels_from("{domain: wrong.domain}"), [has(COUNT, 42)], [LABELLED], beans=[SCRAPED]),
+    Row(SCRAPER + "FilterMbeanByDomainAndPropertiesTests.filterReturnsFalseWhenDomainMatchesButPropertiesDontMatch",
+        _labels_from("{domain: test.domain, properties: {type: Test, extra: NotInBean}}"), [has(COUNT, 42)],
+        [LABELLED], beans=[SCRAPED]),
+    Row(SCRAPER + "GetExtraMetricsTests.getExtraMetricsReturnsEmptyListWhenNull",
+        _labels_from("{domain: test.domain}"), [has(LABELLED, 42)], [("test_domain_Test_extra_name", {})],
+        beans=[SCRAPED]),
+    Row(SCRAPER + "GetExtraMetricsTests.getExtraMetricsReturnsMetricsWhenPresent",
+        _labels_from("{domain: test.domain}",
+                     "  extraMetrics: [{name: extra_name, value: 1.0, description: extra_desc}]"),
+        [has(("test_domain_Test_extra_name", {}), 1.0), has(COUNT, 42)], beans=[SCRAPED]),
+    Row(SCRAPER + "GetAttributesAsLabelsWithValuesTests.getAttributesAsLabelsWithValuesMapsAttributes",
+        _labels_from("{domain: test.domain}"), [has(LABELLED, 42)],
+        [("test_domain_Test_Count", {"LabelAttr": "labelValue", "OtherAttr": "otherValue"})], beans=[SCRAPED]),
+    Row(SCRAPER + "GetAttributesAsLabelsWithValuesTests.getAttributesAsLabelsWithValuesSkipsMissingAttributes",
+        _labels_from("{domain: test.domain}", "  attributesAsLabels: [MissingAttr, LabelAttr]"), [has(LABELLED, 42)],
+        beans=[SCRAPED]),
+]  # fmt: skip
+
+CONSTRUCTOR = "JmxCollectorConstructorTest."
+CACHED_FOO = '---\nrules:\n- pattern: ".*"\n  name: foo\n  value: 1\n  cache: true'
+# A config given as a string or as a stream is text here; FILE_ROWS below load theirs from a file.
+ROWS += [
+    Row(CONSTRUCTOR + "InputStreamConstructorTests.testInputStreamConstructor", "---", [has(CPU)]),
+    Row(CONSTRUCTOR + "InputStreamConstructorTests.testInputStreamConstructorWithRules", CACHED_FOO),
+    Row(CONSTRUCTOR + "StringConstructorTests.testStringConstructorWithEmptyConfig", "---", [has(CPU)]),
+    Row(CONSTRUCTOR + "StringConstructorTests.testStringConstructorWithHostPort", "---\nhostPort: localhost:9999"),
+]
+FILE_ROWS = [
+    Row(CONSTRUCTOR + "FileConstructorTests.testFileConstructorWithDefaultYaml", "---", [has(CPU)]),
+    Row(CONSTRUCTOR + "FileConstructorTests.testFileConstructorWithRules", CACHED_FOO),
+    Row(CONSTRUCTOR + "ModeValidationTests.testAgentModeWithoutJmxUrlIsValid", "---", [has(CPU)]),
+]
+
+CACHE = "MatchedRulesCacheTest."
+# A cache: true rule keeps one verdict per (domain, key properties, attrKeys, attribute name); a name made of all four
+# shows on the second scrape (served from the cache) whether a verdict went to another record.
+CACHED_BY_KEY = "rules:\n- pattern: '^(\\w+)<type=(\\w+)><(\\w*)>(\\w+)'\n  name: c_$1_$2_$3_$4\n  cache: true"
+CACHE_KEYED = [
+    bean("domain1:type=test", attr("attr", 1, "int"), attr("attr2", 5, "int"), attr("key1", composite(attr=4)),
+         attr("key2", composite(attr=6))),
+    bean("domain2:type=test", attr("attr", 2, "int")),
+    bean("domain1:type=other", attr("attr", 3, "int")),
+]  # fmt: skip
+ROWS += [
+    Row(CACHE + "CacheKeyTests.cacheKeyEqualsWithDifferentDomain", CACHED_BY_KEY,
+        [has(("c_domain1_test_attr", {}), 1), has(("c_domain2_test_attr", {}), 2)], beans=CACHE_KEYED),
+    Row(CACHE + "CacheKeyTests.cacheKeyEqualsWithDifferentAttrName", CACHED_BY_KEY,
+        [has(("c_domain1_test_attr", {}), 1), has(("c_domain1_test_attr2", {}), 5)], beans=CACHE_KEYED),
+    Row(CACHE + "CacheKeyTests.cacheKeyEqualsWithDifferentBeanProperties", CACHED_BY_KEY,
+        [has(("c_domain1_test_attr", {}), 1), has(("c_domain1_other_attr", {}), 3)], beans=CACHE_KEYED),
+    Row(CACHE + "CacheKeyTests.cacheKeyEqualsWithDifferentAttrKeys", CACHED_BY_KEY,
+        [has(("c_domain1_test_key1_attr", {}), 4), has(("c_domain1_test_key2_attr", {}), 6)], beans=CACHE_KEYED),
+    Row(CACHE + "CacheKeyTests.cacheKeyWithEmptyAttrKeys", CACHED_BY_KEY, [has(("c_domain1_test_attr", {}), 1)],
+        beans=CACHE_KEYED),
+]  # fmt: skip
+
 # Files jmx_exporter refuses (IllegalArgumentException from the constructor); we refuse them too.
 REFUSED = [
     ("JmxCollectorTest.testRulesMustHaveNameWithHelp", "---\nrules:\n- help: foo"),
@@ -458,10 +601,10 @@ def _through_dump(beans: list[MBean], tmp_path: Path) -> list[MBean]:
     return list(snapshot.beans)
 
 
-def collected(text: str, beans: list[MBean]) -> tuple[dict[Any, tuple[float, Any]], list[str]]:
+def collected(text: str | Config, beans: list[MBean]) -> tuple[dict[Any, tuple[float, Any]], list[str]]:
     """Samples keyed as client_java's registry keys them: metric name (no ``_total``) and the exact label set."""
     out = {}
-    engine = RuleEngine(config(text))
+    engine = RuleEngine(text if isinstance(text, Config) else config(text))
     engine.collect(beans)  # a second scrape, as the Java tests' register() and lookup make two
     result = engine.collect(beans)
     for family in build_families(result.samples()):
@@ -470,8 +613,8 @@ def collected(text: str, beans: list[MBean]) -> tuple[dict[Any, tuple[float, Any
     return out, result.errors
 
 
-def check(row: Row, beans: list[MBean]) -> None:
-    got, errors = collected(row.config, beans)
+def check(row: Row, beans: list[MBean], loaded: Config | None = None) -> None:
+    got, errors = collected(row.config if loaded is None else loaded, beans)
     assert bool(errors) is row.scrape_error, errors
     for want in row.present:
         key = (want.name, tuple(sorted(want.labels.items())))
@@ -509,6 +652,133 @@ def test_where_we_differ_on_purpose(java: str, text: str, error: str, why: str) 
     with pytest.raises(ConfigError) as raised:
         config(text)
     assert str(raised.value).startswith(error), why
+
+
+@pytest.mark.parametrize("mode", ["records", "dump"])
+@pytest.mark.parametrize("row", FILE_ROWS, ids=[r.java for r in FILE_ROWS])
+def test_collector_row_from_a_config_file(row: Row, mode: str, tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(row.config)
+    check(row, row.beans if mode == "records" else _through_dump(row.beans, tmp_path), load_config(path, environ={}))
+
+
+RELOADS = [
+    (CONSTRUCTOR + "ConfigReloadTests.testConfigReloadOnFileChange", "---\nlowercaseOutputName: true",
+     CPU[0], CPU[0].lower()),
+    (CONSTRUCTOR + "ConfigReloadTests.testConfigReloadWithInvalidYaml", "invalid: yaml: content: [", CPU[0], CPU[0]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["records", "dump"])
+@pytest.mark.parametrize(("java", "rewritten", "before", "after"), RELOADS, ids=[row[0] for row in RELOADS])
+def test_a_rewritten_config_file_is_read_again_unless_it_is_bad(
+    java: str, rewritten: str, before: str, after: str, mode: str, tmp_path: Path
+) -> None:
+    beans = COLLECTOR_BEANS if mode == "records" else _through_dump(COLLECTOR_BEANS, tmp_path)
+    path = tmp_path / "config.yaml"
+    path.write_text("---")
+    watcher = ConfigWatcher(path, loader=lambda p: load_config(p, environ={}))
+
+    def names() -> set[str]:
+        return {name for name, _ in collected(watcher.config, beans)[0]}
+
+    assert before in names()
+    path.write_text(rewritten)
+    stamp = path.stat()
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 10_000_000_000))  # as the Java test moves its mtime
+    watcher.refresh()
+    assert after in names()
+    assert (watcher.reload_success, watcher.reload_failure) == ((1, 0) if after != before else (0, 1))
+
+
+# ModeValidationTests: the standalone collector needs a JMX URL; here the config's hostPort/jmxUrl is the target
+# unless the command line names one. (Agent mode, inside the target's own JVM, has no counterpart.)
+def test_without_a_jmx_url_or_a_target_there_is_nothing_to_scrape(tmp_path: Path) -> None:
+    # ModeValidationTests.testStandaloneModeWithoutJmxUrlThrowsException
+    path = tmp_path / "config.yaml"
+    path.write_text("---")
+    assert main(["scrape", "--config", str(path)]) == 2
+
+
+def test_the_config_jmx_url_is_the_target() -> None:
+    # ModeValidationTests.testStandaloneModeWithJmxUrlIsValid
+    url = "service:jmx:rmi:///jndi/rmi://localhost:1234/jmxrmi"
+    settings = reloaded_settings(None, JmxClientSettings(), config(f"---\njmxUrl: {url}"))
+    assert (settings.target.url, settings.target.host, settings.target.port) == (url, "localhost", 1234)
+
+
+# --- VariableResolverTest: ${NAME} in username and password; SslProperties: the ssl switch -----------------------
+ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin"}
+RESOLVER = "VariableResolverTest."
+VARIABLES = [
+    (RESOLVER + "ResolveVariableTests.resolveNullReturnsNull", None, ""),  # no value: no credential
+    (RESOLVER + "ResolveVariableTests.resolveEmptyStringReturnsEmptyString", "", ""),
+    (RESOLVER + "ResolveVariableTests.resolveWhitespaceOnlyReturnsWhitespace", "   ", "   "),
+    (RESOLVER + "ResolveVariableTests.resolvePlainStringReturnsPlainString", "plain_text", "plain_text"),
+    (RESOLVER + "ResolveVariableTests.resolveEmptyBracesReturnsLiteral", "${}", "${}"),
+    (RESOLVER + "ResolveVariableTests.resolveWhitespaceAroundBracesReturnsLiteral", "  ${}  ", "  ${}  "),
+    (RESOLVER + "ResolveVariableTests.resolveExistingEnvironmentVariable", "${PATH}", ENVIRONMENT["PATH"]),
+    (RESOLVER + "ResolveVariableTests.resolveEnvironmentVariableWithWhitespace", "  ${PATH}  ", ENVIRONMENT["PATH"]),
+    (RESOLVER + "ResolveVariableTests.resolveVariableNotSurroundedByBracesReturnsLiteral", "$PATH", "$PATH"),
+    (RESOLVER + "ResolveVariableTests.resolvePartiallyMatchedBracesReturnsLiteral", "${PATH", "${PATH"),
+    (RESOLVER + "ResolveVariableTests.resolveVariableWithTrailingText", "${PATH}_suffix", "${PATH}_suffix"),
+    (RESOLVER + "ResolveVariableTests.resolveVariableWithLeadingText", "prefix_${PATH}", "prefix_${PATH}"),
+    (RESOLVER + "EnvironmentVariableValueTests.resolveExistingVariableWithNonEmptyValue", "${PATH}",
+     ENVIRONMENT["PATH"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", ["username", "password"])
+@pytest.mark.parametrize(("java", "written", "read"), VARIABLES, ids=[row[0] for row in VARIABLES])
+def test_a_variable_in_a_credential_is_resolved(java: str, written: str | None, read: str, key: str) -> None:
+    text = f"---\n{key}:" + ("" if written is None else f" '{written}'")
+    assert getattr(parse_config(text, "rules.yml", environ=ENVIRONMENT), key) == read
+
+
+UNRESOLVABLE = [
+    (RESOLVER + "ResolveVariableTests.resolveUndefinedVariableThrowsException", "${UNDEFINED_VAR_12345}",
+     "environment variable 'UNDEFINED_VAR_12345' is not set"),
+    (RESOLVER + "ResolveVariableTests.resolveEmptyBracesWithWhitespaceThrowsException", "${   }",
+     "invalid environment variable name"),
+    (RESOLVER + "EnvironmentVariableExceptionTests.undefinedVariableThrowsWithCorrectMessage",
+     "${UNDEFINED_TEST_VAR_ABC123}", "environment variable 'UNDEFINED_TEST_VAR_ABC123' is not set"),
+    (RESOLVER + "EnvironmentVariableExceptionTests.emptyBracesWithWhitespaceThrowsInvalidNameException", "${   }",
+     "invalid environment variable name"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", ["username", "password"])
+@pytest.mark.parametrize(("java", "written", "said"), UNRESOLVABLE, ids=[row[0] for row in UNRESOLVABLE])
+def test_a_variable_that_cannot_be_resolved_is_refused(java: str, written: str, said: str, key: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(f"---\n{key}: '{written}'", "rules.yml", environ=ENVIRONMENT)
+    assert f"rules.yml:2: {key}: {said}" in str(raised.value)
+
+
+SSL_SWITCH = [
+    (CONSTRUCTOR + "SslPropertiesTests.testSslPropertiesDefaultConstructor", "---", False),
+    (CONSTRUCTOR + "SslPropertiesTests.testSslPropertiesEnabledConstructor", "---\nssl: true", True),
+    (CONSTRUCTOR + "SslPropertiesTests.testSslPropertiesDisabledConstructor", "---\nssl: false", False),
+    (SCRAPER + "SslPropertiesTests.sslPropertiesEnabledDefaultIsFalse", "---", False),
+    (SCRAPER + "SslPropertiesTests.sslPropertiesEnabledCanBeTrue", "---\nssl:\n  enabled: true", True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("java", "text", "ssl"), SSL_SWITCH, ids=[row[0] for row in SSL_SWITCH])
+def test_the_ssl_switch(java: str, text: str, ssl: bool) -> None:
+    assert config(text).ssl is ssl
+
+
+def test_explain_prints_each_attribute_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # JmxScraperTest.StdoutWriterTests.stdoutWriterRecordsBeanToStdout: jmx_exporter's scraper run on its own prints
+    # each attribute it reads with its bean and value; explain prints each with the string the rules see.
+    dump = tmp_path / "dump.json"
+    dump.write_text(write_dump([bean("test.domain:type=Test", attr("AttrName", "hello"))]))
+    path = tmp_path / "config.yaml"
+    path.write_text("---")
+    capsys.readouterr()
+    assert main(["explain", "--config", str(path), "--target", str(dump)]) == 0
+    assert "test.domain<type=Test><>AttrName: hello" in capsys.readouterr().out
 
 
 # --- ToSafeNameTest, ToSnakeAndLowerCaseTest: the name functions (null in, null out has no Python counterpart) ------
@@ -969,8 +1239,189 @@ def test_integration_files_over_jmx_and_rest(
         OVER_A_JVM[java](_scraped_rows(exposition))
 
 
+# --- JmxScraperTest: a JMX server that answers badly, scraped over JMX -------------------------------------------
+# The Java tests hand the scraper a mocked connection; here a real JMX server (tests/helpers/misbehaving_jmx.py) gives
+# the same answers over RMI, and the exporter scrapes it in the same child process. Each bean misbehaves one way; the
+# Java test expects that bean to give what is listed (often nothing) while the scrape succeeds and the other beans
+# are exported.
+ERROR_PATH = SCRAPER + "ScrapeBeanErrorPathTests."
+MISBEHAVING = [
+    (ERROR_PATH + "scrapeBeanWithJMExceptionFromGetMBeanInfoDoesNotThrow", "Gone", {}),
+    (ERROR_PATH + "scrapeBeanWithNonReadableAttributeSkipsIt", "NonReadable", {}),
+    (ERROR_PATH + "scrapeBeanWithNullAttributesReturnsGracefully", "NullList", {}),
+    (ERROR_PATH + "scrapeBeanWithGetAttributesExceptionFallsBackToOneByOne", "BulkFails", {"Attr1": 5.0}),
+    (ERROR_PATH + "scrapeBeanWithNullElementInAttributeListSkipsIt", "NullElement", {}),
+    (ERROR_PATH + "scrapeBeanWithNonAttributeElementInAttributeListSkipsIt", "NotAnAttribute", {}),
+    (ERROR_PATH + "processAttributesOneByOneSkipsFailedAttributes", "OneFails", {"GoodAttr": 8.0}),
+    # The IOException reaches the client wrapped (an MBeanServer's getMBeanInfo cannot throw one): either way the
+    # bean is left out.
+    (SCRAPER + "ErrorHandlingTests.scrapeBeanHandlesIOExceptionGracefully", "InfoFails", {}),
+    (SCRAPER + "ErrorHandlingTests.scrapeBeanHandlesRuntimeMBeanExceptionGracefully", "NoAttributes", {}),
+]
+
+
+MISBEHAVING_CONFIG = """
+metricCustomizers:
+  - mbeanFilter: {domain: test.domain, properties: {type: FallbackCustomized}}
+    attributesAsLabels: [Count]
+    extraMetrics: [{name: isRead, value: 1}]
+rules:
+  - pattern: '.*'
+"""
+# Where we differ on purpose over JMX: the Java test, the bean, our series (labels included), jmx_exporter's, and why.
+DIFFERENT_OVER_JMX = [
+    (ERROR_PATH + "processAttributesOneByOneSkipsFailedAttributes (its fallback, on a customized bean)",
+     "test_domain_FallbackCustomized_",
+     {("Count", (("Count", "10"),)): 10.0, ("isRead", (("Count", "10"),)): 1.0}, {("Count", ()): 10.0},
+     "a bean's customizer applies however its attributes were read (jmx_exporter's one-by-one fallback drops it)"),
+    (ERROR_PATH + "processAttributesOneByOneSkipsFailedAttributes (its fallback, on java.lang:type=Runtime)",
+     "java_lang_Runtime_", {("Uptime", ()): 11.0}, {("Uptime", ()): 11.0, ("ClassPath", ()): 12.0},
+     "Runtime's ClassPath and SystemProperties are skipped however the bean was read (jmx_exporter's fallback "
+     "exports them)"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def misbehaving_scrape(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    require_jvm()
+    path = tmp_path_factory.mktemp("misbehaving") / "exporter.yaml"
+    path.write_text(MISBEHAVING_CONFIG)
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.helpers.misbehaving_jmx", str(path)], capture_output=True, text=True, cwd=root,
+        timeout=120, stdin=subprocess.DEVNULL,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("PJE_")}, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    return done
+
+
+@pytest.mark.jvm
+@pytest.mark.parametrize(("java", "kind", "series"), MISBEHAVING, ids=[row[0] for row in MISBEHAVING])
+def test_a_misbehaving_jmx_server_costs_only_the_bean_concerned(
+    java: str, kind: str, series: dict[str, float], misbehaving_scrape: subprocess.CompletedProcess[str]
+) -> None:
+    exposition = parse(misbehaving_scrape.stdout)
+    assert exposition[("jmx_scrape_error", ())] == 0.0, misbehaving_scrape.stderr
+    assert exposition[("test_domain_Healthy_Count", ())] == 1.0  # the well-behaved bean is exported
+    prefix = f"test_domain_{kind}_"
+    got = {name.removeprefix(prefix): value for (name, _), value in exposition.items() if name.startswith(prefix)}
+    assert got == series
+
+
+@pytest.mark.jvm
+@pytest.mark.parametrize(("java", "prefix", "ours", "theirs", "why"), DIFFERENT_OVER_JMX,
+                         ids=[row[0] for row in DIFFERENT_OVER_JMX])  # fmt: skip
+def test_where_we_differ_on_purpose_over_jmx(
+    java: str, prefix: str, ours: dict[Any, float], theirs: dict[Any, float], why: str,
+    misbehaving_scrape: subprocess.CompletedProcess[str],
+) -> None:  # fmt: skip
+    exposition = parse(misbehaving_scrape.stdout)
+    got = {(name.removeprefix(prefix), labels): value for (name, labels), value in exposition.items()
+           if name.startswith(prefix)}  # fmt: skip
+    assert got == ours, why
+    assert got != theirs
+
+
+@pytest.mark.jvm
+def test_a_failing_getter_is_left_out_over_rest(trino_coordinator: Any, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    # JmxScraperTest.ScrapeBeanErrorPathTests.processAttributesOneByOneSkipsFailedAttributes over REST: airlift's
+    # JSON leaves out the attribute whose getter throws (the fixture's Samples bean has one), the rest is exported.
+    path = tmp_path / "exporter.yaml"
+    path.write_text("includeObjectNames: ['trino.fixture:type=OpenTypes,name=Samples']\nrules:\n  - pattern: '.*'\n")
+    capsys.readouterr()
+    assert main(["scrape", "--config", str(path), "--target", trino_coordinator.http_url]) == 0
+    names = {name for name, _ in parse(capsys.readouterr().out)}
+    assert "trino_fixture_OpenTypes_Capacity" in names
+    assert not [name for name in names if "Broken" in name]
+
+
+# --- MatchedRulesCacheTest: a cache: true verdict is kept while its record is seen, and dropped once it is not ----
+# What a kept verdict shows: its HELP, made from the attribute's description when the verdict was made. X comes back
+# with another description; the help says whether the old verdict was still kept. The counts are what
+# jmx_scrape_cached_beans reports after each scrape.
+CACHED_COUNT = "rules:\n- pattern: 'test.domain<type=(\\w+)><>Count'\n  name: count_$1\n  cache: true"
+X_FIRST = bean("test.domain:type=X", attr("Count", 1, "int", "first"))
+X_SECOND = bean("test.domain:type=X", attr("Count", 3, "int", "second"))
+Y = bean("test.domain:type=Y", attr("Count", 2, "int", "why"))
+Z = bean("test.domain:type=Z", attr("Count", 4, "int", "zed"))
+CACHE_SCRAPES = [
+    (CACHE + "MatchedRulesCacheTests.getReturnsNullForMissingKey", [[X_FIRST]], "first", [1]),
+    (CACHE + "MatchedRulesCacheTests.putAndGetReturnsSameRule", [[X_FIRST], [X_SECOND]], "first", [1, 1]),
+    (CACHE + "MatchedRulesCacheTests.evictStaleEntriesRemovesStaleEntries", [[X_FIRST, Y], [Y], [X_SECOND, Y]],
+     "second", [2, 1, 2]),
+    (CACHE + "MatchedRulesCacheTests.evictStaleEntriesKeepsFreshEntries", [[X_FIRST, Y], [X_SECOND, Y]], "first",
+     [2, 2]),
+    (CACHE + "MatchedRulesCacheTests.evictStaleEntriesWithEmptyCache", [[], [X_FIRST]], "first", [0, 1]),
+    (CACHE + "MatchedRulesCacheTests.evictStaleEntriesWithEmptyTracker", [[X_FIRST], [], [X_SECOND]], "second",
+     [1, 0, 1]),
+    (CACHE + "MatchedRulesCacheTests.multiplePutsOverwritePreviousValue", [[X_FIRST], [], [X_SECOND], [X_FIRST]],
+     "second", [1, 0, 1, 1]),
+    (CACHE + "StalenessTrackerTests.freshCountReturnsCorrectCount", [[X_FIRST, Y, Z]], "first", [3]),
+    (CACHE + "StalenessTrackerTests.freshCountReturnsZeroForEmptyTracker", [[]], None, [0]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["records", "dump"])
+@pytest.mark.parametrize(("java", "scrapes", "help_from", "counts"), CACHE_SCRAPES,
+                         ids=[row[0] for row in CACHE_SCRAPES])  # fmt: skip
+def test_a_cached_verdict_lasts_while_its_record_is_seen(
+    java: str, scrapes: list[list[MBean]], help_from: str | None, counts: list[int], mode: str, tmp_path: Path
+) -> None:
+    engine = RuleEngine(config(CACHED_COUNT))
+    helps: dict[str, str] = {}
+    cached = []
+    for n, beans in enumerate(scrapes):
+        if mode == "dump":
+            (tmp_path / str(n)).mkdir()
+            beans = _through_dump(beans, tmp_path / str(n))
+        helps = {family.name: family.help for family in build_families(engine.collect(beans).samples())}
+        cached.append(engine.cached_beans())
+    assert cached == counts
+    if help_from is None:
+        assert "count_X" not in helps
+    else:
+        assert helps["count_X"].split(" ")[0] == help_from
+
+
+@pytest.mark.parametrize("mode", ["records", "dump"])
+@pytest.mark.parametrize("rule", [
+    "rules:\n- pattern: 'test.domain<type=(\\w+)><>Count'\n  name: count_$1",  # value-blind: remembered by name
+    "rules:\n- pattern: 'test.domain<type=(\\w+)><>Count: (\\d)'\n  name: count_$1\n  labels: {digit: $2}",
+], ids=["value-blind", "value-dependent"])  # fmt: skip
+@pytest.mark.parametrize("scrapes", [[[X_FIRST], [X_SECOND]], [[X_FIRST], [], [X_SECOND]]],
+                         ids=["seen-throughout", "gone-and-back"])  # fmt: skip
+def test_without_cache_a_verdict_is_made_afresh_every_scrape(
+    rule: str, scrapes: list[list[MBean]], mode: str, tmp_path: Path
+) -> None:
+    # Without cache: true jmx_exporter runs the rules on every scrape; the engine's verdict memo must not show.
+    engine = RuleEngine(config(rule))
+    for n, beans in enumerate(scrapes):
+        if mode == "dump":
+            (tmp_path / str(n)).mkdir()
+            beans = _through_dump(beans, tmp_path / str(n))
+        families = build_families(engine.collect(beans).samples())
+    assert [(family.name, family.help.split(" ")[0]) for family in families] == [("count_X", "second")]
+    assert engine.cached_beans() == 0
+
+
+# --- BuildInfoMetricsTest: one jmx_exporter_build_info sample, labelled with the program's name and version -------
+def test_the_build_info_names_this_program_and_its_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # jmx_exporter labels it with its jar's title (jmx_prometheus_javaagent or _standalone) and version; this
+    # program's are its own. client_java writes the info metric in the text format as a gauge with the _info name.
+    dump = tmp_path / "dump.json"
+    dump.write_text(write_dump([OPERATING_SYSTEM]))
+    path = tmp_path / "config.yaml"
+    path.write_text("---")
+    capsys.readouterr()
+    assert main(["scrape", "--config", str(path), "--target", str(dump)]) == 0
+    exposition = capsys.readouterr().out
+    info = [(labels, value) for (name, labels), value in parse(exposition).items() if name.startswith("jmx_exporter_b")]
+    assert info == [((("name", "presto-jmx-exporter"), ("version", __version__)), 1.0)]
+    assert "\n# TYPE jmx_exporter_build_info gauge\n" in exposition
+
+
 # --- JmxMBeanPropertyCacheTest: key properties of an ObjectName, raw and in registration order --------------------
-# (its cache-eviction tests have no counterpart: names are parsed with the bean list, nothing is kept between scrapes)
 @pytest.mark.parametrize(("java", "name", "properties"), [
     ("testSingleObjectName", "com.organisation:name=value", [("name", "value")]),
     ("testSimpleObjectName", "com.organisation:name=value,name2=value2", [("name", "value"), ("name2", "value2")]),

@@ -38,6 +38,7 @@ _CLASSES = {
     "JMXServiceURL": "javax.management.remote.JMXServiceURL",
     "SslRMIClientSocketFactory": "javax.rmi.ssl.SslRMIClientSocketFactory",
     "ObjectName": "javax.management.ObjectName",
+    "Attribute": "javax.management.Attribute",
     "MBeanServerDelegate": "javax.management.MBeanServerDelegate",
     "MBeanServerNotificationFilter": "javax.management.relation.MBeanServerNotificationFilter",
     "MBeanServerNotification": "javax.management.MBeanServerNotification",

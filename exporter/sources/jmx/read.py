@@ -10,6 +10,8 @@ Call only on a thread attached to the running JVM.
 
 from __future__ import annotations
 
+from typing import Any
+
 from exporter.records.mbeans import Attribute, MBean, Unsupported, Value
 from exporter.sources.jmx.catalog import BeanLayout
 from exporter.sources.jmx.connect import Connection, ConnectionLost, ValueUnreadable
@@ -33,9 +35,7 @@ def read_bean(connection: Connection, layout: BeanLayout, problems: list[str]) -
     else:
         try:
             answer = connection.call(lambda m: m.getAttributes(layout.jname, layout.request))
-            # toArray(): one JNI call for the list, then plain array indexing (iterating the list costs two calls
-            # per element).
-            values = {str(attribute.getName()): convert(attribute.getValue()) for attribute in answer.toArray()}
+            values = {} if answer is None else _answered(answer)
         except ValueUnreadable:
             values = None
         except j.Throwable as exc:
@@ -48,6 +48,19 @@ def read_bean(connection: Connection, layout: BeanLayout, problems: list[str]) -
     if values is None:
         values = _one_by_one(connection, layout, problems)
     return MBean(layout.object_name, layout.domain, layout.properties, _attributes(layout, values))
+
+
+def _answered(answer: Any) -> dict[str, Value]:
+    """The values of a getAttributes answer. A server may answer null (the bean then gives nothing, as in
+    jmx_exporter) or put nulls and other objects in the list, which are passed over as jmx_exporter passes them."""
+    # toArray(): one JNI call for the list, then plain array indexing (iterating the list costs two calls per
+    # element).
+    items = answer.toArray()
+    try:
+        return {str(attribute.getName()): convert(attribute.getValue()) for attribute in items}
+    except AttributeError:  # an element that is not an Attribute (rare: check each only then)
+        attribute_class = java().Attribute
+        return {str(a.getName()): convert(a.getValue()) for a in items if isinstance(a, attribute_class)}
 
 
 def _one_by_one(connection: Connection, layout: BeanLayout, problems: list[str]) -> dict[str, Value]:
