@@ -12,11 +12,12 @@ child processes (``python -m exporter serve``, the image's malloc settings), bot
 
 Both run at once and their requests alternate (a scrape, then a probe), so the machine's other load weighs on both
 alike. Measured from the outside: CPU (/proc) per scrape and per probe, wall time, and the probing exporter's
-resident memory with no target and with every target active, and its threads. Then the soak, an hour of Prometheus probing every target
-every 15 s with a compressed clock: ``--soak-rounds`` rounds back to back (240 = one hour), 4 probes at a time, 10
-targets swapped for spares every 40 rounds (ten simulated minutes) and ``--probe-idle`` shortened so that the
-swapped-out ones are dropped within the run; resident memory every 20 rounds. Last, 20 probes of one target at the
-same moment while it answers 0.5 s late: the requests it served, in fetches of one probe's requests.
+resident memory with no target and with every target active, and its threads. Then the soak, an hour of
+Prometheus probing every target every 15 s with a compressed clock: ``--soak-rounds`` rounds back to back (240 = one
+hour), 4 probes at a time, 10 targets swapped for spares every 40 rounds (ten simulated minutes) and
+``--probe-idle`` shortened so that the swapped-out ones are dropped within the run; resident memory every 20
+rounds. Last, 20 probes of one target at the same moment while it answers 0.5 s late: the requests it served, in
+fetches of one probe's requests.
 """
 
 from __future__ import annotations
