@@ -1,14 +1,15 @@
 """What one scrape costs, next to the floor, for the REST and JMX paths: ``python -m bench.run``.
 
-    python -m bench.run [--scales 1,2] [--scrapes 15] [--packs trino,coordinator,everything] [--paths rest,jmx]
+    python -m bench.run [--scales 1,2] [--scrapes 15] [--warmup 30] [--packs trino,coordinator,everything]
+                        [--paths rest,jmx]
                         [--soak 5000] [--soak-packs trino,coordinator] [--json FILE]
 
 For each scale it starts the fixture coordinator (Trino profile; scale 1 = 636 fixture beans, about 19,000
 attributes; scale 2 = twice the unrelated beans) and, for each pack and path, the exporter as a child process
 (``python -m exporter serve``). Every timed scrape is a real ``GET /metrics`` after a fixture ``tick`` (all values
-move, as in production), measured from the outside: wall time, the exporter's CPU time (/proc), the requests and
-bytes the coordinator served, and the exporter's resident memory. The floor is measured with each row, one round
-before or after each timed scrape: one GET of exactly the bytes the exporter needed plus ``orjson.loads``
+move, as in production), measured from the outside: wall time, the exporter's CPU time and the coordinator's (/proc),
+the requests and bytes the coordinator served, and the exporter's resident memory. The floor is measured with each
+row, one round before or after each timed scrape: one GET of exactly the bytes the exporter needed plus ``orjson.loads``
 (:mod:`bench.floor`); and, for REST rows, a forwarder (:mod:`bench.forwarder`: the same beans fetched from the
 coordinator with the exporter's client and passed on, no other work), one round after a tick of its own paired
 with each scrape. Also: 20 concurrent scrapes against a slowed coordinator (how many upstream fetches they cost), and
@@ -63,6 +64,7 @@ class Row:
     p95_s: float
     inside_s: float
     cpu_s: float
+    coordinator_cpu_s: float
     requests: float | None
     bytes: float | None
     series: int
@@ -134,12 +136,12 @@ def needed_body(coordinator: Any, urls: list[str]) -> bytes:
 
 def measure(
     coordinator: Any, exporter: ExporterChild, scrapes: int, http: bool, floor_server: floor.FloorServer,
-    forwarder: Forwarder | None = None,
+    forwarder: Forwarder | None = None, warmup: int = 30,
 ) -> dict[str, Any]:
     """``scrapes`` timed scrapes, each after a tick and paired with one floor round (floor first every other time,
     so both see the same machine) and, given a ``forwarder``, one forwarder round after a tick of its own (last
     when the floor is first); returns medians and per-scrape costs."""
-    for _ in range(3):  # start-up, discovery, first layout
+    for _ in range(warmup):  # start-up, discovery, first layout; the embedded JVM's compiler, for JMX rows
         exporter.scrape()
         if forwarder is not None:
             forwarder.scrape()
@@ -147,6 +149,7 @@ def measure(
     inside: list[float] = []
     forwarder_walls: list[float] = []
     cpu_total = 0.0
+    coordinator_cpu = 0.0
     served = [0, 0]
     body = b""
     for index in range(scrapes):
@@ -156,12 +159,13 @@ def measure(
         coordinator.reset_stats()
         if index % 2 == 0:
             floor_server.round()
-        cpu = procinfo.cpu_seconds(exporter.pid)
+        cpu, served_cpu = procinfo.cpu_seconds(exporter.pid), procinfo.cpu_seconds(coordinator.pid)
         start = time.perf_counter()
         body = exporter.scrape()
         walls.append(time.perf_counter() - start)
         inside.append(float(_DURATION.search(body).group(1)))  # type: ignore[union-attr]
         cpu_total += procinfo.cpu_seconds(exporter.pid) - cpu
+        coordinator_cpu += procinfo.cpu_seconds(coordinator.pid) - served_cpu
         if index % 2 == 1:
             floor_server.round()
         if http:
@@ -177,6 +181,7 @@ def measure(
         "p95_s": floor.percentile(walls, 0.95),
         "inside_s": statistics.median(inside),
         "cpu_s": cpu_total / scrapes,
+        "coordinator_cpu_s": coordinator_cpu / scrapes,
         "requests": served[0] / scrapes if http else None,
         "bytes": served[1] / scrapes if http else None,
         "series": series,
@@ -264,7 +269,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         rest = path == "rest"
                         with ExporterChild(config, target) as exporter, floor.FloorServer(body) as floor_server, \
                                 Forwarder(urls, Path(scratch)) if rest else nullcontext() as forwarder:
-                            figures = measure(coordinator, exporter, args.scrapes, rest, floor_server, forwarder)
+                            figures = measure(coordinator, exporter, args.scrapes, rest, floor_server, forwarder,
+                                              args.warmup)
                             result = floor_server.result()
                             row = Row(scale, pack, path, args.scrapes, floor=asdict(result), **figures)
                             if path == "rest":
@@ -279,13 +285,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def table(report: dict[str, Any]) -> str:
-    head = ("scale", "pack", "path", "median ms", "p95 ms", "CPU ms", "req/scrape", "KiB/scrape", "series",
-            "floor ms", "vs floor", "forwarder ms", "vs forwarder", "RSS MiB", "20 concurrent")  # fmt: skip
+    head = ("scale", "pack", "path", "median ms", "p95 ms", "CPU ms", "coordinator CPU ms", "req/scrape",
+            "KiB/scrape", "series", "floor ms", "vs floor", "forwarder ms", "vs forwarder", "RSS MiB",
+            "20 concurrent")  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in report["rows"]:
         cells = (
             str(r["scale"]), PACKS[r["pack"]], r["path"].upper(), f"{r['median_s'] * 1000:.1f}",
-            f"{r['p95_s'] * 1000:.1f}", f"{r['cpu_s'] * 1000:.1f}",
+            f"{r['p95_s'] * 1000:.1f}", f"{r['cpu_s'] * 1000:.1f}", f"{r['coordinator_cpu_s'] * 1000:.1f}",
             "-" if r["requests"] is None else f"{r['requests']:.0f}",
             "-" if r["bytes"] is None else f"{r['bytes'] / 1024:.0f}", str(r["series"]),
             f"{r['floor']['median_s'] * 1000:.1f}", f"{r['ratio']:.2f}",
@@ -313,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--scales", default="1,2", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--scrapes", type=int, default=15, help="timed scrapes per row (each after a tick)")
+    parser.add_argument("--warmup", type=int, default=30, help="scrapes per row before the timed ones (JMX rows: the "
+                        "embedded JVM compiles its hot paths during the first few dozen)")
     parser.add_argument("--packs", default="trino,coordinator,everything,verbatim", help="packs for the table rows",
                         type=lambda s: [p for p in s.split(",") if p])
     parser.add_argument("--paths", default="rest,jmx", type=lambda s: s.split(","))
