@@ -110,6 +110,43 @@ def test_help_with_unicode_line_breaks_stays_one_line() -> None:
     assert [f.name for f in parse_text(text)] == ["x"]
 
 
+BUILD = SimpleFamily("app_build_info", "info", "App build", (SimpleSample((("name", "app"), ("version", "1.2")), 1.0),))
+
+
+def test_an_info_family_is_a_gauge_in_the_text_format() -> None:
+    # As client_java 1.x writes an Info metric: a gauge under the _info name, valued 1 without a decimal point.
+    text = render_text([BUILD])
+    assert text.splitlines() == [
+        "# HELP app_build_info App build",
+        "# TYPE app_build_info gauge",
+        'app_build_info{name="app",version="1.2"} 1',
+    ]
+    assert render_text([SimpleFamily("app_build", "info", "App build", BUILD.samples)]) == text
+    [family] = parse_text(text)
+    assert (family.name, family.type, [(s.labels, s.value) for s in family.samples]) == (
+        "app_build_info", "gauge", [({"name": "app", "version": "1.2"}, 1.0)]
+    )
+
+
+def test_an_info_family_is_an_info_metric_in_openmetrics() -> None:
+    text = render_openmetrics([BUILD])
+    assert text.splitlines() == [
+        "# TYPE app_build info",
+        "# HELP app_build App build",
+        'app_build_info{name="app",version="1.2"} 1',
+        "# EOF",
+    ]
+    [family] = parse_openmetrics(text)
+    assert (family.name, family.type, [(s.name, s.labels, s.value) for s in family.samples]) == (
+        "app_build", "info", [("app_build_info", {"name": "app", "version": "1.2"}, 1.0)]
+    )
+
+
+@needs_promtool
+def test_promtool_accepts_an_info_family() -> None:
+    assert lint_metrics(render_text([BUILD])) == []
+
+
 @pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
 @pytest.mark.parametrize("leave_out", [(), (0,), (1,), (2,), (5,), (0, 1), (2, 3, 4, 5), (0, 1, 2, 3, 4, 5)])
 def test_prerendered_is_the_renderer_with_new_values_and_samples_left_out(

@@ -1406,19 +1406,48 @@ def test_without_cache_a_verdict_is_made_afresh_every_scrape(
 
 
 # --- BuildInfoMetricsTest: one jmx_exporter_build_info sample, labelled with the program's name and version -------
-def test_the_build_info_names_this_program_and_its_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # jmx_exporter labels it with its jar's title (jmx_prometheus_javaagent or _standalone) and version; this
-    # program's are its own. client_java writes the info metric in the text format as a gauge with the _info name.
+# jmx_exporter registers it as a client_java Info (an InfoSnapshot named jmx_exporter_build) labelled with its jar's
+# title (jmx_prometheus_javaagent or _standalone) and version; this program's are its own. client_java writes an Info
+# as a gauge in the text format (the integration tests read it as one in every format) and as an info family in
+# OpenMetrics, its one sample valued 1.
+BUILD_INFO_LABELS = (("name", "presto-jmx-exporter"), ("version", __version__))
+
+
+@pytest.mark.parametrize(("openmetrics", "head"), [
+    (False, "# HELP jmx_exporter_build_info JMX Exporter build information\n# TYPE jmx_exporter_build_info gauge\n"),
+    (True, "# TYPE jmx_exporter_build info\n# HELP jmx_exporter_build JMX Exporter build information\n"),
+], ids=["text", "openmetrics"])
+def test_the_build_info_names_this_program_and_its_version(
+    openmetrics: bool, head: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     dump = tmp_path / "dump.json"
     dump.write_text(write_dump([OPERATING_SYSTEM]))
     path = tmp_path / "config.yaml"
     path.write_text("---")
     capsys.readouterr()
-    assert main(["scrape", "--config", str(path), "--target", str(dump)]) == 0
+    assert main(["scrape", "--config", str(path), "--target", str(dump), *(["--openmetrics"] * openmetrics)]) == 0
     exposition = capsys.readouterr().out
-    info = [(labels, value) for (name, labels), value in parse(exposition).items() if name.startswith("jmx_exporter_b")]
-    assert info == [((("name", "presto-jmx-exporter"), ("version", __version__)), 1.0)]
-    assert "\n# TYPE jmx_exporter_build_info gauge\n" in exposition
+    info = [(name, labels, value) for (name, labels), value in parse(exposition, openmetrics).items()
+            if name.startswith("jmx_exporter_b")]  # fmt: skip
+    assert info == [("jmx_exporter_build_info", BUILD_INFO_LABELS, 1.0)]
+    sample = f'jmx_exporter_build_info{{name="presto-jmx-exporter",version="{__version__}"}} 1\n'
+    assert "\n" + head + sample in exposition
+
+
+def test_a_rule_cannot_make_a_second_build_info_family(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A rule named jmx_exporter_build_info is named jmx_exporter_build once _info is dropped: the OpenMetrics name of
+    # the build info. jmx_exporter's registry refuses two metrics of one name but different types; here the rule's
+    # samples are left out, as for every self metric's name.
+    dump = tmp_path / "dump.json"
+    dump.write_text(write_dump([OPERATING_SYSTEM]))
+    path = tmp_path / "config.yaml"
+    path.write_text("rules:\n- pattern: '.*'\n  name: jmx_exporter_build_info\n  type: GAUGE\n")
+    for openmetrics in (False, True):
+        capsys.readouterr()
+        assert main(["scrape", "--config", str(path), "--target", str(dump), *(["--openmetrics"] * openmetrics)]) == 0
+        series = [(name, labels) for name, labels in parse(capsys.readouterr().out, openmetrics)
+                  if name.startswith("jmx_exporter_b")]  # fmt: skip
+        assert series == [("jmx_exporter_build_info", BUILD_INFO_LABELS)]
 
 
 # --- JmxMBeanPropertyCacheTest: key properties of an ObjectName, raw and in registration order --------------------

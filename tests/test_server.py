@@ -84,7 +84,7 @@ def test_metrics_has_the_rule_output_and_self_metrics(running: Running) -> None:
     assert values["jmx_scrape_error"] == 0.0
     assert values["presto_jmx_exporter_target_up"] == 1.0
     assert values["jmx_exporter_build_info"] == 1.0
-    assert f'jmx_exporter_build_info{{name="presto-jmx-exporter",version="{__version__}"}} 1.0' in response.text
+    assert f'jmx_exporter_build_info{{name="presto-jmx-exporter",version="{__version__}"}} 1\n' in response.text
     assert "# TYPE trino_clustermemorypool_general_FreeDistributedBytes gauge" in response.text
 
 

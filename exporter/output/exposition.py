@@ -5,6 +5,10 @@ building because prometheus_client's registry machinery costs more than the rest
 
 ``Prerendered`` keeps everything but the values (HELP/TYPE lines, names, label sets) as text, so a scrape whose
 families are laid out as the last one's only formats its numbers.
+
+An ``info`` family (only the exporter's own ``jmx_exporter_build_info``) is written as client_java 1.x writes an Info
+metric: in the text format a gauge named as the family, in OpenMetrics an ``info`` family named without ``_info``
+whose samples keep it; in both, each sample's value is a bare ``1``.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ class SampleLike(Protocol):
 
 
 class FamilyHead(Protocol):
-    """What a family's HELP and TYPE lines need: ``type`` renders as gauge, counter or untyped."""
+    """What a family's HELP and TYPE lines need: ``type`` renders as gauge, counter, untyped or info."""
 
     @property
     def name(self) -> str: ...
@@ -52,7 +56,10 @@ class SimpleSample:
 
 @dataclass(frozen=True, slots=True)
 class SimpleFamily:
-    """A family built by hand (the exporter's own metrics), in the shape the renderer reads."""
+    """A family built by hand (the exporter's own metrics), in the shape the renderer reads.
+
+    An ``info`` family's name ends with ``_info`` and its samples' values are not written: an info sample is 1.
+    """
 
     name: str
     type: str
@@ -133,6 +140,10 @@ def _text_name(family: FamilyHead) -> tuple[str, str]:
     name = family.name
     if kind == "counter" and not name.endswith("_total"):
         name += "_total"
+    elif kind == "info":
+        kind = "gauge"  # the text format has no info type
+        if not name.endswith("_info"):
+            name += "_info"
     return name, kind
 
 
@@ -150,6 +161,9 @@ def _openmetrics_header(family: FamilyHead) -> tuple[str, str]:
         sample_name = name + "_total"
     elif kind == "untyped":
         kind = "unknown"
+    elif kind == "info":
+        name = name.removesuffix("_info")
+        sample_name = name + "_info"
     return f"# TYPE {name} {kind}\n# HELP {name} {_escape_help(family.help, True)}\n", sample_name
 
 
@@ -168,7 +182,10 @@ def _render(families: Iterable[FamilyLike], header: Callable[[FamilyHead], tuple
     for family in families:
         text, name = header(family)
         out.append(text)
-        out.extend([f"{name}{_labels(s.labels)} {_format_value(s.value)}\n" for s in family.samples])
+        if type_name(family) == "info":
+            out.extend([f"{name}{_labels(s.labels)} 1\n" for s in family.samples])
+        else:
+            out.extend([f"{name}{_labels(s.labels)} {_format_value(s.value)}\n" for s in family.samples])
     return "".join(out)
 
 
@@ -192,7 +209,8 @@ class Prerendered:
 
     ``render(values)`` takes one value per family sample, in exposition order, and returns, UTF-8 encoded, what
     ``render_text`` (or, with ``openmetrics``, ``render_openmetrics`` without its ``# EOF`` line) returns for the
-    same families with those values.
+    same families with those values. It is for the rules' families, whose types are gauge, counter or untyped: an
+    info family's value would be written as the number given, not as ``1``.
     """
 
     def __init__(self, families: Iterable[FamilyLike | FamilyShape], openmetrics: bool = False) -> None:

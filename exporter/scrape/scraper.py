@@ -49,7 +49,11 @@ def _counter(name: str, help_text: str, value: float) -> SimpleFamily:
     return SimpleFamily(name, "counter", help_text, (SimpleSample((), value),))
 
 
-# Family names of the exporter's own metrics (counters without _total); rules may not produce these.
+def _info(name: str, help_text: str, labels: tuple[tuple[str, str], ...]) -> SimpleFamily:
+    return SimpleFamily(name, "info", help_text, (SimpleSample(labels, 1.0),))
+
+
+# Family names of the exporter's own metrics as the text format writes them (counters without _total).
 SELF_METRIC_NAMES = frozenset({
     "jmx_scrape_duration_seconds",
     "jmx_scrape_error",
@@ -62,6 +66,10 @@ SELF_METRIC_NAMES = frozenset({
     "presto_jmx_exporter_missing_beans",
     "presto_jmx_exporter_rule_series",
 })
+# What rules may not produce: also the OpenMetrics family name of jmx_exporter_build_info, an info metric (a rule
+# named jmx_exporter_build_info gives it, as _info is dropped from rule names), or OpenMetrics would get two families
+# of one name.
+RESERVED_NAMES = SELF_METRIC_NAMES | {"jmx_exporter_build"}
 
 
 @dataclass
@@ -264,7 +272,7 @@ class Scraper:
         rows = engine.collect(snapshot.beans, deadline=deadline)
         rendering = self._rendering
         if rendering is None or not rendering.reusable_for(engine, rows):
-            layout = build_layout(rows.views(), SELF_METRIC_NAMES)
+            layout = build_layout(rows.views(), RESERVED_NAMES)
             rendering = self._rendering = Rendering(engine, rows.verdicts, layout)
         numbers = rows.numbers
         return rendering, list(map(numbers.__getitem__, rendering.order)), rows.errors
@@ -304,10 +312,9 @@ class Scraper:
                 "Number of times configuration have failed to be reloaded.",
                 watcher.reload_failure,
             ),
-            _gauge(
+            _info(
                 "jmx_exporter_build_info",
-                "A metric with a constant '1' value labeled with the version of the JMX exporter.",
-                1.0,
+                "JMX Exporter build information",
                 (("name", "presto-jmx-exporter"), ("version", __version__)),
             ),
             _gauge(
