@@ -28,12 +28,22 @@ class AttributeLayout:
     readable: bool
 
 
+# Declared types whose values' toString() is a plain number or boolean: read in bulk (see read.py).
+PLAIN_TYPES = frozenset({
+    "long", "int", "short", "byte", "double", "float", "java.lang.Long", "java.lang.Integer", "java.lang.Short",
+    "java.lang.Byte", "java.lang.Double", "java.lang.Float",
+})  # fmt: skip
+BOOLEAN_TYPES = frozenset({"boolean", "java.lang.Boolean"})
+
+
 @dataclass(slots=True)
 class BeanLayout:
     """One selected bean: its registered name, MBeanInfo digest, and the attribute names sent to getAttributes.
 
-    ``unreadable`` maps attributes whose values cannot be deserialised here (their class is not on this JVM's
-    class path) to the reason; they are left out of ``request`` so the bulk read keeps working.
+    ``request`` lists the attributes declared as numbers or booleans first: ``plain`` names them, in that order,
+    with whether each is a boolean. ``unreadable`` maps attributes whose values cannot be deserialised here (their
+    class is not on this JVM's class path) to the reason; they are left out of ``request`` so the bulk read keeps
+    working.
     """
 
     object_name: str
@@ -41,15 +51,27 @@ class BeanLayout:
     properties: Properties
     jname: Any
     attributes: tuple[AttributeLayout, ...]
-    request: Any
+    request: Any = None
+    plain: tuple[tuple[str, bool], ...] = ()
     unreadable: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.request is None:
+            self._arrange()
 
     def readable_names(self) -> list[str]:
         return [a.name for a in self.attributes if a.readable and a.name not in self.unreadable]
 
     def mark_unreadable(self, reasons: dict[str, str]) -> None:
         self.unreadable.update(reasons)
-        self.request = java().StringArray(self.readable_names())
+        self._arrange()
+
+    def _arrange(self) -> None:
+        readable = [a for a in self.attributes if a.readable and a.name not in self.unreadable]
+        plain = [a for a in readable if a.java_type in PLAIN_TYPES or a.java_type in BOOLEAN_TYPES]
+        rest = [a.name for a in readable if not (a.java_type in PLAIN_TYPES or a.java_type in BOOLEAN_TYPES)]
+        self.plain = tuple((a.name, a.java_type in BOOLEAN_TYPES) for a in plain)
+        self.request = java().StringArray([name for name, _ in self.plain] + rest)
 
 
 class BeanCatalog:
@@ -148,8 +170,7 @@ class BeanCatalog:
             )
             for info_attr in info.getAttributes()
         )
-        readable = [a.name for a in attributes if a.readable]
-        return BeanLayout(name, domain, properties, jname, attributes, j.StringArray(readable))
+        return BeanLayout(name, domain, properties, jname, attributes)
 
 
 def _text(value: Any) -> str:

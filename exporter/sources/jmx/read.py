@@ -17,7 +17,7 @@ from exporter.sources.jmx.catalog import BeanLayout
 from exporter.sources.jmx.connect import Connection, ConnectionLost, ValueUnreadable
 from exporter.sources.jmx.errors import Kind, classify
 from exporter.sources.jmx.java import java
-from exporter.sources.jmx.values import convert
+from exporter.sources.jmx.values import convert, plain_values
 
 _WRITE_ONLY = Unsupported("write-only attribute")
 
@@ -35,7 +35,7 @@ def read_bean(connection: Connection, layout: BeanLayout, problems: list[str]) -
     else:
         try:
             answer = connection.call(lambda m: m.getAttributes(layout.jname, layout.request))
-            values = {} if answer is None else _answered(answer)
+            values = {} if answer is None else _answered(answer, layout)
         except ValueUnreadable:
             values = None
         except j.Throwable as exc:
@@ -50,12 +50,25 @@ def read_bean(connection: Connection, layout: BeanLayout, problems: list[str]) -
     return MBean(layout.object_name, layout.domain, layout.properties, _attributes(layout, values))
 
 
-def _answered(answer: Any) -> dict[str, Value]:
-    """The values of a getAttributes answer. A server may answer null (the bean then gives nothing, as in
-    jmx_exporter) or put nulls and other objects in the list, which are passed over as jmx_exporter passes them."""
+def _answered(answer: Any, layout: BeanLayout) -> dict[str, Value]:
+    """The values of a getAttributes answer. Those declared as numbers or booleans (first in the request) are read
+    from the text of that part of the list, in one call; the others one by one."""
+    size = int(answer.size())
+    count = len(layout.plain)
+    if count and size >= count:
+        values = plain_values(str(answer.subList(0, count).toString()), layout.plain)
+        if values is not None:
+            if size > count:
+                values.update(_each(answer.subList(count, size)))
+            return values
+    return _each(answer)
+
+
+def _each(attributes: Any) -> dict[str, Value]:
+    """A server may put nulls and other objects in the list, which are passed over as jmx_exporter passes them."""
     # toArray(): one JNI call for the list, then plain array indexing (iterating the list costs two calls per
     # element).
-    items = answer.toArray()
+    items = attributes.toArray()
     try:
         return {str(attribute.getName()): convert(attribute.getValue()) for attribute in items}
     except AttributeError:  # an element that is not an Attribute (rare: check each only then)
