@@ -22,70 +22,71 @@ from typing import Any
 from exporter.records.mbeans import MAX_NESTING, TOO_DEEP, Composite, Tabular, Unsupported, Value
 from exporter.sources.jmx.java import java
 
-_FAST: dict[type, Callable[[Any], Value]] | None = None
-
-
-def _fast_paths() -> dict[type, Callable[[Any], Value]]:
-    """Exact Java wrapper class -> converter, for the common values (one dict lookup instead of isinstance chains)."""
-    global _FAST
-    if _FAST is None:
-        j = java()
-        _FAST = {
-            j.Long: int,
-            j.Integer: int,
-            j.Short: int,
-            j.Byte: int,
-            j.Double: float,
-            j.Boolean: bool,
-            j.String: str,
-        }
-    return _FAST
+# The converter for each Java class met so far: what a value becomes depends on its class alone.
+_BY_CLASS: dict[type, Callable[[Any], Value]] = {}
 
 
 def convert(value: Any) -> Value:
     """Convert one Java value (as JPype hands it over) to a record value."""
     if value is None:
         return None
-    fast = _fast_paths().get(type(value))
-    if fast is not None:
-        return fast(value)
-    return _convert_other(value)
+    converter = _BY_CLASS.get(type(value))
+    if converter is None:
+        converter = _BY_CLASS[type(value)] = _converter_for(value)
+    return converter(value)
 
 
-def _convert_other(value: Any) -> Value:
+def _converter_for(value: Any) -> Callable[[Any], Value]:
     j = java()
-    if isinstance(value, j.Boolean):
-        return bool(value)
-    if isinstance(value, j.Float):
-        return float(str(value.toString()))  # Java's shortest decimal form; "NaN"/"Infinity" parse too
-    if isinstance(value, j.Number):
-        return _number(value, j)
-    if isinstance(value, j.String):
-        return str(value)
-    if isinstance(value, j.CompositeData):
-        return composite(value)
-    if isinstance(value, j.TabularData):
-        return tabular(value)
-    if isinstance(value, j.Date):
-        return int(value.getTime()) / 1000.0
-    if isinstance(value, j.Enum):
-        return str(value.toString())
-    if isinstance(value, j.Optional):
-        return convert(value.orElse(None))
-    if isinstance(value, j.JArray):
-        return Unsupported(f"arrays are not exported ({value.getClass().getName()})")
-    return Unsupported(f"{value.getClass().getName()} is not exported")
-
-
-def _number(value: Any, j: Any) -> Value:
+    if isinstance(value, (j.Long, j.Integer, j.Short, j.Byte)):
+        return int
     if isinstance(value, j.Double):
-        return float(value)
+        return float
+    if isinstance(value, j.Boolean):
+        return bool
+    if isinstance(value, j.Float):
+        return _java_text_float  # Java's shortest decimal form; "NaN"/"Infinity" parse too
+    if isinstance(value, j.Number):
+        return _number
+    if isinstance(value, j.String):
+        return str
+    if isinstance(value, j.CompositeData):
+        return composite
+    if isinstance(value, j.TabularData):
+        return tabular
+    if isinstance(value, j.Date):
+        return _seconds
+    if isinstance(value, j.Enum):
+        return _text
+    if isinstance(value, j.Optional):
+        return _content
+    unsupported = Unsupported(f"arrays are not exported ({value.getClass().getName()})" if isinstance(value, j.JArray)
+                              else f"{value.getClass().getName()} is not exported")  # fmt: skip
+    return lambda _value: unsupported
+
+
+def _java_text_float(value: Any) -> float:
+    return float(str(value.toString()))
+
+
+def _seconds(value: Any) -> float:
+    return int(value.getTime()) / 1000.0
+
+
+def _text(value: Any) -> str:
+    return str(value.toString())
+
+
+def _content(value: Any) -> Value:
+    return convert(value.orElse(None))
+
+
+def _number(value: Any) -> Value:
+    j = java()
     if isinstance(value, j.BigDecimal):
         return float(str(value.toString()))
     if isinstance(value, j.BigInteger):
         return int(str(value.toString()))
-    if isinstance(value, (j.Long, j.Integer, j.Short, j.Byte)):
-        return int(value)
     # AtomicLong, LongAdder, DoubleAdder...: integral unless the double value says otherwise.
     as_double = float(value.doubleValue())
     as_long = int(value.longValue())
