@@ -18,9 +18,10 @@ from urllib.parse import urlencode
 
 from exporter.config.model import Config
 from exporter.records.mbeans import MBean
+from exporter.records.metrics import MetricFamily
 from exporter.sources.base import BeanRequest, Snapshot, SourceError
 from exporter.sources.native.names import Mapper, Wanted, guess_object_name, wanted_beans
-from exporter.sources.native.openmetrics import Family, parse
+from exporter.sources.native.openmetrics import parse
 from exporter.sources.resolver import BoundedResolver
 from exporter.sources.rest.client import Answer, HttpError
 from exporter.sources.rest.coordinator import Coordinator, server_base, status_message
@@ -84,7 +85,7 @@ class NativeSource:
     def close(self) -> None:
         self.http.close()
 
-    def _get(self, queries: Sequence[tuple[str, ...]], deadline: float) -> tuple[list[Family], int, int]:
+    def _get(self, queries: Sequence[tuple[str, ...]], deadline: float) -> tuple[list[MetricFamily], int, int]:
         paths = [_path(names) for names in queries]
         url = self.base + METRICS_PATH
         auth = self.http.auth_header()
@@ -92,7 +93,7 @@ class NativeSource:
         answers: list[Answer | HttpError | None] = [None] * len(paths)
         for index, answer in self.http.client.get_many(paths, deadline, auth):
             answers[index] = answer
-        families: list[Family] = []
+        families: list[MetricFamily] = []
         size = 0
         for answer in answers:
             if isinstance(answer, HttpError):
@@ -130,7 +131,7 @@ def chunks(names: Sequence[str], limit: int = MAX_QUERY) -> list[tuple[str, ...]
     return groups
 
 
-def guessed_beans(families: list[Family]) -> list[MBean]:
+def guessed_beans(families: list[MetricFamily]) -> list[MBean]:
     """Every family whose name has a bean's shape, under the bean its name suggests (no bean was listed)."""
     names: dict[str, Wanted] = {}
     for family in families:
