@@ -153,6 +153,7 @@ class Passthrough:
     names: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
     _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _exact: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @classmethod
     def of(cls, entries: Sequence[str]) -> Passthrough:
@@ -161,15 +162,20 @@ class Passthrough:
         regex_ = None
         if patterns:
             regex_ = re.compile("|".join(".*".join(map(re.escape, p.split("*"))) for p in patterns))
-        return cls(names, patterns, regex_)
+        return cls(names, patterns, regex_, frozenset(names))
 
     def selects(self, family: str) -> bool:
         """Whether a family of the whole answer is re-served: a pattern matches its name, or it is named like an
         exact name or like one of its parts (``<name>_<part>``: a TimeStat's windows, a CompositeData's items, which
         airlift's ``name[]`` gives for the whole's name)."""
-        if self._regex is not None and self._regex.fullmatch(family):
+        if family in self._exact or (self._regex is not None and self._regex.fullmatch(family)):
             return True
-        return any(family == name or family.startswith(name + "_") for name in self.names)
+        at = family.find("_", 1)
+        while at > 0:  # every prefix that ends before an underscore: one set lookup each
+            if family[:at] in self._exact:
+                return True
+            at = family.find("_", at + 1)
+        return False
 
 
 @dataclass(frozen=True)
