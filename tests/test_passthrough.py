@@ -104,7 +104,7 @@ def test_the_text_format_gets_its_own_spellings_and_keeps_the_names() -> None:
     )
     text = render_read_families([*parse(AIRLIFT, "t"), *parse(upstream, "u")], openmetrics=False)
     lines = text.splitlines()
-    assert f"# HELP {FAILED} Failed \"queries\"\\nsince start" in lines  # HELP escapes no quote in this format
+    assert f'# HELP {FAILED} Failed "queries"\\nsince start' in lines  # HELP escapes no quote in this format
     assert lines[lines.index(f"# TYPE {FAILED} counter") + 1] == f"{FAILED} 6197.0"  # still without _total
     assert lines[lines.index("# HELP done_total a \"quoted\"\\\\ help"):][:3] == \
         ["# HELP done_total a \"quoted\"\\\\ help", "# TYPE done_total counter", "done_total 3.0"]  # fmt: skip
@@ -162,9 +162,7 @@ def test_a_pattern_reads_everything_and_picks_here(tmp_path: Path) -> None:
                                         "JMX_java_lang_TYPE_Memory_ATTRIBUTE_HeapMemoryUsage_used"]  # fmt: skip
 
 
-def test_families_named_like_the_exporters_own_are_left_out(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_families_named_like_the_exporters_own_are_left_out(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Two families of one name would lose the whole scrape in Prometheus: the exporter's own stay."""
     clashing = (
         "# TYPE jmx_scrape_error gauge\njmx_scrape_error 7.0\n"
@@ -177,12 +175,11 @@ def test_families_named_like_the_exporters_own_are_left_out(
     assert own["jmx_scrape_error"] == 0 and own["presto_jmx_exporter_passthrough_clashing_families"] == 3
     assert [r.getMessage() for r in caplog.records] == [
         "left out 3 families of memory/metrics named like the exporter's own metrics: jmx_scrape_error, "
-        "jmx_config_reload_success, presto_jmx_exporter_target_up_total"]
+        "jmx_config_reload_success, presto_jmx_exporter_target_up_total"
+    ]
 
 
-def test_names_the_answer_has_nothing_of_are_counted_and_said(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_names_the_answer_has_nothing_of_are_counted_and_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="exporter.scrape.passthrough"):
         _, own = scraped(tmp_path, [RUNNING, "trino_execution_name_QueryManager_RuningQueries"], MemorySource())
     assert own["presto_jmx_exporter_passthrough_missing_names"] == 1
@@ -294,7 +291,8 @@ def test_the_user_header_is_sent_and_a_401_says_what_fixes_it(
     assert err.splitlines()[-1] == (
         f"presto-jmx-exporter: scrape failed: {guarded.http_url}/metrics: HTTP 401 (the server wants credentials: "
         "--user with --password-file, or --bearer-token-file; PrestoSQL reads the user from X-Presto-User: "
-        "--user-header X-Presto-User): Access Denied: Invalid credentials")
+        "--user-header X-Presto-User): Access Denied: Invalid credentials"
+    )
     assert parse_exposition(out)[("jmx_scrape_error", ())] == 1.0
     (tmp_path / "password").write_text("pw\n")
     code, out, _ = scrape_cli(config, guarded.http_url, capsys, "--user", "admin", "--password-file",
@@ -349,14 +347,24 @@ def _token(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("reply", "message"),
     [
-        (Reply(404, b"Not Found"), "HTTP 404: this server has no /metrics: Trino serves it (airlift's OpenMetrics), "
-         "prestodb and PrestoSQL do not; read those with --source rest"),
-        (Reply(403, b"Access Denied: Cannot read system information"), "HTTP 403 (the user lacks permission to read "
-         "system information: grant it, or --user one that has it): Access Denied: Cannot read system information"),
-        (Reply(body=b"<html><body>Bad Gateway</body></html>"),
-         "line 1 is not OpenMetrics text: '<html><body>Bad Gateway</body></html>'"),
-        (Reply(body=AIRLIFT.replace("# EOF\n", "").encode()),
-         "HTTP 200, but not OpenMetrics (no # EOF line): cut short, or not Trino's /metrics (a proxy's answer?)"),
+        (
+            Reply(404, b"Not Found"),
+            "HTTP 404: this server has no /metrics: Trino serves it (airlift's OpenMetrics), "
+            "prestodb and PrestoSQL do not; read those with --source rest",
+        ),
+        (
+            Reply(403, b"Access Denied: Cannot read system information"),
+            "HTTP 403 (the user lacks permission to read "
+            "system information: grant it, or --user one that has it): Access Denied: Cannot read system information",
+        ),
+        (
+            Reply(body=b"<html><body>Bad Gateway</body></html>"),
+            "line 1 is not OpenMetrics text: '<html><body>Bad Gateway</body></html>'",
+        ),
+        (
+            Reply(body=AIRLIFT.replace("# EOF\n", "").encode()),
+            "HTTP 200, but not OpenMetrics (no # EOF line): cut short, or not Trino's /metrics (a proxy's answer?)",
+        ),
     ],
     ids=["404", "403", "html", "no-eof"],
 )
@@ -389,7 +397,8 @@ def test_the_command_line_says_what_the_mode_needs(tmp_path: Path, capsys: pytes
     assert capsys.readouterr().err == (
         "presto-jmx-exporter: error: --source passthrough re-serves the families the config's passthrough.names "
         f"lists, and {rules} has no passthrough key (passthrough: {{names: ['*']}} for every family; "
-        "docs/configuration.md#passthrough)\n")
+        "docs/configuration.md#passthrough)\n"
+    )
     assert main(["explain", "--source", "passthrough", "--config", str(rules), "--target", "http://127.0.0.1:9"]) == 2
     assert "--source passthrough re-serves Trino's /metrics without rules, for serve and scrape only; this command " \
            "reads MBeans: use --source native (or auto)" in capsys.readouterr().err  # fmt: skip
@@ -405,13 +414,16 @@ def test_what_the_other_mode_reads_is_said_to_be_unused(tmp_path: Path, capsys: 
     assert main(["scrape", "--config", str(both), "--target", str(dump)]) == ExitCode.OK
     assert capsys.readouterr().err.endswith(
         f"WARNING exporter.commands.common: {both}: passthrough.names is read only with --source passthrough (this "
-        "run reads --source auto, through the rules)\n")
+        "run reads --source auto, through the rules)\n"
+    )
     code = main(["scrape", "--source", "passthrough", "--config", str(both), "--target", "http://127.0.0.1:9",
                  "--connect-timeout", "0.5"])  # fmt: skip
     first, second = capsys.readouterr().err.splitlines()
     assert code == ExitCode.FAILED
-    assert first.endswith(f"WARNING exporter.commands.common: {both}: its rules and MBean filters are not applied "
-                          "with --source passthrough, which re-serves the target's own families as they are")
+    assert first.endswith(
+        f"WARNING exporter.commands.common: {both}: its rules and MBean filters are not applied "
+        "with --source passthrough, which re-serves the target's own families as they are"
+    )
     assert second.startswith("presto-jmx-exporter: scrape failed: http://127.0.0.1:9/metrics: ")
 
 
@@ -422,3 +434,17 @@ def test_help_explains_the_mode(capsys: pytest.CaptureFixture[str]) -> None:
     assert "passthrough (serve and scrape only: Trino's /metrics re-served as Trino writes it" in text
     assert "the config's passthrough.names picks the families" in text
 
+
+def test_serve_refuses_a_probe_module_without_passthrough_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "rules.yml"
+    rules.write_text("rules: []\n")
+    code = main(["serve", "--source", "passthrough", "--config", str(config_file(tmp_path, [RUNNING])), "--target",
+                 "http://127.0.0.1:9", "--listen", "127.0.0.1:0", "--module", f"rules={rules}"])  # fmt: skip
+    assert code == ExitCode.USAGE
+    assert capsys.readouterr().err.endswith(
+        f"error: --module rules: --source passthrough re-serves the families the config's passthrough.names lists, "
+        f"and {rules} has no passthrough key (passthrough: {{names: ['*']}} for every family; "
+        "docs/configuration.md#passthrough)\n"
+    )
