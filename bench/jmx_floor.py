@@ -19,6 +19,7 @@ The proxy target of the JMX source (its CPU per exported sample at most 2x the R
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import tempfile
@@ -37,9 +38,15 @@ KINDS = ("REST scrape", "JMX scrape", "JMX reads", "JMX reads + values")
 
 
 def _timed(work: Callable[[], object]) -> tuple[float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    work()
-    return time.perf_counter() - wall, time.process_time() - cpu
+    """Wall and CPU time of ``work()``, the cyclic collector paused as the scraper pauses it for a scrape."""
+    gc.collect()
+    gc.disable()
+    try:
+        wall, cpu = time.perf_counter(), time.process_time()
+        work()
+        return time.perf_counter() - wall, time.process_time() - cpu
+    finally:
+        gc.enable()
 
 
 def measure_pack(coordinator: Any, config_path: Path, rounds: int, warmup: int) -> dict[str, Any]:

@@ -328,3 +328,25 @@ def test_the_ssl_forms_jmx_exporter_loads(text: str, ssl: bool) -> None:
     config = parse_config("---\n" + text, "r.yml")
     assert config.ssl is ssl
     assert "changeit" not in repr(config) and all("changeit" not in w for w in config.warnings)
+
+
+def test_passthrough_names_split_into_exact_names_and_patterns() -> None:
+    config = parse_config(textwrap.dedent("""\
+        passthrough:
+          names:
+            - trino_execution_name_QueryManager_RunningQueries
+            - trino_memory_type_ClusterMemoryPool_*
+            - trino_execution_name_QueryManager_ExecutionTime
+            - trino_execution_name_QueryManager_RunningQueries
+        """), "p.yml")
+    passthrough = config.passthrough
+    assert passthrough is not None and not config.warnings
+    assert passthrough.names == ("trino_execution_name_QueryManager_RunningQueries",
+                                 "trino_execution_name_QueryManager_ExecutionTime")
+    assert passthrough.patterns == ("trino_memory_type_ClusterMemoryPool_*",)
+    assert passthrough.selects("trino_memory_type_ClusterMemoryPool_name_general_FreeDistributedBytes")
+    assert passthrough.selects("trino_execution_name_QueryManager_ExecutionTime_FiveMinutes")  # a part of a name
+    assert not passthrough.selects("trino_execution_name_QueryManager_RunningQueriesX")
+    assert not passthrough.selects("xtrino_memory_type_ClusterMemoryPool_y")  # a pattern matches the whole name
+    assert parse_config("rules: []\n", "r.yml").passthrough is None
+    assert parse_config("passthrough: {names: ['*']}\n", "a.yml").passthrough.selects("anything")  # type: ignore[union-attr]

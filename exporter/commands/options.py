@@ -83,9 +83,11 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         "URL (service:jmx:rmi:///jndi/rmi://host:port/jmxrmi or jmx://host:port); defaults to the config's "
         "hostPort/jmxUrl, followed when the config is reloaded", metavar="TARGET")
     add(group, "--source", "how an http(s) target is read: rest (airlift's /v1/jmx/mbean: prestodb, PrestoSQL, "
-        "Trino up to 479), native (Trino's own OpenMetrics /metrics, the only one Trino 480 and later serve), or "
-        "auto (rest, switching to native by itself when /v1/jmx answers 404 and /metrics answers OpenMetrics)",
-        default="auto", choices=HTTP_SOURCES)
+        "Trino up to 479), native (Trino's own OpenMetrics /metrics, the only one Trino 480 and later serve), "
+        "auto (rest, switching to native by itself when /v1/jmx answers 404 and /metrics answers OpenMetrics), or "
+        "passthrough (serve and scrape only: Trino's /metrics re-served as Trino writes it, names, types and HELP "
+        "unchanged, no rules, with the exporter's own metrics and its auth towards Trino; the config's "
+        "passthrough.names picks the families)", default="auto", choices=HTTP_SOURCES)
     add(group, "--user", "user name sent in the user header (and as the Basic auth user when a password is set); "
         "without it and without credentials, presto-jmx-exporter is sent")
     add(group, "--user-header", "header that carries the user name; X-Presto-User for servers that use it",

@@ -10,14 +10,15 @@ import os
 from pathlib import Path
 
 from exporter.commands import options
+from exporter.commands.common import PASSTHROUGH, mode_warnings
 from exporter.config.model import Config
 from exporter.errors import UsageError
 from exporter.scrape.discovery import Discovery
 from exporter.scrape.targets import DEFAULT_IDLE, DEFAULT_MAX_TARGETS, TargetPool
 from exporter.scrape.watcher import ConfigWatcher
 from exporter.sources.address import target_address
-from exporter.sources.base import Source
-from exporter.sources.factory import open_source
+from exporter.sources.base import FamilySource, Source
+from exporter.sources.factory import open_family_source, open_source
 from exporter.sources.jmx.settings import is_jmx_target
 from exporter.sources.rest.nodes import NodeLister
 from exporter.sources.settings import SourceSettings
@@ -76,15 +77,25 @@ def build_prober(args: argparse.Namespace, settings: SourceSettings, default: Co
         raise UsageError(f"--probe-max-targets must be at least 1, got {args.probe_max_targets}")
     if args.discovery_jmx_port is not None and not 0 < args.discovery_jmx_port < 65536:
         raise UsageError(f"--discovery-jmx-port {args.discovery_jmx_port} is not a port (1-65535)")
+    passthrough = settings.http_source == PASSTHROUGH
+    if passthrough and args.discovery_jmx_port is not None:
+        raise UsageError("--discovery-jmx-port makes the discovered targets JMX URLs, and --source passthrough reads "
+                         "Trino's /metrics over http(s)")  # fmt: skip
     allow = ProbeAllow.parse(args.probe_allow or ())
     watchers = {DEFAULT_MODULE: default}
     for name, path in modules(args).items():
         watcher = watchers[name] = ConfigWatcher(path)
-        for warning in watcher.config.warnings:
+        try:
+            warnings = [*watcher.config.warnings, *mode_warnings(watcher.config, settings.http_source)]
+        except UsageError as exc:
+            raise UsageError(f"--module {name}: {exc}") from None
+        for warning in warnings:
             log.warning("module %s: %s", name, warning)
 
-    def open_target(target: str, config: Config) -> Source:
+    def open_target(target: str, config: Config) -> Source | FamilySource:
         chosen = dataclasses.replace(settings, target=target)
+        if passthrough:
+            return open_family_source(chosen)
         if is_jmx_target(target):
             check = connector_check(target_address(target), allow)
             chosen = dataclasses.replace(chosen, jmx=dataclasses.replace(settings.jmx, connector_check=check))
@@ -92,7 +103,7 @@ def build_prober(args: argparse.Namespace, settings: SourceSettings, default: Co
 
     pool = TargetPool(watchers, open_target, timeout=args.scrape_timeout, min_interval=args.min_interval,
                       discovery_interval=args.discovery_interval, idle=args.probe_idle,
-                      max_targets=args.probe_max_targets)  # fmt: skip
+                      max_targets=args.probe_max_targets, passthrough=passthrough)  # fmt: skip
     discovery = None
     if args.discovery_url:
         discovery = Discovery(_node_lister(args.discovery_url, settings), timeout=args.scrape_timeout,

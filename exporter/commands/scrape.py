@@ -13,9 +13,12 @@ from exporter.commands.exitcodes import ExitCode
 HELP = "print one scrape of the target in the Prometheus text format and exit"
 DESCRIPTION = (
     "Fetch the target's MBeans once, apply the rules and print the result (Prometheus text format, or OpenMetrics "
-    "with --openmetrics). Exits 1 with a one-line error on stderr when the target cannot be read; the printed "
-    "scrape then carries jmx_scrape_error 1."
+    "with --openmetrics); with --source passthrough, print the families of Trino's /metrics that the config's "
+    "passthrough.names picks, as Trino wrote them, instead. Exits 1 with a one-line error on stderr when the target "
+    "cannot be read; the printed scrape then carries jmx_scrape_error 1."
 )
+# The scrapers' loggers: their error line would repeat the one this command prints.
+SCRAPER_LOGGERS = ("exporter.scrape.scraper", "exporter.scrape.passthrough")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,10 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # The failure is reported below as the command's one line on stderr; the scraper's log line would repeat it.
-    scraper_log = logging.getLogger("exporter.scrape.scraper")
+    scraper_logs = [logging.getLogger(name) for name in SCRAPER_LOGGERS]
     quiet = args.log_level != "DEBUG"
     if quiet:
-        scraper_log.addFilter(_below_error)
+        for scraper_log in scraper_logs:
+            scraper_log.addFilter(_below_error)
     try:
         scraper = build_scraper(args)
         try:
@@ -38,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
             scraper.source.close()
     finally:
         if quiet:
-            scraper_log.removeFilter(_below_error)
+            for scraper_log in scraper_logs:
+                scraper_log.removeFilter(_below_error)
     sys.stdout.write(result.body(openmetrics=args.openmetrics).decode("utf-8"))
     sys.stdout.flush()
     if result.error:

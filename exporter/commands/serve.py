@@ -13,7 +13,7 @@ from exporter.commands import options, probing
 from exporter.commands.common import build_scraper
 from exporter.commands.exitcodes import ExitCode
 from exporter.errors import UsageError
-from exporter.scrape.scraper import Scraper
+from exporter.scrape.scraper import SingleFlight
 from exporter.web.auth import Users
 from exporter.web.probe import Prober
 from exporter.web.server import ExporterServer, tls_context
@@ -30,7 +30,10 @@ DESCRIPTION = (
     "jmx_scrape_error 1 and presto_jmx_exporter_target_up 0. /healthz says the process is alive, /ready that the "
     "last scrape of the target succeeded. The config file is re-read within a second of a change. SIGTERM stops "
     f"accepting, gives in-flight scrapes up to {STOP_GRACE:g}s to finish and exits 0. GET /probe?target=TARGET "
-    "reads another target the same way (blackbox_exporter's pattern), if --probe-allow or /discovery admits it."
+    "reads another target the same way (blackbox_exporter's pattern), if --probe-allow or /discovery admits it. "
+    "With --source passthrough, /metrics and /probe re-serve the families of Trino's own /metrics that the config's "
+    "passthrough.names lists, unchanged and without rules, followed by the exporter's own metrics: for Prometheus, "
+    "which cannot send Trino's X-Trino-User header, password or token itself."
 )
 
 
@@ -116,7 +119,7 @@ def _jvm_started() -> bool:
     return jpype is not None and bool(jpype.isJVMStarted())
 
 
-def _stop(server: ExporterServer, scraper: Scraper, prober: Prober) -> None:
+def _stop(server: ExporterServer, scraper: SingleFlight, prober: Prober) -> None:
     server.shutdown()  # stop accepting
     server.server_close()  # joins handler threads: in-flight scrapes finish
     scraper.source.close()

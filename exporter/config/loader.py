@@ -7,7 +7,8 @@ rule that throws when it is applied (a group the pattern lacks, a ``value`` with
 with a warning and fails the scrape where jmx_exporter's would fail (:class:`exporter.config.model.RuleFailure`).
 Keys jmx_exporter knows but this exporter does not act on (``httpServer``, ``startDelaySeconds`` ...) are accepted
 with a warning; keys nobody knows are errors that suggest the closest known key (jmx_exporter ignores them; here a
-typo must not go unnoticed). ``str(ConfigError)`` is the whole message:
+typo must not go unnoticed). One key is this exporter's own, ``passthrough`` (the families ``--source
+passthrough`` re-serves), checked as strictly. ``str(ConfigError)`` is the whole message:
 ``rules.yml:14: rules[3]: unknown key 'patern' (did you mean 'pattern'?)``.
 
 See docs/configuration.md for every key.
@@ -38,6 +39,7 @@ from exporter.config.model import (
     FailingReplacement,
     MetricCustomizer,
     MetricType,
+    Passthrough,
     Rule,
     Template,
 )
@@ -91,6 +93,7 @@ _TOP_KEYS = (
     "scrapeTimeoutSeconds",
     "rules",
     *_IGNORED_TOP_KEYS,
+    "passthrough",  # this exporter's own (jmx_exporter ignores keys it does not know)
 )
 _RULE_KEYS = ("pattern", "name", "value", "valueFactor", "labels", "help", "type", "attrNameSnakeCase", "cache")
 _SSL_KEYS = ("enabled", "keyStore", "trustStore", "protocols", "ciphers")
@@ -98,6 +101,9 @@ _STORE_KEYS = ("filename", "type", "password")
 _CUSTOMIZER_KEYS = ("mbeanFilter", "attributesAsLabels", "extraMetrics")
 _FILTER_KEYS = ("domain", "properties")
 _EXTRA_METRIC_KEYS = ("name", "value", "description")
+_PASSTHROUGH_KEYS = ("names",)
+# A metric name (Prometheus' [a-zA-Z_:][a-zA-Z0-9_:]*), with * for any run of its characters.
+_METRIC_NAME_OR_PATTERN = re.compile(r"[a-zA-Z_:*][a-zA-Z0-9_:*]*")
 _TYPES = {"GAUGE": MetricType.GAUGE, "COUNTER": MetricType.COUNTER, "UNTYPED": MetricType.UNTYPED,
           "UNKNOWN": MetricType.UNTYPED}
 _FAILS = "jmx_exporter loads this but fails every scrape in which the rule matches"
@@ -262,6 +268,8 @@ class _Reader(NodeAccess):
         values["exclude_object_name_attributes"] = self._attribute_map(top, "excludeObjectNameAttributes")
         if "metricCustomizers" in top:
             values["metric_customizers"] = self._customizers(top["metricCustomizers"][1])
+        if "passthrough" in top:
+            values["passthrough"] = self._passthrough(top["passthrough"][1])
         if "rules" in top:
             items = self.sequence(top["rules"][1], "rules", "a list of rules")
             comments = rule_comments(text, top["rules"][1], items)
@@ -549,6 +557,31 @@ class _Reader(NodeAccess):
             return Attribute(name, "java.lang.String", value, description)
         return Attribute(name, "java.lang.Object", Unsupported(f"the extra metric's value is {self.kind(value_node)}"),
                          description)
+
+    # -- this exporter's own keys ----------------------------------------------------------------------------------
+
+    def _passthrough(self, node: yaml.Node) -> Passthrough:
+        """``passthrough.names``: the target's metric names (or ``*`` patterns) that ``--source passthrough``
+        re-serves."""
+        what = "a mapping with names (the target's metric names to re-serve)"
+        entries = self.keyed(node, "passthrough", _PASSTHROUGH_KEYS, what)
+        if "names" not in entries:
+            raise self.error(node, "passthrough", "needs names: the target's metric names to re-serve ('*' for every "
+                             "one)")
+        names_node = entries["names"][1]
+        items = self.sequence(names_node, "passthrough.names", "a list of metric names")
+        if not items:
+            raise self.error(names_node, "passthrough.names", "is empty, which would re-serve nothing: list the "
+                             "target's metric names ('*' for every one)")
+        texts = []
+        for index, item in enumerate(items):
+            path = f"passthrough.names[{index}]"
+            text = self.string(item, path)
+            if not _METRIC_NAME_OR_PATTERN.fullmatch(text):
+                raise self.error(item, path, f"'{text}' is not a metric name: letters, digits, '_' and ':' (not "
+                                 "first a digit), with '*' for any run of them")
+            texts.append(text)
+        return Passthrough.of(texts)
 
     # -- rules -----------------------------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -139,6 +140,44 @@ class MetricCustomizer:
 _MISSING = object()
 
 
+@dataclass(frozen=True, slots=True)
+class Passthrough:
+    """The ``passthrough`` key (this exporter's own): which of the target's own metric families ``--source
+    passthrough`` re-serves, by family name.
+
+    ``names`` are the exact names, each once, in the file's order: the server is asked for just those
+    (``/metrics?name[]=...``). ``patterns`` are the entries with ``*`` (any run of characters, none included); with
+    one of them the whole ``/metrics`` is read and :meth:`selects` picks the families here.
+    """
+
+    names: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _exact: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    @classmethod
+    def of(cls, entries: Sequence[str]) -> Passthrough:
+        names = tuple(dict.fromkeys(entry for entry in entries if "*" not in entry))
+        patterns = tuple(dict.fromkeys(entry for entry in entries if "*" in entry))
+        regex_ = None
+        if patterns:
+            regex_ = re.compile("|".join(".*".join(map(re.escape, p.split("*"))) for p in patterns))
+        return cls(names, patterns, regex_, frozenset(names))
+
+    def selects(self, family: str) -> bool:
+        """Whether a family of the whole answer is re-served: a pattern matches its name, or it is named like an
+        exact name or like one of its parts (``<name>_<part>``: a TimeStat's windows, a CompositeData's items, which
+        airlift's ``name[]`` gives for the whole's name)."""
+        if family in self._exact or (self._regex is not None and self._regex.fullmatch(family)):
+            return True
+        at = family.find("_", 1)
+        while at > 0:  # every prefix that ends before an underscore: one set lookup each
+            if family[:at] in self._exact:
+                return True
+            at = family.find("_", at + 1)
+        return False
+
+
 @dataclass(frozen=True)
 class Config:
     """A whole configuration file.
@@ -147,7 +186,8 @@ class Config:
     selects no MBean in jmx_exporter); ``exclude_object_names`` wins over it and already holds the JVM names when
     ``exclude_jvm_metrics`` is set. The attribute maps are (ObjectName, attribute names) pairs;
     when ``include_object_name_attributes`` is non-empty, a bean that is not in it exports no attribute (as in
-    jmx_exporter). ``implicit_default_rule`` is True when ``rules`` was absent.
+    jmx_exporter). ``implicit_default_rule`` is True when ``rules`` was absent. ``passthrough`` is this exporter's
+    own key (None when absent); only ``--source passthrough`` reads it.
     """
 
     source: str
@@ -170,6 +210,7 @@ class Config:
     scrape_timeout_seconds: int | None = None
     metric_customizers: tuple[MetricCustomizer, ...] = ()
     include_nothing: bool = False
+    passthrough: Passthrough | None = None
     warnings: tuple[ConfigWarning, ...] = ()
     _include_attributes: Mapping[Any, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
     _exclude_attributes: Mapping[Any, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)

@@ -9,6 +9,8 @@ families are laid out as the last one's only formats its numbers.
 An ``info`` family (only the exporter's own ``jmx_exporter_build_info``) is written as client_java 1.x writes an Info
 metric: in the text format a gauge named as the family, in OpenMetrics an ``info`` family named without ``_info``
 whose samples keep it; in both, each sample's value is a bare ``1``.
+
+``render_read_families`` writes families another server exposed (the pass-through mode) with their own names.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import orjson
+
+from exporter.records.metrics import MetricFamily
 
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -186,6 +190,41 @@ def _render(families: Iterable[FamilyLike], header: Callable[[FamilyHead], tuple
             out.extend([f"{name}{_labels(s.labels)} 1\n" for s in family.samples])
         else:
             out.extend([f"{name}{_labels(s.labels)} {_format_value(s.value)}\n" for s in family.samples])
+    return "".join(out)
+
+
+# The Prometheus text format's types for OpenMetrics' (and its own): the others are untyped there.
+_TEXT_TYPES = {"gauge": "gauge", "counter": "counter", "summary": "summary", "histogram": "histogram"}
+_CREATED = "_created"
+
+
+def render_read_families(families: Iterable[MetricFamily], openmetrics: bool) -> str:
+    """Families as a server exposed them (Trino's ``/metrics`` for the pass-through mode), their names, labels,
+    types, HELP and values unchanged; OpenMetrics without its ``# EOF`` line, or the Prometheus text format.
+
+    The samples keep their own names: a counter airlift writes without ``_total`` stays without it. OpenMetrics
+    gets the family's own type (``untyped`` from a text answer is ``unknown``); the text format gets ``gauge``,
+    ``counter``, ``summary`` and ``histogram`` as they are, every other type as ``untyped``, its TYPE and HELP
+    lines named like the family's samples when they all have one name (a counter's ``..._total``), and no
+    ``_created`` samples, which it has no place for. A family without help text gets no HELP line, as airlift
+    writes it. Values are written as the rest of the exposition writes them (``2.0``, ``6.8719476736e+10``).
+    """
+    out: list[str] = []
+    for family in families:
+        samples = family.samples
+        if openmetrics:
+            kind = "unknown" if family.type == "untyped" else family.type
+            head = family.name
+            out.append(f"# TYPE {head} {kind}\n")
+        else:
+            kind = _TEXT_TYPES.get(family.type, "untyped")
+            if kind != "gauge" and kind != "untyped":
+                samples = [s for s in samples if s.name == family.name or not s.name.endswith(_CREATED)]
+            names = {sample.name for sample in samples}
+            head = next(iter(names)) if len(names) == 1 and kind not in ("summary", "histogram") else family.name
+        help_line = f"# HELP {head} {_escape_help(family.help, openmetrics)}\n" if family.help else ""
+        out.append(help_line if openmetrics else help_line + f"# TYPE {head} {kind}\n")
+        out.extend([f"{s.name}{_labels(s.labels)} {_format_value(s.value)}\n" for s in samples])
     return "".join(out)
 
 

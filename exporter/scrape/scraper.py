@@ -33,7 +33,7 @@ from exporter.rules.engine import RuleEngine, RuleTimeout
 from exporter.scrape.planner import DEFAULT_DISCOVERY_INTERVAL, Planner
 from exporter.scrape.ratelimit import RateLimitedLog
 from exporter.scrape.watcher import ConfigWatcher, EngineCopy
-from exporter.sources.base import Snapshot, Source, SourceError
+from exporter.sources.base import FamilySource, Snapshot, Source, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ _GRACE = 0.1
 DEFAULT_TIMEOUT = 8.0
 
 
-def _gauge(name: str, help_text: str, value: float, labels: tuple[tuple[str, str], ...] = ()) -> SimpleFamily:
+def gauge_family(name: str, help_text: str, value: float, labels: tuple[tuple[str, str], ...] = ()) -> SimpleFamily:
     return SimpleFamily(name, "gauge", help_text, (SimpleSample(labels, value),))
 
 
@@ -117,35 +117,32 @@ class _Flight:
         self.result: ScrapeResult | None = None
 
 
-class Scraper:
-    """Turns the target's MBeans into a ScrapeResult; never raises, whatever the target or the rules do."""
+class SingleFlight:
+    """What every scraper shares: one upstream fetch at a time (concurrent scrapes wait for it, each only as long as
+    its own timeout), a result younger than ``min_interval`` served again, and the bound on one whole scrape.
+
+    A subclass does the scrape itself (``_scrape_now``, which never raises) and says what a scrape that did not finish
+    in time, or broke, answers (``_failed``). Like :class:`Scraper`, it never raises from :meth:`scrape`.
+    """
 
     def __init__(
         self,
         watcher: ConfigWatcher | EngineCopy,
-        source: Source,
+        source: Source | FamilySource,
         timeout: float | None = DEFAULT_TIMEOUT,
         min_interval: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
-        discovery_interval: float = DEFAULT_DISCOVERY_INTERVAL,
     ) -> None:
         self.watcher = watcher
         self.source = source
         self._timeout = timeout
         self.min_interval = min_interval
-        self.discovery_interval = discovery_interval
         self._clock = clock
-        self.planner = Planner(*watcher.live, discovery_interval, clock)
-        self._rendering: Rendering | None = None
         self._lock = threading.Lock()
         self._flight: _Flight | None = None
         self.last: ScrapeResult | None = None
         self.upstream_fetches = 0
         self.waiting = 0  # scrapes currently waiting on another's fetch
-        self._errors = RateLimitedLog(log)
-        self._counter_warnings = RateLimitedLog(log)
-        self._nothing_exported = RateLimitedLog(log)
-        self._rule_failures = RateLimitedLog(log)
 
     @property
     def timeout(self) -> float:
@@ -191,7 +188,7 @@ class Scraper:
             return flight.result
         why = (f"the scrape did not finish within this request's {budget:g}s (it may take up to {self.timeout:g}s): "
                "give this client a longer scrape timeout")
-        return self._result(None, (), why, budget, False)
+        return self._failed(why, budget)
 
     def _fly(self, flight: _Flight) -> None:
         result = None
@@ -199,12 +196,46 @@ class Scraper:
             result = self._scrape_now(self.timeout)
         finally:
             if result is None:
-                result = self._result(None, (), "internal error", self.timeout, False)
+                result = self._failed("internal error", self.timeout)
             with self._lock:
                 self._flight = None
                 self.last = result
             flight.result = result
             flight.done.set()
+
+    def _scrape_now(self, budget: float) -> ScrapeResult:
+        """One scrape within ``budget`` seconds; never raises."""
+        raise NotImplementedError
+
+    def _failed(self, why: str, duration: float) -> ScrapeResult:
+        """The answer of a scrape that failed before it had anything: ``why`` as its error."""
+        raise NotImplementedError
+
+
+class Scraper(SingleFlight):
+    """Turns the target's MBeans into a ScrapeResult; never raises, whatever the target or the rules do."""
+
+    def __init__(
+        self,
+        watcher: ConfigWatcher | EngineCopy,
+        source: Source,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        min_interval: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        discovery_interval: float = DEFAULT_DISCOVERY_INTERVAL,
+    ) -> None:
+        super().__init__(watcher, source, timeout, min_interval, clock)
+        self.source: Source = source
+        self.discovery_interval = discovery_interval
+        self.planner = Planner(*watcher.live, discovery_interval, clock)
+        self._rendering: Rendering | None = None
+        self._errors = RateLimitedLog(log)
+        self._counter_warnings = RateLimitedLog(log)
+        self._nothing_exported = RateLimitedLog(log)
+        self._rule_failures = RateLimitedLog(log)
+
+    def _failed(self, why: str, duration: float) -> ScrapeResult:
+        return self._result(None, (), why, duration, False)
 
     def _scrape_now(self, budget: float) -> ScrapeResult:
         start = self._clock()
@@ -292,55 +323,80 @@ class Scraper:
     def _self_metrics(
         self, duration: float, error: str | None, target_up: bool, invalid_counters: int, series: int
     ) -> list[SimpleFamily]:
-        reuse = f" Results are reused for up to {self.min_interval:g}s." if self.min_interval > 0 else ""
         watcher = self.watcher
         return [
-            _gauge("jmx_scrape_duration_seconds", "Time this JMX scrape took, in seconds." + reuse, duration),
-            _gauge("jmx_scrape_error", "Non-zero if this scrape failed.", 1.0 if error else 0.0),
-            _gauge(
+            duration_family(duration, self.min_interval),
+            error_family(error),
+            gauge_family(
                 "jmx_scrape_cached_beans",
                 "Number of beans with their matching rule cached",
                 float(watcher.engine.cached_beans()),
             ),
-            _counter(
-                "jmx_config_reload_success_total",
-                "Number of times configuration have successfully been reloaded.",
-                watcher.reload_success,
-            ),
-            _counter(
-                "jmx_config_reload_failure_total",
-                "Number of times configuration have failed to be reloaded.",
-                watcher.reload_failure,
-            ),
-            _info(
-                "jmx_exporter_build_info",
-                "JMX Exporter build information",
-                (("name", "presto-jmx-exporter"), ("version", __version__)),
-            ),
-            _gauge(
-                "presto_jmx_exporter_target_up",
-                "1 if the last fetch from the Presto/Trino target succeeded, 0 if the target could not be read.",
-                1.0 if target_up else 0.0,
-            ),
-            _gauge(
+            *reload_families(watcher),
+            build_info_family(),
+            target_up_family(target_up),
+            gauge_family(
                 "presto_jmx_exporter_rule_series",
                 "Series the rules made in this scrape; 0 with jmx_scrape_error 0 means the rules fit no bean the "
                 "target has.",
                 float(series),
             ),
-            _gauge(
+            gauge_family(
                 "presto_jmx_exporter_missing_beans",
                 "MBeans named in includeObjectNames that the target did not have when last asked for; they are asked "
                 "for again after a back-off.",
                 float(len(self.planner.missing)),
             ),
-            _gauge(
+            gauge_family(
                 "presto_jmx_exporter_openmetrics_omitted_samples",
                 "Samples of the last scrape left out of OpenMetrics answers: COUNTER values that were negative or "
                 "NaN.",
                 float(invalid_counters),
             ),
         ]
+
+
+# The self metrics every scraper has (the pass-through mode's too), each built afresh for one scrape.
+
+
+def duration_family(duration: float, min_interval: float) -> SimpleFamily:
+    reuse = f" Results are reused for up to {min_interval:g}s." if min_interval > 0 else ""
+    return gauge_family("jmx_scrape_duration_seconds", "Time this JMX scrape took, in seconds." + reuse, duration)
+
+
+def error_family(error: str | None) -> SimpleFamily:
+    return gauge_family("jmx_scrape_error", "Non-zero if this scrape failed.", 1.0 if error else 0.0)
+
+
+def reload_families(watcher: ConfigWatcher | EngineCopy) -> list[SimpleFamily]:
+    return [
+        _counter(
+            "jmx_config_reload_success_total",
+            "Number of times configuration have successfully been reloaded.",
+            watcher.reload_success,
+        ),
+        _counter(
+            "jmx_config_reload_failure_total",
+            "Number of times configuration have failed to be reloaded.",
+            watcher.reload_failure,
+        ),
+    ]
+
+
+def build_info_family() -> SimpleFamily:
+    return _info(
+        "jmx_exporter_build_info",
+        "JMX Exporter build information",
+        (("name", "presto-jmx-exporter"), ("version", __version__)),
+    )
+
+
+def target_up_family(target_up: bool) -> SimpleFamily:
+    return gauge_family(
+        "presto_jmx_exporter_target_up",
+        "1 if the last fetch from the Presto/Trino target succeeded, 0 if the target could not be read.",
+        1.0 if target_up else 0.0,
+    )
 
 
 _PACKS = (

@@ -7,6 +7,9 @@ one target share one fetch (the scraper's single flight). A target nobody probed
 source closed; so is the least recently probed one when ``max_targets`` are kept and another is asked for. A target
 being scraped is never dropped: with every kept target busy, a new one is refused (:class:`PoolFull`).
 
+With ``passthrough`` each target gets a :class:`~exporter.scrape.passthrough.PassthroughScraper` on the module's
+config instead (no rule engine to copy: it re-serves the target's own families).
+
 What may be probed is not decided here (see :mod:`exporter.web.probe`): the pool opens whatever it is asked for.
 """
 
@@ -19,10 +22,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from exporter.config.model import Config
+from exporter.scrape.passthrough import PassthroughScraper
 from exporter.scrape.planner import DEFAULT_DISCOVERY_INTERVAL
-from exporter.scrape.scraper import Scraper, ScrapeResult
+from exporter.scrape.scraper import Scraper, ScrapeResult, SingleFlight
 from exporter.scrape.watcher import ConfigWatcher, EngineCopy
-from exporter.sources.base import Source
+from exporter.sources.base import FamilySource, Source
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +40,20 @@ class PoolFull(Exception):
 
 @dataclass
 class _Entry:
-    scraper: Scraper
+    scraper: SingleFlight
     last_used: float
     users: int = 0  # probes between taking the entry and their answer
 
 
 class TargetPool:
     """The probed targets' scrapers. ``open_source(target, config)`` opens a target's source (UsageError for one it
-    cannot read, e.g. a JMX target without JPype); ``modules`` are the configurations probes may name."""
+    cannot read, e.g. a JMX target without JPype; a FamilySource with ``passthrough``); ``modules`` are the
+    configurations probes may name."""
 
     def __init__(
         self,
         modules: Mapping[str, ConfigWatcher],
-        open_source: Callable[[str, Config], Source],
+        open_source: Callable[[str, Config], Source | FamilySource],
         *,
         timeout: float = 8.0,
         min_interval: float = 0.0,
@@ -56,8 +61,10 @@ class TargetPool:
         idle: float = DEFAULT_IDLE,
         max_targets: int = DEFAULT_MAX_TARGETS,
         clock: Callable[[], float] = time.monotonic,
+        passthrough: bool = False,
     ) -> None:
         self.modules = dict(modules)
+        self.passthrough = passthrough
         self._open_source = open_source
         self.timeout = timeout
         self.min_interval = min_interval
@@ -89,8 +96,12 @@ class TargetPool:
         if entry is None:
             source = self._open_source(target, watcher.config)  # outside the lock: starting a JVM takes seconds
             # The scraper keeps time as the sources do (its deadlines are theirs); ``clock`` is for idleness only.
-            scraper = Scraper(EngineCopy(watcher), source, timeout=self.timeout, min_interval=self.min_interval,
-                              discovery_interval=self.discovery_interval)  # fmt: skip
+            scraper: SingleFlight
+            if self.passthrough:
+                scraper = PassthroughScraper(watcher, source, timeout=self.timeout, min_interval=self.min_interval)
+            else:
+                scraper = Scraper(EngineCopy(watcher), source, timeout=self.timeout, min_interval=self.min_interval,
+                                  discovery_interval=self.discovery_interval)  # fmt: skip
             entry, extra = self._keep(key, scraper)
             if extra is not None:
                 extra.close()  # another probe of the same target opened it first
@@ -132,10 +143,10 @@ class TargetPool:
                 entry.last_used = self._clock()
             return entry
 
-    def _keep(self, key: tuple[str, str], scraper: Scraper) -> tuple[_Entry, Source | None]:
+    def _keep(self, key: tuple[str, str], scraper: SingleFlight) -> tuple[_Entry, Source | FamilySource | None]:
         """Keep ``scraper`` for ``key`` (making room if needed) and take it; or take the one another probe kept
         first, and give back the source to close."""
-        evicted: Source | None = None
+        evicted: Source | FamilySource | None = None
         full = 0
         with self._lock:
             entry = self._entries.get(key)

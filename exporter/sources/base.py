@@ -1,4 +1,5 @@
-"""The interface every MBean source implements, and what a fetch returns."""
+"""The interface every MBean source implements, and what a fetch returns; and the smaller one of a source that can
+also give its metric families as the server wrote them (the pass-through mode)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Protocol
 
 from exporter.config.model import Config
 from exporter.records.mbeans import MBean
+from exporter.records.metrics import MetricFamily
 
 
 class SourceError(Exception):
@@ -58,4 +60,38 @@ class Source(Protocol):
 
     def close(self) -> None:
         """Release connections and threads."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyRequest:
+    """What a pass-through fetch asks for: ``names``, the exact metric names the server is asked for (None: every
+    family it has)."""
+
+    names: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FamilySnapshot:
+    """The metric families read in one fetch, each once, in the server's order, with what it cost."""
+
+    families: tuple[MetricFamily, ...] = ()
+    bytes_read: int = 0
+    requests: int = 0
+
+
+class FamilySource(Protocol):
+    """Reads the metric families of one target as its server writes them; every fetch is bounded by ``deadline``."""
+
+    @property
+    def description(self) -> str:
+        """The target as shown in logs and on the landing page."""
+        ...
+
+    def fetch_families(self, request: FamilyRequest, deadline: float) -> FamilySnapshot:
+        """Read the requested families; raise SourceError when the target cannot be read."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
         ...

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from exporter.config.model import Config
 from exporter.records.mbeans import MBean
+from exporter.records.metrics import MetricFamily
 from exporter.records.objectname import canonical_key, parse_object_name
 from exporter.sources import airlift
 from exporter.sources.base import BeanRequest, Snapshot, SourceError
@@ -24,7 +25,7 @@ class DumpSource:
         self.description = str(self.path)
         self._stamp: tuple[int, int] | None = None
         self._cached: Snapshot | None = None
-        self._families: list[openmetrics.Family] | None = None
+        self._families: list[MetricFamily] | None = None
 
     def fetch(self, request: BeanRequest, deadline: float) -> Snapshot:
         snapshot = self._load()

@@ -18,7 +18,7 @@ from exporter import __version__
 from exporter.errors import UsageError
 from exporter.output.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wants_openmetrics
 from exporter.scrape.ratelimit import RateLimitedLog
-from exporter.scrape.scraper import Scraper, ScrapeResult
+from exporter.scrape.scraper import ScrapeResult, SingleFlight
 from exporter.scrape.targets import PoolFull
 from exporter.web.auth import Users, VerificationBusy
 from exporter.web.probe import Prober, ProbeRefused, discovery_body
@@ -51,7 +51,7 @@ class ExporterServer(ThreadingHTTPServer):
     def __init__(
         self,
         address: tuple[str, int],
-        scraper: Scraper,
+        scraper: SingleFlight,
         users: Users | None = None,
         tls: ssl.SSLContext | None = None,
         prober: Prober | None = None,

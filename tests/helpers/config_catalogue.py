@@ -98,6 +98,23 @@ INVALID = {
     "invalid-ssl-unknown-key.yml": "{file}:3: ssl: unknown key 'keystore' (did you mean 'keyStore'?)",
     "invalid-type-number.yml": "{file}:4: rules[0].type: type must be GAUGE, COUNTER or UNTYPED, not the number 5",
     "invalid-label-names-mixed.yml": "{file}:5: rules[0].labels: label names of different types (quote them all)",
+    # passthrough is this exporter's own key (jmx_exporter ignores it): docs/configuration.md
+    "invalid-passthrough-null.yml":
+        "{file}:1: passthrough: expected a mapping with names (the target's metric names to re-serve), got nothing "
+        "(null)",
+    "invalid-passthrough-unknown-key.yml": "{file}:2: passthrough: unknown key 'nmes' (did you mean 'names'?)",
+    "invalid-passthrough-no-names.yml":
+        "{file}:2: passthrough: needs names: the target's metric names to re-serve ('*' for every one)",
+    "invalid-passthrough-names-not-list.yml":
+        "{file}:2: passthrough.names: expected a list of metric names, got the string "
+        "'trino_execution_name_QueryManager_RunningQueries'",
+    "invalid-passthrough-names-empty.yml":
+        "{file}:2: passthrough.names: is empty, which would re-serve nothing: list the target's metric names ('*' for "
+        "every one)",
+    "invalid-passthrough-name-not-string.yml": "{file}:4: passthrough.names[1]: expected a string, got a mapping",
+    "invalid-passthrough-name-not-metric.yml":
+        "{file}:4: passthrough.names[1]: 'trino.execution:name=QueryManager' is not a metric name: letters, digits, "
+        "'_' and ':' (not first a digit), with '*' for any run of them",
 }
 
 # Files that load (jmx_exporter 1.6 loads them), each with its exact warnings.

@@ -31,8 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from exporter.records.mbeans import Attribute, Composite, MBean, Value
+from exporter.records.metrics import MetricFamily, MetricSample
 from exporter.records.objectname import parse_object_name
-from exporter.sources.native.openmetrics import Family, Sample
 
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_]+")
 # Domains of the JVM's own beans: airlift never exports them itself, only as raw JMX beans.
@@ -121,7 +121,7 @@ class Mapper:
         """Every metric name the listed attributes may have, each once."""
         return list(self._exact)
 
-    def records(self, families: Iterable[Family]) -> list[MBean]:
+    def records(self, families: Iterable[MetricFamily]) -> list[MBean]:
         """The requested beans that ``families`` has metrics of, with the attributes those carry."""
         found: dict[str, dict[str, Attribute]] = {}
         for family in families:
@@ -129,8 +129,12 @@ class Mapper:
             if key is None and not family.name.startswith("JMX_"):  # airlift ~410 drops JMX_ when asked by name
                 key = self._find("JMX_" + family.name)
                 if key is not None:
-                    family = Family("JMX_" + family.name, family.type, family.help, [
-                        Sample("JMX_" + s.name, s.labels, s.value) for s in family.samples])
+                    family = MetricFamily(
+                        "JMX_" + family.name,
+                        family.type,
+                        family.help,
+                        [MetricSample("JMX_" + s.name, s.labels, s.value) for s in family.samples],
+                    )
             if key is None:
                 continue
             attributes = found.setdefault(key.bean.object_name, {})
@@ -177,7 +181,7 @@ def _record(name: str, value: Value, help_text: str) -> Attribute:
     return Attribute(sys.intern(name), java_type, value, help_text)
 
 
-def _attributes(family: Family, key: _Key) -> list[Attribute]:
+def _attributes(family: MetricFamily, key: _Key) -> list[Attribute]:
     bean = key.bean
     rest = family.name[len(bean.prefix) + 1 :]
     if bean.jvm:
@@ -198,7 +202,7 @@ def _attributes(family: Family, key: _Key) -> list[Attribute]:
     return [_record(stem, _number(single[0].value), family.help)]
 
 
-def _summary(family: Family, stem: str) -> list[Attribute]:
+def _summary(family: MetricFamily, stem: str) -> list[Attribute]:
     out: list[Attribute] = []
     quantiles: list[tuple[float, float]] = []
     count = total = None
@@ -223,7 +227,7 @@ def _summary(family: Family, stem: str) -> list[Attribute]:
     return out
 
 
-def _jvm_attributes(family: Family, key: _Key, rest: str) -> list[Attribute]:
+def _jvm_attributes(family: MetricFamily, key: _Key, rest: str) -> list[Attribute]:
     """A raw JMX bean's gauge: a plain attribute, or one item of a CompositeData attribute (rebuilt later)."""
     plain = [s for s in family.samples if not s.labels and s.name == family.name]
     if len(plain) != 1:

@@ -10,8 +10,8 @@ timestamps, a missing ``# EOF``). Samples of a family that was not declared form
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from exporter.records.metrics import MetricFamily, MetricSample
 from exporter.sources.base import SourceError
 
 # Which sample names a family of each type has, besides its own name.
@@ -27,32 +27,13 @@ _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _ESCAPES = {"\\": "\\", '"': '"', "n": "\n"}
 
 
-@dataclass(slots=True)
-class Sample:
-    """One sample line: its full name (``..._count``, ``..._total`` included), labels and value."""
-
-    name: str
-    labels: tuple[tuple[str, str], ...]
-    value: float
-
-
-@dataclass(slots=True)
-class Family:
-    """The samples of one metric family, with its declared type and help text."""
-
-    name: str
-    type: str = "unknown"
-    help: str = ""
-    samples: list[Sample] = field(default_factory=list)
-
-
-def parse(text: str, what: str) -> list[Family]:
+def parse(text: str, what: str) -> list[MetricFamily]:
     """The families of an OpenMetrics or Prometheus text exposition, in the order they first appear.
 
     Raises SourceError naming ``what`` and the line when a line is neither a comment nor a sample (an HTML error
     page, JSON, a truncated line)."""
-    families: dict[str, Family] = {}
-    current: Family | None = None
+    families: dict[str, MetricFamily] = {}
+    current: MetricFamily | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         if not line:
             continue
@@ -61,7 +42,7 @@ def parse(text: str, what: str) -> list[Family]:
             if len(parts) >= 3 and parts[1] in ("TYPE", "HELP"):
                 family = families.get(parts[2])
                 if family is None:
-                    family = families[parts[2]] = Family(parts[2])
+                    family = families[parts[2]] = MetricFamily(parts[2])
                 if parts[1] == "TYPE":
                     family.type = (parts[3] if len(parts) > 3 else "unknown").strip().lower()
                 else:
@@ -79,13 +60,13 @@ def parse(text: str, what: str) -> list[Family]:
     return list(families.values())
 
 
-def _belongs(name: str, family: Family) -> bool:
+def _belongs(name: str, family: MetricFamily) -> bool:
     if name == family.name:
         return True
     return name.startswith(family.name) and name[len(family.name):] in _SUFFIXES.get(family.type, ())
 
 
-def _owner(name: str, families: dict[str, Family]) -> Family:
+def _owner(name: str, families: dict[str, MetricFamily]) -> MetricFamily:
     """The declared family a sample line belongs to (``x_count`` to summary ``x``), else one named after it."""
     family = families.get(name)
     if family is not None:
@@ -96,11 +77,11 @@ def _owner(name: str, families: dict[str, Family]) -> Family:
                 candidate = families.get(name[: -len(suffix)])
                 if candidate is not None and _belongs(name, candidate):
                     return candidate
-    family = families[name] = Family(name)
+    family = families[name] = MetricFamily(name)
     return family
 
 
-def _sample(line: str) -> Sample | None:
+def _sample(line: str) -> MetricSample | None:
     match = _NAME.match(line)
     if match is None:
         return None
@@ -119,7 +100,7 @@ def _sample(line: str) -> Sample | None:
         value = float(rest[0])
     except ValueError:
         return None
-    return Sample(name, labels, value)
+    return MetricSample(name, labels, value)
 
 
 def _labels(line: str, at: int) -> tuple[tuple[tuple[str, str], ...], int] | None:

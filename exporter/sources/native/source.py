@@ -8,6 +8,9 @@ What it asks for: when every requested bean comes with its attributes (a rule fi
 just their metrics, by name (``name[]``, repeated, split over several requests so that no request line grows past
 what Jetty accepts); otherwise the whole ``/metrics``, from which it keeps the requested beans. The answer becomes the
 same MBean records the other sources give, as :mod:`exporter.sources.native.names` maps the names back.
+
+For ``--source passthrough`` it gives the families themselves (:meth:`NativeSource.fetch_families`), asked for by the
+same ``name[]`` in the same requests, with the same credentials and the same failures.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from urllib.parse import urlencode
 
 from exporter.config.model import Config
 from exporter.records.mbeans import MBean
-from exporter.sources.base import BeanRequest, Snapshot, SourceError
+from exporter.records.metrics import MetricFamily
+from exporter.sources.base import BeanRequest, FamilyRequest, FamilySnapshot, Snapshot, SourceError
 from exporter.sources.native.names import Mapper, Wanted, guess_object_name, wanted_beans
-from exporter.sources.native.openmetrics import Family, parse
+from exporter.sources.native.openmetrics import parse
 from exporter.sources.resolver import BoundedResolver
 from exporter.sources.rest.client import Answer, HttpError
 from exporter.sources.rest.coordinator import Coordinator, server_base, status_message
@@ -33,6 +37,7 @@ ACCEPT = "application/openmetrics-text; version=1.0.0, text/plain; version=0.0.4
 # The name[] parameters of one request, in characters: Jetty refuses a request whose head passes 8 KiB.
 MAX_QUERY = 6000
 PROBE_NAME = "presto_jmx_exporter_probe"
+NOT_OPENMETRICS = "HTTP 200, but not OpenMetrics (no # EOF line)"
 NOT_SERVED = ("this server has no /metrics: Trino serves it (airlift's OpenMetrics), prestodb and PrestoSQL do "
               "not; read those with --source rest")
 
@@ -61,6 +66,20 @@ class NativeSource:
         families, size, requests = self._get(queries, deadline)
         return Snapshot(tuple(mapper.records(families)), size, requests)
 
+    def fetch_families(self, request: FamilyRequest, deadline: float) -> FamilySnapshot:
+        """The families of ``/metrics`` as the server wrote them: every one, or those the server gives for
+        ``request.names``. Each family comes once (the first answer that has it wins: two ``name[]`` requests can
+        both carry one), in the server's order. An answer without its ``# EOF`` line (cut short, or not airlift's)
+        fails the fetch: re-serving part of it would pass for all of it."""
+        if request.names is not None and not request.names:
+            return FamilySnapshot()
+        queries: list[tuple[str, ...]] = [()] if request.names is None else chunks(request.names)
+        families, size, requests = self._get(queries, deadline, whole=True)
+        unique: dict[str, MetricFamily] = {}
+        for family in families:
+            unique.setdefault(family.name, family)
+        return FamilySnapshot(tuple(unique.values()), size, requests)
+
     def probe(self, deadline: float) -> str | None:
         """None when ``/metrics`` answers OpenMetrics (asked for one name nothing has), else what it answered."""
         path = _path((PROBE_NAME,))
@@ -75,7 +94,7 @@ class NativeSource:
         except SourceError as exc:
             return str(exc).removeprefix(METRICS_PATH + ": ")
         if not answer.body.rstrip().endswith(b"# EOF"):
-            return "HTTP 200, but not OpenMetrics (no # EOF line)"
+            return NOT_OPENMETRICS
         return None
 
     def config_reloaded(self, config: Config) -> None:
@@ -84,7 +103,11 @@ class NativeSource:
     def close(self) -> None:
         self.http.close()
 
-    def _get(self, queries: Sequence[tuple[str, ...]], deadline: float) -> tuple[list[Family], int, int]:
+    def _get(
+        self, queries: Sequence[tuple[str, ...]], deadline: float, whole: bool = False
+    ) -> tuple[list[MetricFamily], int, int]:
+        """The families of the answers to ``queries``, their bytes and how many requests; ``whole``: an answer
+        without its ``# EOF`` line fails."""
         paths = [_path(names) for names in queries]
         url = self.base + METRICS_PATH
         auth = self.http.auth_header()
@@ -92,7 +115,7 @@ class NativeSource:
         answers: list[Answer | HttpError | None] = [None] * len(paths)
         for index, answer in self.http.client.get_many(paths, deadline, auth):
             answers[index] = answer
-        families: list[Family] = []
+        families: list[MetricFamily] = []
         size = 0
         for answer in answers:
             if isinstance(answer, HttpError):
@@ -104,6 +127,8 @@ class NativeSource:
             if answer.status != 200:
                 raise SourceError(status_message(answer.status, url, answer.body, secrets))
             families += parse(answer.body.decode("utf-8", "replace"), url)
+            if whole and not answer.body.rstrip().endswith(b"# EOF"):
+                raise SourceError(f"{url}: {NOT_OPENMETRICS}: cut short, or not Trino's /metrics (a proxy's answer?)")
         return families, size, len(paths)
 
 
@@ -130,7 +155,7 @@ def chunks(names: Sequence[str], limit: int = MAX_QUERY) -> list[tuple[str, ...]
     return groups
 
 
-def guessed_beans(families: list[Family]) -> list[MBean]:
+def guessed_beans(families: list[MetricFamily]) -> list[MBean]:
     """Every family whose name has a bean's shape, under the bean its name suggests (no bean was listed)."""
     names: dict[str, Wanted] = {}
     for family in families:
