@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -176,3 +178,40 @@ def test_bad_bodies_raise_source_error(body: bytes, message: str) -> None:
 def test_wrong_shapes_raise_source_error(document: object, message: str) -> None:
     with pytest.raises(SourceError, match="^" + message):
         airlift.parse_bean_list(orjson.loads(orjson.dumps(document)), "x")
+
+
+# --- the whole list decoded one bean at a time ---------------------------------------------------------------------
+_DUMPS = sorted((Path(__file__).resolve().parent.parent / "examples" / "dumps").glob("*.json"))
+_SPLIT_CASES = [
+    b"[]", b" [ ] ", b"{}", b"[1, 2]", b"", b"nope", b'[{"objectName":"a:b=c"},', b"[{}]",
+    b'[{"objectName":"a:b=c","attributes":[]} , {"objectName":"a:b=d"}]',
+    b'[{"objectName":"a:b=c"}\n,\n{\n"objectName" : "a:b=d"}]',
+    # The sequence between two beans inside a nested value (a table of rows with an objectName column) ...
+    b'[{"objectName":"a:b=c","attributes":[{"name":"T","value":[{"objectName":"q"},{"objectName":"r"}]}]},'
+    b'{"objectName":"a:b=d","attributes":[{"name":"x","value":1}]}]',
+    # ... and inside a string, where its quotes are escaped.
+    b'[{"objectName":"a:b=c","attributes":[{"name":"s","value":"},{\\"objectName\\":\\"x\\"}"}]}]',
+    b'[{"objectName":"a:b=c","attributes":[{"name":"s","value":"\\\\"},{"name":"n","value":2}]}]',
+    b'[{"objectName":"a:b=c"},{"objectName":"bad name"},{"objectName":"a:b=e"}]',
+    b'[{"objectName":"a:b=c"},{"objectName":"a:b=d"}] trailing',
+]
+
+
+def _read(read: Any, body: bytes) -> Any:
+    try:
+        return read(body)
+    except SourceError as exc:
+        return ("error", str(exc))
+
+
+@pytest.mark.parametrize("body", [path.read_bytes() for path in _DUMPS] + _SPLIT_CASES)
+def test_the_list_read_bean_by_bean_is_the_list_decoded_at_once(body: bytes) -> None:
+    at_once = _read(lambda b: airlift.parse_bean_list(airlift.loads(b, "list"), "list"), body)
+    assert _read(lambda b: airlift.read_bean_list(b, "list"), body) == at_once
+
+
+@pytest.mark.parametrize("path", _DUMPS, ids=lambda path: path.name)
+def test_a_real_list_splits_into_its_beans_without_the_fallback(path: Path) -> None:
+    body = path.read_bytes()
+    pieces = list(airlift._each_bean(memoryview(body), body.find(b"[") + 1, body.rfind(b"]")))
+    assert pieces == orjson.loads(body)

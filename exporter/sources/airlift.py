@@ -12,8 +12,9 @@ TabularData over REST loses its index columns; the rule engine then guesses them
 from __future__ import annotations
 
 import math
+import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -60,15 +61,50 @@ def parse_bean_list(document: Any, what: str) -> tuple[list[MBean], list[str]]:
     """Read a decoded ``/v1/jmx/mbean`` list; beans that cannot be read are skipped and reported as problems."""
     if not isinstance(document, list):
         raise SourceError(f"{what}: expected a JSON array of MBeans, got {_json_kind(document)}")
+    return _parse_items(document, what)
+
+
+def read_bean_list(body: bytes, what: str) -> tuple[list[MBean], list[str]]:
+    """``parse_bean_list(loads(body, what), what)``, decoding the array one bean at a time where it can.
+
+    The decoder builds a tree of the whole text before the Python objects, several times the size of the text: for
+    the whole list of a coordinator that tree, not the records, is what a scrape's memory peaks at. Each bean's text
+    is found by the ``},{"objectName":`` between two beans (in valid JSON that sequence, with its unescaped quotes,
+    cannot lie inside a string) and decoded alone, then dropped once it is a record. Where the text does not split
+    that way into values that decode (the same sequence inside a nested value, or text that is not JSON), the whole
+    body is decoded as before, with its errors."""
+    start, end = body.find(b"["), body.rfind(b"]")
+    if start < 0 or end < start or body[:start].strip() or body[end + 1 :].strip():
+        return parse_bean_list(loads(body, what), what)
+    try:
+        return _parse_items(_each_bean(memoryview(body), start + 1, end), what)
+    except orjson.JSONDecodeError:
+        return parse_bean_list(loads(body, what), what)
+
+
+_BETWEEN_BEANS = re.compile(rb'}\s*,\s*(?={\s*"objectName"\s*:)')
+
+
+def _each_bean(body: memoryview, start: int, end: int) -> Iterator[Any]:
+    for match in _BETWEEN_BEANS.finditer(body, start, end):
+        yield orjson.loads(body[start : match.start() + 1])
+        start = match.end()
+    if body[start:end].tobytes().strip():
+        yield orjson.loads(body[start:end])
+
+
+def _parse_items(items: Iterable[Any], what: str) -> tuple[list[MBean], list[str]]:
     beans: list[MBean] = []
     problems: list[str] = []
-    for index, item in enumerate(document):
+    count = 0
+    for index, item in enumerate(items):
+        count += 1
         try:
             beans.append(parse_bean(item))
         except SourceError as exc:
             problems.append(f"{what}[{index}]: {exc}")
-    if document and not beans:
-        raise SourceError(f"{what}: none of the {len(document)} entries is an MBean ({problems[0]})")
+    if count and not beans:
+        raise SourceError(f"{what}: none of the {count} entries is an MBean ({problems[0]})")
     return beans, problems
 
 

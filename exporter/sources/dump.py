@@ -69,10 +69,10 @@ class DumpSource:
             self._stamp = stamp
             return self._cached
         self._families = None
-        document = airlift.loads(body, str(self.path))
-        if isinstance(document, dict):  # a single-bean dump (/v1/jmx/mbean/{name})
-            document = [document]
-        beans, problems = airlift.parse_bean_list(document, str(self.path))
+        if body.lstrip()[:1] == b"{":  # a single-bean dump (/v1/jmx/mbean/{name})
+            beans, problems = airlift.parse_bean_list([airlift.loads(body, str(self.path))], str(self.path))
+        else:
+            beans, problems = airlift.read_bean_list(body, str(self.path))
         self._cached = Snapshot(tuple(_by_name(beans)), len(body), 1, tuple(problems))
         self._stamp = stamp
         return self._cached

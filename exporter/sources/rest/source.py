@@ -72,7 +72,7 @@ class RestSource:
                               f"{USE_OTHER_SOURCE}")
         if answer.status != 200:
             raise SourceError(status_message(answer.status, url, answer.body, self.http.secrets()))
-        beans, problems = airlift.parse_bean_list(airlift.loads(answer.body, url), url)
+        beans, problems = airlift.read_bean_list(answer.body, url)
         return Snapshot(tuple(beans), len(answer.body), 1, tuple(problems))
 
     def _fetch_named(self, names: tuple[str, ...], deadline: float) -> Snapshot:
