@@ -47,12 +47,13 @@ RUN groupadd --gid 10001 exporter \
 COPY rules/ /etc/presto-jmx-exporter/rules/
 COPY examples/dumps/ /usr/share/presto-jmx-exporter/dumps/
 # glibc malloc: one arena (each thread's own arena rarely gives memory back, so the resident size would creep), and
-# fixed mmap and trim thresholds (big per-scrape blocks are mapped and unmapped; the heap keeps its smaller ones).
+# fixed mmap and trim thresholds (big per-scrape blocks are mapped and unmapped; the heap keeps up to 4 MiB free at
+# its top for the next scrape, and gives the rest back).
 ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     MALLOC_ARENA_MAX=1 \
     MALLOC_MMAP_THRESHOLD_=4194304 \
-    MALLOC_TRIM_THRESHOLD_=67108864 \
+    MALLOC_TRIM_THRESHOLD_=4194304 \
     PJE_CONFIG=/etc/presto-jmx-exporter/rules/coordinator.yml \
     PJE_TARGET=http://127.0.0.1:8080 \
     PJE_LISTEN=0.0.0.0:8081 \
