@@ -54,3 +54,22 @@ def test_nan_is_read() -> None:
 ])  # fmt: skip
 def test_anything_else_is_left_to_the_ordinary_read(text: str) -> None:
     assert plain_values(text, PLAIN) is None
+
+
+@pytest.mark.parametrize(("plain", "text", "values"), [
+    # Names are matched as written, whatever they hold.
+    ((("a.b(c)+", False), ("[x]", True)), "[a.b(c)+ = 1, [x] = true]", {"a.b(c)+": 1, "[x]": True}),
+    ((("One, Two", False),), "[One, Two = 2.5]", {"One, Two": 2.5}),
+    # NaN and Infinity beside other values: each typed as its class wrote it.
+    ((("A", False), ("B", False), ("C", True), ("D", False)), "[A = NaN, B = 7, C = null, D = Infinity]",
+     {"A": math.nan, "B": 7, "C": None, "D": math.inf}),
+])  # fmt: skip
+def test_any_attribute_names_and_every_kind_of_value(
+    plain: tuple[tuple[str, bool], ...], text: str, values: dict[str, object]
+) -> None:
+    got = plain_values(text, plain)
+    assert got is not None and list(got) == list(values)
+    for name, want in values.items():
+        value = got[name]
+        assert type(value) is type(want)
+        assert value == want or (isinstance(want, float) and math.isnan(want) and math.isnan(value))  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from exporter.records.mbeans import Unsupported, Value
 from exporter.records.objectname import ObjectNameError, Properties, parse_object_name
 from exporter.sources.base import BeanRequest
 from exporter.sources.jmx.connect import Connection, ValueUnreadable
@@ -34,6 +35,14 @@ PLAIN_TYPES = frozenset({
     "java.lang.Byte", "java.lang.Double", "java.lang.Float",
 })  # fmt: skip
 BOOLEAN_TYPES = frozenset({"boolean", "java.lang.Boolean"})
+# Declared types whose values no rule exports once one is seen to be of a class the exporter leaves out (a map of
+# percentiles, an array): such an attribute is not read again (see BeanLayout.learn). Not skipped unseen, because a
+# JDK class implements java.util.Map and TabularData both.
+CONTAINER_TYPES = frozenset({"java.util.Map", "java.util.List", "java.util.Set", "java.util.Collection"})
+
+
+def _container(java_type: str) -> bool:
+    return java_type in CONTAINER_TYPES or java_type.startswith("[")
 
 
 @dataclass(slots=True)
@@ -43,7 +52,8 @@ class BeanLayout:
     ``request`` lists the attributes declared as numbers or booleans first: ``plain`` names them, in that order,
     with whether each is a boolean. ``unreadable`` maps attributes whose values cannot be deserialised here (their
     class is not on this JVM's class path) to the reason; they are left out of ``request`` so the bulk read keeps
-    working.
+    working. ``not_read`` maps attributes declared as a map, collection or array whose first value was of a class
+    no rule exports to that value; they are left out of ``request`` too, and keep that value.
     """
 
     object_name: str
@@ -54,20 +64,43 @@ class BeanLayout:
     request: Any = None
     plain: tuple[tuple[str, bool], ...] = ()
     unreadable: dict[str, str] = field(default_factory=dict)
+    not_read: dict[str, Unsupported] = field(default_factory=dict)
+    containers: tuple[str, ...] = ()  # declared as a map, collection or array, and not yet seen
 
     def __post_init__(self) -> None:
         if self.request is None:
+            self.containers = tuple(a.name for a in self.attributes if a.readable and _container(a.java_type))
             self._arrange()
 
     def readable_names(self) -> list[str]:
-        return [a.name for a in self.attributes if a.readable and a.name not in self.unreadable]
+        return [a.name for a in self.attributes
+                if a.readable and a.name not in self.unreadable and a.name not in self.not_read]  # fmt: skip
 
     def mark_unreadable(self, reasons: dict[str, str]) -> None:
         self.unreadable.update(reasons)
         self._arrange()
 
+    def learn(self, values: dict[str, Value]) -> None:
+        """After a read: the containers whose value ``values`` holds are seen; those of a class no rule exports
+        are not read again."""
+        if not self.containers:
+            return
+        unseen = []
+        seen_unsupported = False
+        for name in self.containers:
+            value = values.get(name)
+            if value.__class__ is Unsupported:
+                self.not_read[name] = value  # type: ignore[assignment]
+                seen_unsupported = True
+            elif value is None:
+                unseen.append(name)  # a null (or a getter that threw) says nothing of the class
+        self.containers = tuple(unseen)
+        if seen_unsupported:
+            self._arrange()
+
     def _arrange(self) -> None:
-        readable = [a for a in self.attributes if a.readable and a.name not in self.unreadable]
+        readable = [a for a in self.attributes
+                    if a.readable and a.name not in self.unreadable and a.name not in self.not_read]  # fmt: skip
         plain = [a for a in readable if a.java_type in PLAIN_TYPES or a.java_type in BOOLEAN_TYPES]
         rest = [a.name for a in readable if not (a.java_type in PLAIN_TYPES or a.java_type in BOOLEAN_TYPES)]
         self.plain = tuple((a.name, a.java_type in BOOLEAN_TYPES) for a in plain)

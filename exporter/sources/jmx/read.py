@@ -47,6 +47,7 @@ def read_bean(connection: Connection, layout: BeanLayout, problems: list[str]) -
             values = None
     if values is None:
         values = _one_by_one(connection, layout, problems)
+    layout.learn(values)
     return MBean(layout.object_name, layout.domain, layout.properties, _attributes(layout, values))
 
 
@@ -107,6 +108,8 @@ def _attributes(layout: BeanLayout, values: dict[str, Value]) -> tuple[Attribute
             value: Value = _WRITE_ONLY
         elif info.name in layout.unreadable:
             value = Unsupported(layout.unreadable[info.name])
+        elif info.name in layout.not_read:
+            value = layout.not_read[info.name]
         elif info.name in values:
             value = values[info.name]
         else:

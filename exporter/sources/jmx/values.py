@@ -15,9 +15,12 @@ Call only on a thread attached to the running JVM.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import orjson
 
 from exporter.records.mbeans import MAX_NESTING, TOO_DEEP, Composite, Tabular, Unsupported, Value
 from exporter.sources.jmx.java import java
@@ -119,12 +122,19 @@ def tabular(value: Any, depth: int = 1) -> Tabular:
     return Tabular(index_names, rows)
 
 
-# What Long/Integer/Short/Byte.toString() and Double/Float.toString() write.
-_JAVA_NUMBER = re.compile(r"(?P<int>-?[0-9]+)|-?[0-9]+\.[0-9]+(?:E-?[0-9]+)?|NaN|-?Infinity")
-_NOT_PLAIN = object()
+# What Long/Integer/Short/Byte.toString(), Double/Float.toString() and Boolean.toString() write, or a null.
+_NUMBER = r"(-?[0-9]+(?:\.[0-9]+(?:E-?[0-9]+)?)?|NaN|-?Infinity|null)"
+_BOOLEAN = r"(true|false|null)"
 
 
-def plain_values(text: str, plain: Sequence[tuple[str, bool]]) -> dict[str, Value] | None:
+@functools.lru_cache(maxsize=4096)
+def _list_pattern(plain: tuple[tuple[str, bool], ...]) -> re.Pattern[str]:
+    """``AttributeList.toString()`` of exactly these attributes, in this order, each value in a group."""
+    items = ", ".join(f"{re.escape(name)} = {_BOOLEAN if boolean else _NUMBER}" for name, boolean in plain)
+    return re.compile(rf"\[{items}\]")
+
+
+def plain_values(text: str, plain: tuple[tuple[str, bool], ...]) -> dict[str, Value] | None:
     """Read the ``toString()`` of an AttributeList whose attributes are declared as numbers or booleans
     (``plain``: each name, in request order, with whether it is a boolean): ``[Name = 12, Other = 1.5E3, ...]``.
 
@@ -132,28 +142,24 @@ def plain_values(text: str, plain: Sequence[tuple[str, bool]]) -> dict[str, Valu
     that order, each with a value such a type writes, so a list the server shortened (a getter threw) or a value of
     another class is read the ordinary way. A value is typed by its text, as the Java class behind it wrote it
     (``5`` an int, ``5.0`` a float), which is what :func:`convert` makes of the value itself."""
-    if not (text.startswith("[") and text.endswith("]")):
+    match = _list_pattern(plain).fullmatch(text)
+    if match is None:
         return None
-    items = text[1:-1].split(", ")
-    if len(items) != len(plain):
-        return None
-    out: dict[str, Value] = {}
-    for item, (name, boolean) in zip(items, plain, strict=True):
-        if not item.startswith(name) or not item.startswith(" = ", len(name)):
-            return None
-        value = _plain(item[len(name) + 3 :], boolean)
-        if value is _NOT_PLAIN:
-            return None
-        out[name] = value  # type: ignore[assignment]
-    return out
+    texts = match.groups()
+    joined = ",".join(texts)
+    if "N" in joined or "I" in joined:  # NaN or Infinity, which JSON has no words for
+        values: Sequence[Value] = [_plain(item) for item in texts]
+    else:
+        # What the pattern admits is JSON in these forms, and reads as Python reads each value's text.
+        values = orjson.loads(f"[{joined}]")
+    return dict(zip([name for name, _ in plain], values, strict=True))
 
 
-def _plain(text: str, boolean: bool) -> object:
+def _plain(text: str) -> Value:
     if text == "null":
         return None
-    if boolean:
-        return True if text == "true" else False if text == "false" else _NOT_PLAIN
-    match = _JAVA_NUMBER.fullmatch(text)
-    if match is None:
-        return _NOT_PLAIN
-    return int(text) if match["int"] else float(text)
+    if text in ("true", "false"):
+        return text == "true"
+    if "." in text or text[-1] == "N" or text[-1] == "y":
+        return float(text)
+    return int(text)
