@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from exporter.sources.jmx.values import plain_values
+from exporter.sources.jmx.values import PlainList, plain_values
 
-PLAIN = (("Count", False), ("Rate", False), ("Running", True))
+PLAIN = PlainList((("Count", False), ("Rate", False), ("Running", True)))
 
 
 @pytest.mark.parametrize(("text", "values"), [
@@ -67,7 +67,7 @@ def test_anything_else_is_left_to_the_ordinary_read(text: str) -> None:
 def test_any_attribute_names_and_every_kind_of_value(
     plain: tuple[tuple[str, bool], ...], text: str, values: dict[str, object]
 ) -> None:
-    got = plain_values(text, plain)
+    got = plain_values(text, PlainList(plain))
     assert got is not None and list(got) == list(values)
     for name, want in values.items():
         value = got[name]

@@ -19,6 +19,7 @@ from exporter.sources.base import BeanRequest
 from exporter.sources.jmx.connect import Connection, ValueUnreadable
 from exporter.sources.jmx.errors import Kind, classify
 from exporter.sources.jmx.java import java
+from exporter.sources.jmx.values import PlainList
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +51,10 @@ class BeanLayout:
     """One selected bean: its registered name, MBeanInfo digest, and the attribute names sent to getAttributes.
 
     ``request`` lists the attributes declared as numbers or booleans first: ``plain`` names them, in that order,
-    with whether each is a boolean. ``unreadable`` maps attributes whose values cannot be deserialised here (their
-    class is not on this JVM's class path) to the reason; they are left out of ``request`` so the bulk read keeps
-    working. ``not_read`` maps attributes declared as a map, collection or array whose first value was of a class
-    no rule exports to that value; they are left out of ``request`` too, and keep that value.
+    with the pattern their part of the answer is read by. ``unreadable`` maps attributes whose values cannot be
+    deserialised here (their class is not on this JVM's class path) to the reason; they are left out of ``request``
+    so the bulk read keeps working. ``not_read`` maps attributes declared as a map, collection or array whose first
+    value was of a class no rule exports to that value; they are left out of ``request`` too, and keep that value.
     """
 
     object_name: str
@@ -62,7 +63,7 @@ class BeanLayout:
     jname: Any
     attributes: tuple[AttributeLayout, ...]
     request: Any = None
-    plain: tuple[tuple[str, bool], ...] = ()
+    plain: PlainList = field(default_factory=lambda: PlainList(()))
     unreadable: dict[str, str] = field(default_factory=dict)
     not_read: dict[str, Unsupported] = field(default_factory=dict)
     containers: tuple[str, ...] = ()  # declared as a map, collection or array, and not yet seen
@@ -73,8 +74,7 @@ class BeanLayout:
             self._arrange()
 
     def readable_names(self) -> list[str]:
-        return [a.name for a in self.attributes
-                if a.readable and a.name not in self.unreadable and a.name not in self.not_read]  # fmt: skip
+        return [a.name for a in self._to_read()]
 
     def mark_unreadable(self, reasons: dict[str, str]) -> None:
         self.unreadable.update(reasons)
@@ -89,8 +89,8 @@ class BeanLayout:
         seen_unsupported = False
         for name in self.containers:
             value = values.get(name)
-            if value.__class__ is Unsupported:
-                self.not_read[name] = value  # type: ignore[assignment]
+            if isinstance(value, Unsupported):
+                self.not_read[name] = value
                 seen_unsupported = True
             elif value is None:
                 unseen.append(name)  # a null (or a getter that threw) says nothing of the class
@@ -98,13 +98,16 @@ class BeanLayout:
         if seen_unsupported:
             self._arrange()
 
+    def _to_read(self) -> list[AttributeLayout]:
+        return [a for a in self.attributes
+                if a.readable and a.name not in self.unreadable and a.name not in self.not_read]  # fmt: skip
+
     def _arrange(self) -> None:
-        readable = [a for a in self.attributes
-                    if a.readable and a.name not in self.unreadable and a.name not in self.not_read]  # fmt: skip
+        readable = self._to_read()
         plain = [a for a in readable if a.java_type in PLAIN_TYPES or a.java_type in BOOLEAN_TYPES]
         rest = [a.name for a in readable if not (a.java_type in PLAIN_TYPES or a.java_type in BOOLEAN_TYPES)]
-        self.plain = tuple((a.name, a.java_type in BOOLEAN_TYPES) for a in plain)
-        self.request = java().StringArray([name for name, _ in self.plain] + rest)
+        self.plain = PlainList(tuple((a.name, a.java_type in BOOLEAN_TYPES) for a in plain))
+        self.request = java().StringArray([*self.plain.names, *rest])
 
 
 class BeanCatalog:

@@ -16,6 +16,7 @@ Call only on a thread attached to the running JVM.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -125,41 +126,45 @@ def tabular(value: Any, depth: int = 1) -> Tabular:
 # What Long/Integer/Short/Byte.toString(), Double/Float.toString() and Boolean.toString() write, or a null.
 _NUMBER = r"(-?[0-9]+(?:\.[0-9]+(?:E-?[0-9]+)?)?|NaN|-?Infinity|null)"
 _BOOLEAN = r"(true|false|null)"
+_NON_JSON = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 @functools.lru_cache(maxsize=4096)
 def _list_pattern(plain: tuple[tuple[str, bool], ...]) -> re.Pattern[str]:
-    """``AttributeList.toString()`` of exactly these attributes, in this order, each value in a group."""
+    # Shared by the beans of one kind, which have the same attribute list.
     items = ", ".join(f"{re.escape(name)} = {_BOOLEAN if boolean else _NUMBER}" for name, boolean in plain)
     return re.compile(rf"\[{items}\]")
 
 
-def plain_values(text: str, plain: tuple[tuple[str, bool], ...]) -> dict[str, Value] | None:
-    """Read the ``toString()`` of an AttributeList whose attributes are declared as numbers or booleans
-    (``plain``: each name, in request order, with whether it is a boolean): ``[Name = 12, Other = 1.5E3, ...]``.
+class PlainList:
+    """Attributes declared as numbers or booleans (``plain``: each name, in request order, with whether it is a
+    boolean), and the pattern of their ``AttributeList.toString()``; built when a bean's request is arranged."""
+
+    __slots__ = ("names", "pattern")
+
+    def __init__(self, plain: tuple[tuple[str, bool], ...]) -> None:
+        self.names = tuple(name for name, _ in plain)
+        self.pattern = _list_pattern(plain) if plain else None
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def plain_values(text: str, plain: PlainList) -> dict[str, Value] | None:
+    """Read the ``toString()`` of an AttributeList of ``plain``'s attributes: ``[Name = 12, Other = 1.5E3, ...]``.
 
     One call for the whole list instead of two per attribute. None unless the text is exactly those attributes in
     that order, each with a value such a type writes, so a list the server shortened (a getter threw) or a value of
     another class is read the ordinary way. A value is typed by its text, as the Java class behind it wrote it
     (``5`` an int, ``5.0`` a float), which is what :func:`convert` makes of the value itself."""
-    match = _list_pattern(plain).fullmatch(text)
+    match = plain.pattern.fullmatch(text) if plain.pattern is not None else None
     if match is None:
         return None
     texts = match.groups()
     joined = ",".join(texts)
     if "N" in joined or "I" in joined:  # NaN or Infinity, which JSON has no words for
-        values: Sequence[Value] = [_plain(item) for item in texts]
+        values: Sequence[Value] = [_NON_JSON[item] if item in _NON_JSON else orjson.loads(item) for item in texts]
     else:
         # What the pattern admits is JSON in these forms, and reads as Python reads each value's text.
         values = orjson.loads(f"[{joined}]")
-    return dict(zip([name for name, _ in plain], values, strict=True))
-
-
-def _plain(text: str) -> Value:
-    if text == "null":
-        return None
-    if text in ("true", "false"):
-        return text == "true"
-    if "." in text or text[-1] == "N" or text[-1] == "y":
-        return float(text)
-    return int(text)
+    return dict(zip(plain.names, values, strict=True))
