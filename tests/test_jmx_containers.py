@@ -8,17 +8,12 @@ The server is a real JMX/RMI server in a child JVM process (tests/helpers/contai
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import require_jvm
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.jmx_child import run_helper
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +21,7 @@ def scrapes(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     require_jvm()
     config = tmp_path_factory.mktemp("containers") / "exporter.yaml"
     config.write_text("rules:\n  - pattern: '.*'\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.helpers.container_jmx", str(config), "3"], capture_output=True, text=True,
-        cwd=ROOT, timeout=120, stdin=subprocess.DEVNULL,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("PJE_")}, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    done = run_helper("tests.helpers.container_jmx", str(config), "3")
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 

@@ -76,6 +76,7 @@ from exporter.sources.jmx.settings import JmxClientSettings
 from exporter.sources.jmx.source import reloaded_settings
 from exporter.tooling.dumpwriter import write_dump
 from tests.conftest import require_jvm
+from tests.helpers.jmx_child import run_helper
 from tests.helpers.rulecase import attr, bean, composite, config, exposed, tabular
 from tests.helpers.serving import parse
 
@@ -1286,13 +1287,7 @@ def misbehaving_scrape(tmp_path_factory: pytest.TempPathFactory) -> subprocess.C
     require_jvm()
     path = tmp_path_factory.mktemp("misbehaving") / "exporter.yaml"
     path.write_text(MISBEHAVING_CONFIG)
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.helpers.misbehaving_jmx", str(path)], capture_output=True, text=True, cwd=root,
-        timeout=120, stdin=subprocess.DEVNULL,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("PJE_")}, "PYTHONPATH": str(root)},
-    )  # fmt: skip
-    return done
+    return run_helper("tests.helpers.misbehaving_jmx", str(path))
 
 
 @pytest.mark.jvm

@@ -18,8 +18,6 @@ The attributes (the value of scrape N, counted from 1):
 from __future__ import annotations
 
 import json
-import os
-import sys
 from typing import Any
 
 BEAN = "test.domain:type=Containers"
@@ -33,9 +31,10 @@ DECLARED = {
 
 
 def _serve(calls: list[list[str]], generation: list[int]) -> Any:
-    from jpype import JArray, JClass, JImplements, JOverride
+    from jpype import JArray, JClass
 
     from tests.fixture.jmxserver import start_jmx_server
+    from tests.helpers.jmx_child import python_mbean
 
     j_string = JClass("java.lang.String")
     j_integer = JClass("java.lang.Integer")
@@ -79,55 +78,29 @@ def _serve(calls: list[list[str]], generation: list[int]) -> Any:
             return JArray(j_string)(["a", "b"])
         raise not_found(name)
 
-    @JImplements("javax.management.DynamicMBean")
-    class Bean:
-        def __init__(self) -> None:
-            infos = [attribute_info(n, t, n, True, False, False) for n, t in DECLARED.items()]
-            self.info = JClass("javax.management.MBeanInfo")(
-                "Containers", BEAN, JArray(attribute_info)(infos), None, None, None
-            )
+    def get(name: str) -> Any:
+        calls.append([name])
+        return value(name)
 
-        @JOverride
-        def getMBeanInfo(self) -> Any:
-            return self.info
+    def get_many(names: Any) -> Any:
+        asked = [str(name) for name in names]
+        calls.append(asked)
+        answer = attribute_list()
+        for name in asked:
+            answer.add(attribute(name, value(name)))
+        return answer
 
-        @JOverride
-        def getAttribute(self, name: Any) -> Any:
-            calls.append([str(name)])
-            return value(str(name))
-
-        @JOverride
-        def getAttributes(self, names: Any) -> Any:
-            asked = [str(name) for name in names]
-            calls.append(asked)
-            answer = attribute_list()
-            for name in asked:
-                answer.add(attribute(name, value(name)))
-            return answer
-
-        @JOverride
-        def setAttribute(self, given: Any) -> None:
-            raise not_found(str(given.getName()))
-
-        @JOverride
-        def setAttributes(self, given: Any) -> Any:
-            return attribute_list()
-
-        @JOverride
-        def invoke(self, action: Any, params: Any, signature: Any) -> Any:
-            raise JClass("javax.management.ReflectionException")(JClass("java.lang.NoSuchMethodException")(action))
-
+    infos = [attribute_info(n, t, n, True, False, False) for n, t in DECLARED.items()]
+    info = JClass("javax.management.MBeanInfo")("Containers", BEAN, JArray(attribute_info)(infos), None, None, None)
     server = JClass("javax.management.MBeanServerFactory").newMBeanServer()
-    server.registerMBean(Bean(), JClass("javax.management.ObjectName")(BEAN))
+    server.registerMBean(python_mbean(info, get, get_many), JClass("javax.management.ObjectName")(BEAN))
     return start_jmx_server(server)
 
 
 def main(argv: list[str]) -> int:
     from exporter.cli import build_parser
     from exporter.commands.common import build_scraper
-    from exporter.sources.jmx.jvm import start_jvm
 
-    start_jvm(["-Djava.rmi.server.hostname=127.0.0.1"])
     calls: list[list[str]] = []
     generation = [0]
     jmx = _serve(calls, generation)
@@ -145,7 +118,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    code = main(sys.argv[1:])
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # the JVM's RMI threads would hold an ordinary exit up
+    from tests.helpers.jmx_child import child_main
+
+    child_main(main)

@@ -12,8 +12,6 @@ distinct number, so a series that should be left out cannot hide behind the defa
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +52,7 @@ def _serve() -> Any:
     from jpype import JArray, JClass, JImplements, JObject, JOverride
 
     from tests.fixture.jmxserver import start_jmx_server
+    from tests.helpers.jmx_child import python_mbean
 
     j_object = JClass("java.lang.Object")
     j_integer = JClass("java.lang.Integer")
@@ -64,55 +63,33 @@ def _serve() -> Any:
     not_found = JClass("javax.management.AttributeNotFoundException")
     add = JClass("java.util.ArrayList").class_.getMethod("add", j_object.class_)  # AttributeList.add(Object)
 
-    @JImplements("javax.management.DynamicMBean")
-    class Bean:
-        def __init__(self, name: str, behaviour: BeanBehaviour) -> None:
-            self.behaviour = behaviour
-            infos = [attribute_info(n, "java.lang.Integer", n, True, False, False) for n in behaviour.attributes]
-            infos += [attribute_info(n, "java.lang.Integer", n, False, True, False) for n in behaviour.write_only]
-            self.info = JClass("javax.management.MBeanInfo")(
-                "Misbehaving", name, JArray(attribute_info)(infos), None, None, None
-            )
+    def bean(name: str, behaviour: BeanBehaviour) -> Any:
+        infos = [attribute_info(n, "java.lang.Integer", n, True, False, False) for n in behaviour.attributes]
+        infos += [attribute_info(n, "java.lang.Integer", n, False, True, False) for n in behaviour.write_only]
+        mbean_info = JClass("javax.management.MBeanInfo")
+        info = mbean_info("Misbehaving", name, JArray(attribute_info)(infos), None, None, None)
 
-        @JOverride
-        def getMBeanInfo(self) -> Any:
-            return self.info
-
-        @JOverride
-        def getAttribute(self, name: Any) -> Any:
-            key = str(name)
-            if key in self.behaviour.failing or key not in self.behaviour.attributes:
+        def get(key: str) -> Any:
+            if key in behaviour.failing or key not in behaviour.attributes:
                 raise not_found(key)
-            return j_integer(self.behaviour.attributes[key])
+            return j_integer(behaviour.attributes[key])
 
-        @JOverride
-        def getAttributes(self, names: Any) -> Any:
-            bulk = self.behaviour.bulk
-            if bulk == "null":
+        def get_many(names: Any) -> Any:
+            if behaviour.bulk == "null":
                 return None
-            if bulk == "throws":
+            if behaviour.bulk == "throws":
                 raise JClass("java.lang.IllegalStateException")("bulk read failed")
             answer = attribute_list()
-            if bulk == "null-element":
+            if behaviour.bulk == "null-element":
                 add.invoke(answer, JArray(j_object)([None]))
-            elif bulk == "not-an-attribute":
+            elif behaviour.bulk == "not-an-attribute":
                 add.invoke(answer, JArray(j_object)([JObject("not an Attribute object", j_object)]))
             else:
                 for name in names:
-                    answer.add(attribute(name, j_integer(self.behaviour.attributes[str(name)])))
+                    answer.add(attribute(name, j_integer(behaviour.attributes[str(name)])))
             return answer
 
-        @JOverride
-        def setAttribute(self, value: Any) -> None:
-            raise not_found(str(value.getName()))
-
-        @JOverride
-        def setAttributes(self, values: Any) -> Any:
-            return attribute_list()
-
-        @JOverride
-        def invoke(self, action: Any, params: Any, signature: Any) -> Any:
-            raise JClass("javax.management.ReflectionException")(JClass("java.lang.NoSuchMethodException")(action))
+        return python_mbean(info, get, get_many)
 
     @JImplements("java.lang.reflect.InvocationHandler")
     class Forwarding:
@@ -139,7 +116,7 @@ def _serve() -> Any:
 
     server = JClass("javax.management.MBeanServerFactory").newMBeanServer()
     for name, behaviour in BEANS.items():
-        server.registerMBean(Bean(name, behaviour), object_name(name))
+        server.registerMBean(bean(name, behaviour), object_name(name))
     mbean_server = JClass("javax.management.MBeanServer")
     forwarding = JClass("java.lang.reflect.Proxy").newProxyInstance(
         mbean_server.class_.getClassLoader(),
@@ -151,9 +128,7 @@ def _serve() -> Any:
 
 def main(argv: list[str]) -> int:
     from exporter.cli import main as exporter_main
-    from exporter.sources.jmx.jvm import start_jvm
 
-    start_jvm(["-Djava.rmi.server.hostname=127.0.0.1"])
     jmx = _serve()
     try:
         target = f"service:jmx:rmi:///jndi/rmi://127.0.0.1:{jmx.port}/jmxrmi"
@@ -163,7 +138,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    code = main(sys.argv[1:])
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # the JVM's RMI threads would hold an ordinary exit up
+    from tests.helpers.jmx_child import child_main
+
+    child_main(main)
