@@ -118,3 +118,12 @@ def test_the_build_context_is_an_allow_list() -> None:
         assert any(source == a or source.startswith(a + "/") for a in allowed), f"COPY {source}: not in the context"
     for unwanted in ("tests", "docs", "bench", ".git", ".venv", "container/local-base"):
         assert not any(a == unwanted or a.startswith(unwanted + "/") for a in allowed)
+
+
+def test_the_bench_and_the_deploying_guide_use_the_image_malloc_settings() -> None:
+    from bench.child import IMAGE_MALLOC
+
+    image = dict(re.findall(r"\b(MALLOC_[A-Z_]+)=(\S+)", " ".join(instructions("ENV"))))
+    assert image == IMAGE_MALLOC, "bench/child.py measures what the image runs"
+    guide = (ROOT / "docs" / "deploying.md").read_text()
+    assert all(f"`{name}={value}`" in guide for name, value in image.items()), "docs/deploying.md names them"
